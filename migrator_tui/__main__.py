@@ -1,0 +1,3 @@
+from migrator_tui.cli import main
+
+raise SystemExit(main())
