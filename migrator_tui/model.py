@@ -55,6 +55,9 @@ class Occurrence:
     receiver: str
     shapes: tuple[str, ...]
     phase: int | None
+    #: First and last line of the enclosing function (the whole file for module level).
+    scope_start: int = 0
+    scope_end: int = 0
     #: The class holding the enclosing method, if any.
     class_name: str | None = None
     #: The enclosing function is a route (decorated with `<x>.route(...)`, `.get(...)`, ...).
