@@ -1,0 +1,193 @@
+"""`migrator-tui scan [PATH] [--json] [--recipe NAME|FILE]`: list every occurrence, by phase.
+
+The human form fits 100 columns: per phase (number, name, priority, count), per file (count),
+per occurrence (line, function, shapes), then excluded and skipped files. `--json` prints the
+object of the CLI contract (schema: `migrator_tui/schemas/scan.schema.json`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from migrator_tui.model import Occurrence, ScanResult
+    from migrator_tui.proposal import Proposal
+    from migrator_tui.recipe import Recipe
+
+WIDTH = 100
+UNPLANNED = "Unplanned"
+#: Seconds a scan runs before the progress counter appears (terminals only).
+PROGRESS_DELAY = 0.3
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "scan", help="list every occurrence, grouped by phase",
+        description="List every hand-acquired session, grouped by the recipe's phases.",
+    )
+    parser.add_argument("path", nargs="?", default=".", metavar="PATH",
+                        help="the repository or folder to scan (default: .)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (see the schema)")
+    parser.add_argument("--recipe", metavar="NAME|FILE", default=None,
+                        help="a built-in recipe name or a TOML file (default: db-session)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from migrator_tui.recipe import load_recipe
+    from migrator_tui.scan import scan
+
+    recipe = load_recipe(args.recipe)
+    progress = _Counter() if sys.stderr.isatty() else None
+    try:
+        result = scan(args.path, recipe, progress=progress)
+    finally:
+        if progress is not None:
+            progress.clear()
+    if args.json:
+        import json
+
+        sys.stdout.write(json.dumps(scan_json(result, recipe)) + "\n")
+    else:
+        sys.stdout.write(render(result, recipe))
+    return 0
+
+
+class _Counter:
+    """`scanning n/N files` on stderr, once the scan has taken longer than `PROGRESS_DELAY`."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if time.monotonic() - self.start < PROGRESS_DELAY:
+            return
+        self.shown = True
+        sys.stderr.write(f"\rscanning {done}/{total} files")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+# --- JSON ----------------------------------------------------------------------------------
+
+def occurrence_json(occ: Occurrence, proposal: Proposal | None = None) -> dict[str, Any]:
+    """One occurrence as in `scan --json`; with a proposal, also its strategy, alternatives,
+    confidence and warnings."""
+    out: dict[str, Any] = occ.to_json()
+    out["end_line"] = occ.end_line
+    out["end_column"] = occ.end_column
+    out["phase"] = occ.phase
+    if proposal is not None:
+        out["strategy"] = proposal.strategy
+        out["alternatives"] = list(proposal.alternatives)
+        out["confidence"] = proposal.confidence
+        out["warnings"] = [w.to_json() for w in proposal.warnings]
+    return out
+
+
+def grouped(result: ScanResult, recipe: Recipe) -> list[tuple[int | None, str, str | None,
+                                                               dict[str, list[Occurrence]]]]:
+    """(phase number, name, priority, {path: occurrences}) for every phase in recipe order, then
+    Unplanned. Phases without occurrences are kept; Unplanned is always last."""
+    by_phase: dict[int | None, dict[str, list[Occurrence]]] = {}
+    for occ in result.occurrences:
+        by_phase.setdefault(occ.phase, {}).setdefault(occ.path, []).append(occ)
+    out = [(p.number, p.name, p.priority, by_phase.get(p.number, {})) for p in recipe.phases]
+    out.append((None, UNPLANNED, None, by_phase.get(None, {})))
+    return out
+
+
+def scan_json(result: ScanResult, recipe: Recipe,
+              proposals: Mapping[str, Proposal] | None = None,
+              occurrence: Callable[..., dict[str, Any]] = occurrence_json) -> dict[str, Any]:
+    """The `scan --json` object. `proposals` (by occurrence id) adds the rewrite's fields."""
+    proposals = proposals or {}
+    return {
+        "root": result.root,
+        "recipe": result.recipe,
+        "base": result.base,
+        "total": result.total,
+        "phases": [
+            {"phase": number, "name": name, "priority": priority,
+             "files": [{"path": path, "occurrences": [occurrence(o, proposals.get(o.id)) for o in occs]}
+                       for path, occs in files.items()]}
+            for number, name, priority, files in grouped(result, recipe)
+        ],
+        "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
+        "excluded": [{"path": e.path, "line": e.line, "function": e.function, "reason": e.reason}
+                     for e in result.excluded],
+    }
+
+
+# --- human form ----------------------------------------------------------------------------
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _wrap(words: list[str], width: int) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for word in words:
+        piece = word if not current else current + ", " + word
+        if current and len(piece) > width:
+            lines.append(current + ",")
+            current = word
+        else:
+            current = piece
+    return [*lines, current] if current or not lines else lines
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def render(result: ScanResult, recipe: Recipe, done: Mapping[str, bool] | None = None) -> str:
+    """The human form. `done` (occurrence id → decided) adds done/total per phase."""
+    out: list[str] = []
+    base = result.base[:12] if result.base else "no commit"
+    files = len(result.by_path())
+    out.append(_fit(f"{result.root}: {_plural(result.total, 'occurrence')} in {_plural(files, 'file')} "
+                    f"({_plural(result.files_scanned, 'file')} scanned, recipe {result.recipe}, "
+                    f"base {base})", WIDTH))
+    fn_width = 40
+    for number, name, priority, phase_files in grouped(result, recipe):
+        count = sum(len(v) for v in phase_files.values())
+        if done is not None:
+            finished = sum(1 for v in phase_files.values() for o in v if done.get(o.id))
+            tally = f"{finished}/{count} done"
+        else:
+            tally = _plural(count, "occurrence")
+        head = f"Phase {number}: {name}" if number is not None else name
+        out.append("")
+        out.append(_fit(f"{head}  [{priority}]  {tally}" if priority else f"{head}  {tally}", WIDTH))
+        for path, occs in phase_files.items():
+            out.append(_fit(f"  {path}  ({len(occs)})", WIDTH))
+            for occ in occs:
+                prefix = f"    {occ.line:>6}  {_fit(occ.function, fn_width):<{fn_width}}  "
+                shape_lines = _wrap(list(occ.shapes) or ["-"], WIDTH - len(prefix))
+                out.append(prefix + shape_lines[0])
+                out.extend(" " * len(prefix) + rest for rest in shape_lines[1:])
+    if result.excluded:
+        out.append("")
+        out.append(f"Excluded ({len(result.excluded)})")
+        out.extend(_fit(f"  {e.path}:{e.line}  {e.function}: {e.reason}", WIDTH) for e in result.excluded)
+    if result.skipped:
+        out.append("")
+        out.append(f"Skipped ({len(result.skipped)})")
+        out.extend(_fit(f"  {s.path}: {s.reason}", WIDTH) for s in result.skipped)
+    out.append("")
+    planned = sum(1 for o in result.occurrences if o.phase is not None)
+    out.append(_fit(f"Total: {_plural(result.total, 'occurrence')} ({planned:,} planned, "
+                    f"{result.total - planned:,} unplanned), {len(result.excluded):,} excluded, "
+                    f"{_plural(len(result.skipped), 'file')} skipped", WIDTH))
+    return "\n".join(out) + "\n"
