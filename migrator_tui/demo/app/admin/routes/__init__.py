@@ -1,0 +1,1 @@
+"""Admin route modules; each has `register_routes(bp)`."""

@@ -1,0 +1,1 @@
+"""Admin services; each takes the database manager in its constructor."""
