@@ -139,7 +139,7 @@ def _wrap(words: list[str], width: int) -> list[str]:
     current = ""
     for word in words:
         piece = word if not current else current + ", " + word
-        if current and len(piece) > width:
+        if current and len(piece) >= width:
             lines.append(current + ",")
             current = word
         else:
@@ -159,7 +159,7 @@ def render(result: ScanResult, recipe: Recipe, done: Mapping[str, bool] | None =
     out.append(_fit(f"{result.root}: {_plural(result.total, 'occurrence')} in {_plural(files, 'file')} "
                     f"({_plural(result.files_scanned, 'file')} scanned, recipe {result.recipe}, "
                     f"base {base})", WIDTH))
-    fn_width = 40
+    fn_width = min(50, max([len(o.function) for o in result.occurrences] or [8]))
     for number, name, priority, phase_files in grouped(result, recipe):
         count = sum(len(v) for v in phase_files.values())
         if done is not None:
@@ -180,7 +180,9 @@ def render(result: ScanResult, recipe: Recipe, done: Mapping[str, bool] | None =
     if result.excluded:
         out.append("")
         out.append(f"Excluded ({len(result.excluded)})")
-        out.extend(_fit(f"  {e.path}:{e.line}  {e.function}: {e.reason}", WIDTH) for e in result.excluded)
+        for e in result.excluded:
+            out.append(_fit(f"  {e.path}:{e.line}  {e.function}", WIDTH))
+            out.append(_fit(f"      {e.reason}", WIDTH))
     if result.skipped:
         out.append("")
         out.append(f"Skipped ({len(result.skipped)})")
