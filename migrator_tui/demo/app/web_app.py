@@ -182,6 +182,7 @@ def login():
     except SQLAlchemyError:
         session.rollback()
         logger.exception("login failed")
+        flash("Logging in is not possible right now; try again later.")
         return render_template("login.html"), 500
     finally:
         session.close()

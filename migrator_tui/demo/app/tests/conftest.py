@@ -62,6 +62,15 @@ class Seed:
         with Session(self.engine) as session:
             return session.query(model).count()
 
+    def forbid_update(self, table: str, column: str) -> None:
+        """Make every UPDATE of `table.column` fail with a constraint error."""
+        with self.engine.connect() as conn:
+            conn.execute(text(
+                f"CREATE TRIGGER forbid_{table}_{column} BEFORE UPDATE OF {column} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{column} is frozen'); END"
+            ))
+            conn.commit()
+
     def drop_table(self, name: str) -> None:
         with self.engine.connect() as conn:
             conn.execute(text("PRAGMA foreign_keys=OFF"))

@@ -68,6 +68,14 @@ def test_toggle_user_active(admin, seed, client):
     assert own.status_code == 400
 
 
+def test_toggle_user_active_database_error_is_rolled_back(admin, seed, client):
+    bob = seed.user("bob")
+    seed.forbid_update("users", "active")
+    response = client.post(f"/admin/users/{bob}/active")
+    assert (response.status_code, response.get_json()) == (500, {"error": "database error"})
+    assert seed.get(User, bob).active is True
+
+
 def test_change_role(admin, seed, client):
     bob = seed.user("bob")
     assert client.post(f"/admin/users/{bob}/role", json={"role": "reviewer"}).get_json() == {

@@ -37,6 +37,7 @@ def test_login_database_error_is_rolled_back_and_reported(seed, client):
     seed.drop_table("users")
     response = login(client, "alice")
     assert response.status_code == 500
+    assert b"Logging in is not possible right now; try again later." in response.data
 
 
 def test_login_page(client):
