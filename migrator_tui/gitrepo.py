@@ -1,0 +1,82 @@
+"""Opening the repository a review works on, and who the reviewer is.
+
+Every refusal is a `RepositoryError` with one sentence: not a git repository, a bare repository, a
+repository without commits.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from migrator_tui.errors import RepositoryError
+
+if TYPE_CHECKING:
+    import git
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    name: str
+    email: str
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+_IDENT = re.compile(r"^(?P<name>.*?) <(?P<email>[^<>]*)> \d+ [+-]\d{4}$")
+
+
+def open_repo(path: str | os.PathLike[str]) -> git.Repo:
+    """The non-bare repository with at least one commit that holds `path`."""
+    import git
+
+    p = Path(path)
+    if not p.exists():
+        raise RepositoryError(f"{p} does not exist.")
+    try:
+        repo = git.Repo(p, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise RepositoryError(
+            f"{p} is not inside a git repository (run `git init` and commit first)."
+        ) from None
+    if repo.bare or repo.working_tree_dir is None:
+        raise RepositoryError(
+            f"{p} is a bare repository: migrator-tui needs a working tree (clone it and run there)."
+        )
+    if not repo.head.is_valid():
+        raise RepositoryError(
+            f"The repository at {repo.working_tree_dir} has no commits yet: "
+            "commit the files to migrate first."
+        )
+    return repo
+
+
+def head_sha(repo: git.Repo) -> str:
+    return repo.head.commit.hexsha
+
+
+def state_dir(repo: git.Repo, recipe: str) -> Path:
+    """`<git-common-dir>/migrator/<recipe>`: shared by the worktrees, like the branches it describes."""
+    return Path(repo.common_dir) / "migrator" / recipe
+
+
+def reviewer_identity(repo: git.Repo) -> Identity:
+    """The reviewer as git would name the author here (environment, then config); else the login."""
+    import git
+
+    try:
+        out = repo.git.var("GIT_AUTHOR_IDENT")
+    except git.GitCommandError:
+        out = ""
+    m = _IDENT.match(out.strip())
+    if m and m.group("name") and m.group("email"):
+        return Identity(m.group("name"), m.group("email"))
+    name = os.environ.get("GIT_AUTHOR_NAME") or getpass.getuser()
+    email = os.environ.get("GIT_AUTHOR_EMAIL") or f"{getpass.getuser()}@{socket.gethostname()}"
+    return Identity(name, email)

@@ -1,0 +1,383 @@
+"""One review of one repository under one recipe: the lock, the state, the base, the branches.
+
+This is what the TUI and the headless commands drive. Opening takes the review lock and loads (or
+starts) the state; `load_scan` matches saved decisions to a scan; `decide` saves each decision at
+once; `commit_file` turns a file's accepted decisions into one commit on its branch; `undo`
+reverts the last decision and, when its file was committed, re-commits it (or removes its branch
+when nothing stays accepted); `rollback` and `integrate` keep the state in step with the branches.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from migrator_tui import commitmsg, refnames
+from migrator_tui.errors import MigratorError, StateError
+from migrator_tui.gitflow import (
+    BatchResult,
+    BranchInfo,
+    CommitError,
+    Committed,
+    FileChange,
+    GitFlow,
+    IntegrateResult,
+    RollbackResult,
+)
+from migrator_tui.gitrepo import head_sha, open_repo, reviewer_identity, state_dir
+from migrator_tui.lock import ReviewLock
+from migrator_tui.model import Occurrence, ScanResult
+from migrator_tui.review import (
+    STATE_FILE,
+    CommitInfo,
+    DecisionRecord,
+    HistoryEntry,
+    ReviewState,
+    fingerprint,
+    utc_now,
+)
+
+if TYPE_CHECKING:
+    import git
+
+    from migrator_tui.recipe import Recipe
+
+
+@dataclass(frozen=True, slots=True)
+class UndoResult:
+    """What `undo` reverted: the decision change, and what happened to the file's branch."""
+
+    entry: HistoryEntry
+    #: The file's new commit when it had been committed and still has accepted occurrences.
+    recommitted: Committed | None = None
+    #: The deleted tip when the file's branch was removed (nothing accepted any more).
+    removed_branch: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileRow:
+    """One file of the review, for `branches` and the TUI's branches screen."""
+
+    path: str
+    branch: str
+    tip: str | None
+    accepted: int
+    rejected: int
+    pending: int
+    stale_decisions: int
+    integrated: bool
+    #: Why the branch is stale ("base moved", "file changed", "stale decisions"); empty when fresh.
+    stale: tuple[str, ...]
+    ours: bool = True
+
+
+def decode_python(data: bytes) -> tuple[str, str, bool]:
+    """(text, encoding, had a UTF-8 BOM) of Python source bytes; line endings are kept as is."""
+    bom = data.startswith(codecs.BOM_UTF8)
+    body = data[3:] if bom else data
+    try:
+        return body.decode("utf-8"), "utf-8", bom
+    except UnicodeDecodeError:
+        pass
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding), encoding, False
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        raise CommitError("The file is neither UTF-8 nor in the encoding it declares.") from None
+
+
+def encode_python(text: str, encoding: str, bom: bool) -> bytes:
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        raise CommitError(f"The rewritten text cannot be encoded as {encoding}.") from None
+    return codecs.BOM_UTF8 + data if bom else data
+
+
+class Workspace:
+    """A review in progress. Use `Workspace.open(...)`, and `close()` (or `with`) when done."""
+
+    def __init__(self, repo: git.Repo, recipe: Recipe, state: ReviewState, lock: ReviewLock | None) -> None:
+        self.repo = repo
+        self.recipe = recipe
+        self.state = state
+        self.lock = lock
+        self.root = Path(repo.working_tree_dir or ".")
+        self.identity = reviewer_identity(repo)
+        self.flow = GitFlow(repo, recipe=recipe.name, base=state.base, prefix=state.prefix,
+                            author=str(self.identity))
+        self.occurrences: dict[str, Occurrence] = {}
+        self.sources: dict[str, str] = {}
+        self.scan: ScanResult | None = None
+
+    # -- opening and closing -------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        recipe: Recipe,
+        *,
+        rescan: bool = False,
+        prefix: str | None = None,
+        lock: bool = True,
+    ) -> Workspace:
+        """Open (or begin) the review of the repository holding `path`.
+
+        Raises `StateError` when HEAD moved since the review began, unless `rescan` is set: then
+        the base becomes the current HEAD, and `load_scan` keeps the decisions whose code matches.
+        """
+        repo = open_repo(path)
+        sdir = state_dir(repo, recipe.name)
+        held = ReviewLock(sdir / "lock").acquire() if lock else None
+        try:
+            head = head_sha(repo)
+            state = ReviewState.load(sdir / STATE_FILE)
+            if state is None:
+                state = ReviewState(path=sdir / STATE_FILE, recipe=recipe.name, base=head,
+                                    prefix=prefix or refnames.default_prefix(recipe.name))
+            if not lock:
+                state.readonly = True
+            elif not state.path.exists():
+                state.save()
+            elif state.base != head:
+                if not rescan:
+                    raise StateError(
+                        f"HEAD moved from {state.base[:12]} to {head[:12]} since the review began; "
+                        "run again with --rescan to re-scan from the new HEAD and keep the decisions "
+                        "whose code is unchanged."
+                    )
+                state.base = head
+                state.save()
+            return cls(repo, recipe, state, held)
+        except BaseException:
+            if held is not None:
+                held.release()
+            raise
+
+    def close(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+        self.repo.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- scan ----------------------------------------------------------------------------------
+
+    def load_scan(self, result: ScanResult, sources: Mapping[str, str] | None = None) -> list[str]:
+        """Take a scan of the working tree; mark stale the decisions whose code changed.
+
+        `sources` are the scanned files' texts (read from the working tree when not given).
+        Returns the ids of decisions that became stale.
+        """
+        from migrator_tui.scan_files import decode_source
+
+        self.scan = result
+        self.occurrences = {o.id: o for o in result.occurrences}
+        self.sources = dict(sources or {})
+        for path in result.by_path():
+            if path not in self.sources:
+                try:
+                    self.sources[path] = decode_source((self.root / path).read_bytes())
+                except (OSError, MigratorError, ValueError):
+                    continue
+        fps = {
+            o.id: fingerprint(self.sources[o.path], o) for o in result.occurrences if o.path in self.sources
+        }
+        with self.state.batch():
+            stale = self.state.reconcile(result.occurrences, fps)
+            for path, blob in result.file_hashes.items():
+                rec = self.state.files.get(path)
+                if rec is None or rec.blob != blob:
+                    self.state.set_file(path, blob=blob)
+        return stale
+
+    def occurrences_of(self, path: str) -> list[Occurrence]:
+        return sorted((o for o in self.occurrences.values() if o.path == path), key=lambda o: (o.line, o.id))
+
+    # -- decisions -----------------------------------------------------------------------------
+
+    def decide(
+        self,
+        occ_id: str,
+        decision: str,
+        *,
+        strategy: str | None = None,
+        edited: str | None = None,
+        note: str | None = None,
+        warnings: Sequence[str] = (),
+    ) -> DecisionRecord:
+        """Record a decision for an occurrence of the loaded scan (saved at once)."""
+        occ = self.occurrences.get(occ_id)
+        if occ is None:
+            raise StateError(f"{occ_id} is not an occurrence of the current scan.")
+        source = self.sources.get(occ.path)
+        if source is None:
+            raise StateError(f"{occ.path} could not be read, so {occ_id} cannot be decided.")
+        if decision == "accepted" and strategy is None:
+            previous = self.state.decision(occ_id)
+            strategy = previous.strategy if previous else None
+        return self.state.decide(
+            occ, decision, fingerprint=fingerprint(source, occ), reviewer=str(self.identity),
+            strategy=strategy, edited=edited, note=note, warnings=warnings,
+        )
+
+    def note(self, occ_id: str, text: str) -> DecisionRecord:
+        """Set the reviewer note of an occurrence, keeping its decision."""
+        current = self.state.decision(occ_id)
+        if current is None:
+            return self.decide(occ_id, "pending", note=text)
+        return self.decide(occ_id, current.decision, strategy=current.strategy, edited=current.edited,
+                           note=text, warnings=current.warnings)
+
+    def undo(self) -> UndoResult | None:
+        """Undo the last decision; if its file was committed, re-commit it or remove its branch."""
+        entry = self.state.undo()
+        if entry is None:
+            return None
+        path = entry.after.path
+        record = self.state.files.get(path)
+        if record is None or record.commit is None:
+            return UndoResult(entry)
+        if self.state.accepted(path):
+            return UndoResult(entry, recommitted=self.commit_file(path))
+        return UndoResult(entry, removed_branch=self._remove_branch(path))
+
+    # -- commits -------------------------------------------------------------------------------
+
+    def _change_for(self, path: str) -> tuple[FileChange, list[DecisionRecord]]:
+        accepted = self.state.accepted(path)
+        occs = self.occurrences_of(path)
+        if not occs:
+            raise CommitError(f"{path} has no occurrences in the current scan; re-scan to continue.")
+        by_id = {o.id: o for o in occs}
+        accepted = [d for d in accepted if d.id in by_id]
+        recipe = self.recipe
+
+        def content(base: bytes) -> bytes:
+            from migrator_tui.proposal import Choice
+            from migrator_tui.rewrite import apply_choices
+
+            text, encoding, bom = decode_python(base)
+            choices = {d.id: Choice(d.strategy or self._default_strategy(text, by_id[d.id]), d.edited)
+                       for d in accepted}
+            new = apply_choices(text, occs, choices, recipe, repo_root=self.root)
+            return encode_python(new, encoding, bom)
+
+        entries = [commitmsg.Entry(d.line, d.function, d.strategy, d.warnings, d.note, d.edited is not None)
+                   for d in accepted]
+        message = commitmsg.file_message(
+            path, entries, len(occs), occs[0].phase, recipe=recipe.name, base=self.state.base,
+            reviewers=sorted({d.reviewer for d in accepted}),
+        )
+        blob = self.scan.file_hashes.get(path) if self.scan else None
+        return FileChange(path, content, message, expected_blob=blob), accepted
+
+    def _default_strategy(self, text: str, occ: Occurrence) -> str:
+        from migrator_tui.rewrite import propose
+
+        strategy = propose(text, occ, self.recipe, repo_root=self.root).strategy
+        if strategy is None:
+            raise CommitError(f"{occ.id} has no strategy to apply; choose one or edit it by hand.")
+        return strategy
+
+    def _record_commit(self, c: Committed, accepted: Iterable[DecisionRecord]) -> None:
+        info = CommitInfo(branch=c.branch, sha=c.sha, base=self.state.base, time=utc_now(),
+                          occurrences=tuple(d.id for d in accepted),
+                          total=len(self.occurrences_of(c.path)))
+        self.state.set_file(c.path, commit=info)
+
+    def commit_file(self, path: str) -> Committed | None:
+        """Commit a file's accepted occurrences to its branch; with none accepted, remove the branch."""
+        change, accepted = self._change_for(path)
+        if not accepted:
+            self._remove_branch(path)
+            return None
+        committed = self.flow.commit_file(change)
+        self._record_commit(committed, accepted)
+        return committed
+
+    def commit_files(self, paths: Iterable[str]) -> BatchResult:
+        """Commit many files (one fast-import for many); failures are reported per file."""
+        changes: list[FileChange] = []
+        accepted_of: dict[str, list[DecisionRecord]] = {}
+        result = BatchResult()
+        for path in paths:
+            try:
+                change, accepted = self._change_for(path)
+            except MigratorError as exc:
+                result.failed[path] = exc
+                continue
+            if accepted:
+                changes.append(change)
+                accepted_of[path] = accepted
+        batch = self.flow.commit_files(changes)
+        result.failed.update(batch.failed)
+        result.committed = batch.committed
+        with self.state.batch():
+            for c in batch.committed:
+                self._record_commit(c, accepted_of[c.path])
+        return result
+
+    def _remove_branch(self, path: str) -> str | None:
+        tip = self.flow.delete_branch(path)
+        if path in self.state.files:
+            self.state.set_file(path, commit=None)
+        return tip
+
+    # -- branches ------------------------------------------------------------------------------
+
+    def rollback(self, target: str) -> RollbackResult:
+        result = self.flow.rollback(target)
+        if result.path in self.state.files:
+            self.state.set_file(result.path, commit=None)
+        return result
+
+    def integrate(self, into: str | None = None) -> IntegrateResult:
+        if into is None:
+            return self.flow.integrate()
+        return self.flow.integrate_into(into)
+
+    def rows(self) -> list[FileRow]:
+        """Every file with a decision or a branch: its branch and counts, integrated, stale."""
+        return file_rows(self.flow, self.state, self.occurrences)
+
+
+def file_rows(
+    flow: GitFlow, state: ReviewState, occurrences: Mapping[str, Occurrence] | None = None
+) -> list[FileRow]:
+    infos: dict[str, BranchInfo] = {b.path: b for b in flow.branches()}
+    paths = set(infos) | {d.path for d in state.decisions.values()} | {
+        p for p, f in state.files.items() if f.commit is not None
+    }
+    rows = []
+    for path in sorted(paths):
+        ids = [o.id for o in (occurrences or {}).values() if o.path == path] or None
+        counts = state.counts(path, ids)
+        info = infos.get(path)
+        stale = list(info.stale) if info else []
+        if counts["stale"]:
+            stale.append("stale decisions")
+        rows.append(FileRow(
+            path=path, branch=info.branch if info else flow.branch_for(path), tip=info.tip if info else None,
+            accepted=counts["accepted"], rejected=counts["rejected"], pending=counts["pending"],
+            stale_decisions=counts["stale"], integrated=bool(info and info.integrated), stale=tuple(stale),
+            ours=info.ours if info else True,
+        ))
+    return rows
+
+
+def open_readonly(path: str | Path, recipe: Recipe) -> Workspace:
+    """A view of the review without taking the lock (for listing): keeps its base, never saves."""
+    return Workspace.open(path, recipe, lock=False)
