@@ -1,0 +1,723 @@
+"""Find each occurrence's rewrite plan on the standard library `ast` (fast; no libcst here).
+
+For a bound acquire (`var = <receiver>.get_session()`), the lifetime is recognised as one of:
+- "try":   the acquire (before the `try`, or inside it) and a `try` whose `finally` closes `var`;
+- "close": no `try`, a later `var.close()` statement in the same block;
+- "open":  never closed: the region runs to the last statement of the block that uses `var`;
+- "with":  `with <receiver>.get_session() as var:` (only the context expression changes).
+Anything else is "manual", with the reason.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Sequence
+
+from migrator_tui.model import Occurrence
+from migrator_tui.recipe import Recipe
+from migrator_tui.rewrite.astutil import (
+    FUNCTION_NODES,
+    SCOPE_NODES,
+    function_locals,
+    is_guard_test,
+    is_method_stmt,
+    last_name,
+    method_call_on,
+    module_bindings,
+    name_loads,
+    parents,
+    uses,
+    walk_all,
+    walk_local,
+)
+from migrator_tui.rewrite.plan import Facts, Plan
+
+VIEW_DECORATORS = {"route", "get", "post", "put", "delete", "patch"}
+BROAD_EXCEPTIONS = {"Exception", "BaseException"}
+IO_CALLS = {
+    "sleep": "time.sleep", "urlopen": "urlopen", "request": "HTTP request",
+    "get": None, "post": None, "put": None, "delete": None, "patch": None,
+    "run": None, "check_output": "subprocess", "check_call": "subprocess", "Popen": "subprocess",
+    "call": None, "send_mail": "mail", "sendmail": "mail", "send_message": "mail",
+}
+IO_MODULES = {"requests", "httpx", "urllib", "subprocess", "socket", "smtplib", "time", "aiohttp"}
+NON_ORM_CALLS = {"count", "len", "int", "str", "bool", "float", "sum", "exists", "jsonify",
+                 "render_template", "to_dict", "dict", "delete", "update", "isoformat", "format",
+                 "join", "strftime", "redirect", "url_for", "make_response", "flash", "abort"}
+
+#: `decorator_catches(decorator_node, tree) -> [(line, "ExcType (in decorator x)")]`
+DecoratorCheck = Callable[[ast.expr], list[tuple[int, str]]]
+
+
+def find_call(tree: ast.AST, occ: Occurrence, method: str) -> ast.Call | None:
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and node.lineno == occ.line
+            and node.col_offset == occ.column
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == method
+        ):
+            return node
+    return None
+
+
+def _stmt_list(parent: ast.AST, stmt: ast.stmt) -> list[ast.stmt] | None:
+    for fieldname in ("body", "orelse", "finalbody", "handlers"):
+        seq = getattr(parent, fieldname, None)
+        if isinstance(seq, list) and any(s is stmt for s in seq):
+            return seq
+    return None
+
+
+def _index(seq: Sequence[ast.AST], node: ast.AST) -> int:
+    return next(i for i, s in enumerate(seq) if s is node)
+
+
+def _assigns(stmt: ast.stmt, var: str) -> bool:
+    targets: list[ast.expr] = []
+    if isinstance(stmt, ast.Assign):
+        targets = stmt.targets
+    elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+        targets = [stmt.target]
+    return any(isinstance(t, ast.Name) and t.id == var for t in targets)
+
+
+def _is_none_assign(stmt: ast.stmt, var: str) -> bool:
+    value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+    return _assigns(stmt, var) and isinstance(value, ast.Constant) and value.value is None
+
+
+def _handler_types(handler: ast.ExceptHandler) -> list[str]:
+    if handler.type is None:
+        return []
+    items = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return [ast.unparse(t) for t in items]
+
+
+def specific_types(handler: ast.ExceptHandler, wrapper: str | None) -> list[str]:
+    """The exception types a handler names that a wrapped exception would no longer match."""
+    out = []
+    for t in _handler_types(handler):
+        short = t.rsplit(".", 1)[-1]
+        if short in BROAD_EXCEPTIONS or (wrapper and short == wrapper):
+            continue
+        out.append(t)
+    return out
+
+
+def _releases(stmt: ast.stmt, var: str, methods: set[str]) -> bool:
+    """A statement that only releases: `var.close()`, `if var: var.close()`, a try around it."""
+    if is_method_stmt(stmt, var, methods):
+        return True
+    if isinstance(stmt, ast.If) and is_guard_test(stmt.test, var) and not stmt.orelse:
+        return all(_releases(s, var, methods) for s in stmt.body)
+    if isinstance(stmt, ast.Try) and not stmt.orelse and not stmt.finalbody:
+        body_ok = all(_releases(s, var, methods) for s in stmt.body)
+        handlers_trivial = all(
+            all(isinstance(s, ast.Pass) or _is_log_call(s) for s in h.body) for h in stmt.handlers
+        )
+        return body_ok and handlers_trivial
+    return False
+
+
+def _is_log_call(stmt: ast.stmt) -> bool:
+    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Attribute)
+            and stmt.value.func.attr in {"debug", "info", "warning", "error", "exception"})
+
+
+def _closes_in_finally(try_node: ast.Try, var: str, release: str) -> bool:
+    return any(_releases(s, var, {release}) for s in try_node.finalbody)
+
+
+class Analyzer:
+    """Analyses every occurrence of one parsed file."""
+
+    def __init__(self, tree: ast.Module, recipe: Recipe, decorator_check: DecoratorCheck | None = None):
+        self.tree = tree
+        self.recipe = recipe
+        self.parent = parents(tree)
+        self.bound = frozenset(module_bindings(tree))
+        self.decorator_check = decorator_check
+        self._callers: dict[str, list[tuple[int, str]]] | None = None
+
+    # --- surroundings ---------------------------------------------------------------------
+
+    def enclosing(self, node: ast.AST) -> list[ast.AST]:
+        """Ancestors of `node`, innermost first."""
+        out = []
+        while node in self.parent:
+            node = self.parent[node]
+            out.append(node)
+        return out
+
+    def facts(self, call: ast.Call, occ: Occurrence) -> Facts:
+        chain = self.enclosing(call)
+        funcs = [n for n in chain if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        func = funcs[0] if funcs else None
+        class_name = class_line = None
+        for f in funcs:
+            owner = self.parent.get(f)
+            if isinstance(owner, ast.ClassDef):
+                class_name, class_line = owner.name, owner.lineno
+                break
+        decorators = tuple(ast.unparse(d) for d in func.decorator_list) if func else ()
+        is_view = bool(func) and any(
+            isinstance(d, ast.Call) and last_name(d) in VIEW_DECORATORS for d in func.decorator_list
+        )
+        watched = set(self.recipe.watched_names)
+        reads = frozenset(
+            n.id for n in walk_all(func.body if func else [])
+            if isinstance(n, ast.Name) and n.id in watched
+        )
+        return Facts(
+            function=occ.function, in_function=func is not None, is_view=is_view,
+            class_name=class_name, class_line=class_line, receiver=ast.unparse(call.func.value),  # type: ignore[attr-defined]
+            receiver_self=_rooted_at_self(call.func.value),  # type: ignore[attr-defined]
+            decorators=decorators, reads=reads, bound=self.bound,
+            locals=frozenset(function_locals(func)) if func else frozenset(),
+        )
+
+    # --- the plan -------------------------------------------------------------------------
+
+    def plan(self, occ: Occurrence) -> Plan:
+        call = find_call(self.tree, occ, self.recipe.acquire.method)
+        if call is None:
+            return Plan(occ.id, None, Facts(function=occ.function), manual_reason=(
+                f"the acquire at line {occ.line} is no longer there (the file changed since the scan)"),
+                manual_code="stale")
+        facts = self.facts(call, occ)
+        if self.is_generated_fallback(call):
+            return self._manual(occ, facts, None, "fallback",
+                                "the non-Flask fallback of an already migrated service method")
+        parent = self.parent[call]
+        if isinstance(parent, ast.withitem):
+            return self._plan_with(occ, call, parent, facts)
+        if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is call:
+            targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+            if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                return self._plan_bound(occ, call, parent, targets[0].id, facts)
+            where = ast.unparse(targets[0]) if len(targets) == 1 else "several targets"
+            return self._manual(occ, facts, None, "session-escapes",
+                                f"the session is stored in {where}, beyond any block")
+        if isinstance(parent, ast.Attribute):
+            return self._manual(occ, facts, None, "inline-acquire",
+                                f"`{ast.unparse(parent)}...` uses the session inline: nothing binds "
+                                "it, so nothing can close it; bind it to a name first")
+        if isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom)):
+            return self._manual(occ, facts, None, "session-escapes",
+                                "the session itself is returned or yielded to the caller")
+        return self._manual(occ, facts, None, "session-escapes",
+                            f"the session is passed on without a name (`{ast.unparse(parent)[:60]}`)")
+
+    def is_generated_fallback(self, call: ast.Call) -> bool:
+        """The acquire sits in the `else:` of `if self.<manager>:` whose body uses the manager's
+        `with` — the fallback the `service` strategy writes."""
+        managers = {(s.manager, s.method) for s in self.recipe.strategies.values() if s.kind == "service"}
+        node: ast.AST = call
+        for anc in self.enclosing(call):
+            if isinstance(anc, SCOPE_NODES):
+                return False
+            if isinstance(anc, ast.If) and _inside(node, anc.orelse, self.parent):
+                test = anc.test
+                if (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name)
+                        and test.value.id == "self"):
+                    for n in walk_local(anc.body):
+                        if isinstance(n, ast.withitem) and isinstance(n.context_expr, ast.Call):
+                            f = n.context_expr.func
+                            if (isinstance(f, ast.Attribute) and (test.attr, f.attr) in managers
+                                    and ast.unparse(f.value) == f"self.{test.attr}"):
+                                return True
+            node = anc
+        return False
+
+    def _manual(self, occ: Occurrence, facts: Facts, var: str | None, code: str, reason: str) -> Plan:
+        return Plan(occ.id, var, facts, pattern="manual", manual_code=code, manual_reason=reason,
+                    acquire_line=occ.line)
+
+    def _plan_with(self, occ: Occurrence, call: ast.Call, item: ast.withitem, facts: Facts) -> Plan:
+        with_node = self.parent[item]
+        if not isinstance(with_node, ast.With) or len(with_node.items) != 1:
+            return self._manual(occ, facts, None, "session-escapes",
+                                "the raw session shares its `with` with other context managers")
+        if not isinstance(item.optional_vars, ast.Name):
+            return self._manual(occ, facts, None, "session-escapes",
+                                "the raw session's `with` binds no simple name")
+        var = item.optional_vars.id
+        plan = Plan(occ.id, var, facts, pattern="with", acquire_line=with_node.lineno,
+                    region_start=with_node.lineno, region_end=with_node.end_lineno or with_node.lineno,
+                    with_line=with_node.lineno)
+        plan.shapes.append("raw-with")
+        body = with_node.body
+        reason = self._escape_reason(body, var)
+        if reason:
+            return self._manual(occ, facts, var, "session-escapes", reason)
+        after = self._after(with_node, var)
+        if after is not None:
+            return self._manual(occ, facts, var, "used-after-close",
+                                f"the session is used at line {after} after its `with` closed it")
+        self._collect(plan, body, with_node, var)
+        return plan
+
+    def _plan_bound(self, occ: Occurrence, call: ast.Call, assign: ast.stmt, var: str,
+                    facts: Facts) -> Plan:
+        a = self.recipe.acquire
+        owner = self.parent[assign]
+        seq = _stmt_list(owner, assign)
+        if seq is None or (isinstance(owner, ast.ExceptHandler) and seq is not owner.body):
+            return self._manual(occ, facts, var, "session-escapes", "the acquire is in an unusual place")
+        k = _index(seq, assign)
+        plan = Plan(occ.id, var, facts, acquire_line=assign.lineno)
+
+        # "try", acquire inside: `try: [stmts] var = acquire() ... finally: var.close()`
+        if isinstance(owner, ast.Try) and seq is owner.body and _closes_in_finally(owner, var, a.release):
+            outer = self.parent[owner]
+            outer_seq = _stmt_list(outer, owner)
+            assert outer_seq is not None
+            t = _index(outer_seq, owner)
+            plan.pattern = "try"
+            plan.try_line = owner.lineno
+            plan.body_before = [s.lineno for s in seq[:k]]
+            plan.shapes.append("acquire-in-try")
+            start = owner
+            for g in range(t - 1, -1, -1):
+                if _is_none_assign(outer_seq[g], var):
+                    if not uses(outer_seq[g + 1 : t], var):
+                        plan.guard_line = outer_seq[g].lineno
+                        start = outer_seq[g]
+                        plan.shapes.append("none-guard")
+                    break
+                if uses([outer_seq[g]], var):
+                    break
+            if plan.guard_line is None and not self._finally_guarded(owner, var):
+                plan.unguarded = True
+            return self._finish_try(plan, occ, owner, seq[k + 1 :], [], start, outer_seq)
+
+        # "try", acquire before: `var = acquire()` [pre...] `try: ... finally: var.close()`
+        for j in range(k + 1, len(seq)):
+            stmt = seq[j]
+            if isinstance(stmt, ast.Try) and _closes_in_finally(stmt, var, a.release):
+                pre = seq[k + 1 : j]
+                if any(_assigns(s, var) for s in pre):
+                    break
+                plan.pattern = "try"
+                plan.try_line = stmt.lineno
+                first_use = next((i for i, s in enumerate(pre) if uses([s], var)), len(pre))
+                plan.pre_outside = [s.lineno for s in pre[:first_use]]
+                plan.pre_inside = [s.lineno for s in pre[first_use:]]
+                if pre:
+                    plan.shapes.append("statements-before-try")
+                return self._finish_try(plan, occ, stmt, list(stmt.body), pre[first_use:], assign, seq)
+            if _assigns(stmt, var) or (any(
+                method_call_on(n, var, {a.release}) for n in walk_all([stmt])
+            ) and not is_method_stmt(stmt, var, {a.release})):
+                break
+            if is_method_stmt(stmt, var, {a.release}):
+                plan.pattern = "close"
+                plan.close_line = stmt.lineno
+                body = seq[k + 1 : j]
+                return self._finish_linear(plan, occ, body, assign, stmt, seq)
+
+        # "open": never closed in this block
+        if isinstance(owner, (ast.Module, ast.ClassDef)):
+            where = "a module global" if isinstance(owner, ast.Module) else "a class attribute"
+            return self._manual(occ, facts, var, "session-escapes",
+                                f"the session is never closed and `{var}` is {where} that other "
+                                "code may use")
+        if any(method_call_on(n, var, {a.release}) for n in walk_all(self._function_body(assign))):
+            return self._manual(occ, facts, var, "used-after-close",
+                                "the session is closed in a way this tool does not follow "
+                                "(not in a `finally` nor by a statement of the same block)")
+        last = k
+        for j in range(k + 1, len(seq)):
+            if _assigns(seq[j], var):
+                break
+            if uses([seq[j]], var):
+                last = j
+        plan.pattern = "open"
+        plan.shapes.append("no-close")
+        body = seq[k + 1 : last + 1]
+        plan.end_stmt_line = seq[last].lineno
+        return self._finish_linear(plan, occ, body, assign, seq[last], seq)
+
+    def _finally_guarded(self, try_node: ast.Try, var: str) -> bool:
+        return any(isinstance(s, ast.If) and is_guard_test(s.test, var) for s in try_node.finalbody)
+
+    def _function_body(self, node: ast.AST) -> list[ast.stmt]:
+        for anc in self.enclosing(node):
+            if isinstance(anc, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return anc.body
+            if isinstance(anc, ast.ClassDef):
+                return anc.body
+        return self.tree.body
+
+    # --- pattern details ------------------------------------------------------------------
+
+    def _finish_try(self, plan: Plan, occ: Occurrence, try_node: ast.Try, body: list[ast.stmt],
+                    pre_inside: list[ast.stmt], start: ast.stmt, seq: list[ast.stmt]) -> Plan:
+        var = plan.var
+        assert var is not None
+        a = self.recipe.acquire
+        facts = plan.facts
+        plan.region_start = min(start.lineno, plan.acquire_line)
+        plan.region_end = try_node.end_lineno or try_node.lineno
+        plan.shapes.insert(0, "try-finally" if not try_node.handlers else "try-except-finally")
+        inner = [*pre_inside, *body]
+
+        # finally: drop the release, keep the rest
+        for s in try_node.finalbody:
+            if _releases(s, var, {a.release, a.rollback}):
+                plan.finally_remove.append(s.lineno)
+            elif uses([s], var):
+                return self._manual(occ, facts, var, "handler-uses-session",
+                                    f"the `finally` uses the session at line {s.lineno} for more than "
+                                    "closing it; after the rewrite it would run on a closed session")
+        # handlers: drop rollback/close; drop trailing handlers left with a bare `raise`
+        keep_types: list[tuple[int, ast.ExceptHandler]] = []
+        trailing_droppable = True
+        for h in reversed(try_node.handlers):
+            rest = [s for s in h.body if not _releases(s, var, {a.rollback, a.release})]
+            removed = [s.lineno for s in h.body if _releases(s, var, {a.rollback, a.release})]
+            if removed and "rollback-in-handler" not in plan.shapes:
+                plan.shapes.append("rollback-in-handler")
+            if uses(rest, var):
+                line = next(n.lineno for n in name_loads(rest, var))
+                return self._manual(occ, facts, var, "handler-uses-session",
+                                    f"the handler at line {h.lineno} uses the session at line {line} "
+                                    "for more than rollback()/close(); after the rewrite it would "
+                                    "run on a closed session")
+            plan.handler_remove.extend(removed)
+            bare_raise = len(rest) == 1 and isinstance(rest[0], ast.Raise) and rest[0].exc is None
+            if trailing_droppable and bare_raise:
+                plan.handler_drop.append(h.lineno)
+                continue
+            trailing_droppable = False
+            if not rest:
+                plan.handler_pass.append(h.lineno)
+            keep_types.append((h.lineno, h))
+        for line, h in reversed(keep_types):
+            for t in specific_types(h, None):
+                plan.specific_handlers.append((line, t))
+        if try_node.orelse:
+            if uses(try_node.orelse, var):
+                return self._manual(occ, facts, var, "handler-uses-session",
+                                    f"the `else` block at line {try_node.orelse[0].lineno} uses the "
+                                    "session; after the rewrite it would run on a closed session")
+            if len(plan.handler_drop) == len(try_node.handlers):
+                plan.orelse_hoist = True
+        # close() inside the body (closed twice today)
+        for n in walk_local(inner):
+            if isinstance(n, ast.stmt) and is_method_stmt(n, var, {a.release}):
+                plan.body_close_remove.append(n.lineno)
+        if plan.body_close_remove:
+            plan.shapes.append("close-in-try")
+        reason = self._escape_reason(inner, var)
+        if reason:
+            return self._manual(occ, facts, var, "session-escapes", reason)
+        after = self._after(try_node, var)
+        if after is not None:
+            return self._manual(occ, facts, var, "used-after-close",
+                                f"the session is used at line {after}, after its `finally` closed it")
+        self._collect(plan, inner, try_node, var)
+        return plan
+
+    def _finish_linear(self, plan: Plan, occ: Occurrence, body: list[ast.stmt], start: ast.stmt,
+                       end: ast.stmt, seq: list[ast.stmt]) -> Plan:
+        var = plan.var
+        assert var is not None
+        plan.region_start = start.lineno
+        plan.region_end = end.end_lineno or end.lineno
+        reason = self._escape_reason(body, var)
+        if reason:
+            return self._manual(occ, plan.facts, var, "session-escapes", reason)
+        after = self._after(end, var)
+        if after is not None:
+            code = "used-after-close" if plan.pattern == "close" else "session-escapes"
+            what = "after its close()" if plan.pattern == "close" else "outside the block that uses it"
+            return self._manual(occ, plan.facts, var, code,
+                                f"the session is used at line {after}, {what}")
+        self._collect(plan, body, end, var)
+        return plan
+
+    def _after(self, last: ast.stmt, var: str) -> int | None:
+        """First line using `var` after statement `last` in its function, before a reassignment."""
+        node: ast.AST = last
+        while True:
+            owner = self.parent.get(node)
+            if owner is None:
+                return None
+            seq = _stmt_list(owner, node) if isinstance(node, ast.stmt) else None
+            if seq is not None:
+                for s in seq[_index(seq, node) + 1 :]:
+                    if _assigns(s, var):
+                        return None
+                    hits = name_loads([s], var)
+                    if hits:
+                        return hits[0].lineno
+            if isinstance(owner, SCOPE_NODES):
+                return None
+            node = owner
+
+    def _escape_reason(self, body: list[ast.stmt], var: str) -> str | None:
+        for n in walk_all(body):
+            if isinstance(n, (*FUNCTION_NODES,)) and uses(
+                n.body if isinstance(n.body, list) else [n.body], var
+            ):
+                return f"a nested function or lambda at line {n.lineno} captures the session"
+            if not (isinstance(n, ast.Name) and n.id == var):
+                continue
+            p = self.parent.get(n)
+            if isinstance(n.ctx, ast.Store):
+                continue
+            if isinstance(p, (ast.Return, ast.Yield, ast.YieldFrom)):
+                return f"the session is returned or yielded at line {n.lineno}"
+            if isinstance(p, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and p.value is n:
+                return f"the session is stored in another name at line {n.lineno}"
+            if isinstance(p, (ast.Tuple, ast.List, ast.Set, ast.Dict)):
+                return f"the session is put in a container at line {n.lineno}"
+            if isinstance(p, (ast.Global, ast.Nonlocal)):
+                return f"the session is shared through a global at line {n.lineno}"
+        return None
+
+    # --- facts for warnings ---------------------------------------------------------------
+
+    def _collect(self, plan: Plan, body: list[ast.stmt], last: ast.stmt, var: str) -> None:
+        a = self.recipe.acquire
+        commits = [n for n in walk_local(body) if method_call_on(n, var, {a.commit})]
+        plan.has_commit = bool(commits)
+        if commits:
+            plan.shapes.append("explicit-commit")
+            plan.uncommitted_returns = self._uncommitted_returns(body, var)
+        if any(isinstance(n, ast.Return) for n in walk_local(body)):
+            plan.shapes.append("early-return")
+        for n in walk_local(body):
+            if isinstance(n, ast.Raise) and n.exc is not None:
+                plan.raises.append((n.lineno, f"raise {ast.unparse(n.exc)[:50]}"))
+            elif isinstance(n, ast.Call) and last_name(n.func) == "abort":
+                plan.raises.append((n.lineno, f"{ast.unparse(n)[:50]}"))
+            if isinstance(n, ast.Call):
+                io = _io_call(n)
+                if io:
+                    plan.io_calls.append((n.lineno, io))
+        plan.orm_escapes = self._orm_escapes(body, last, var)
+        plan.writes = _writes(body, var)
+        # enclosing handlers in the same function
+        for anc in self.enclosing(last):
+            if isinstance(anc, SCOPE_NODES):
+                break
+            if isinstance(anc, ast.Try) and _inside(last, anc.body, self.parent):
+                for h in anc.handlers:
+                    plan.outer_handlers.extend((h.lineno, t) for t in specific_types(h, None))
+                if anc.handlers and "outer-handler" not in plan.shapes:
+                    plan.shapes.append("outer-handler")
+        plan.caller_handlers = self._callers_catching(last)
+        func = next((f for f in self.enclosing(last)
+                     if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+        if func is not None and self.decorator_check is not None:
+            for d in func.decorator_list:
+                plan.decorator_handlers.extend(self.decorator_check(d))
+        self._shape_tags(plan, last)
+
+    def _shape_tags(self, plan: Plan, node: ast.AST) -> None:
+        chain = self.enclosing(node)
+        funcs = [n for n in chain if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        if len(funcs) > 1 and not isinstance(self.parent.get(funcs[0]), ast.ClassDef):
+            plan.shapes.append("nested-function")
+        if plan.facts.receiver_self:
+            plan.shapes.append("method")
+        if not funcs:
+            plan.shapes.append("class-body" if any(isinstance(n, ast.ClassDef) for n in chain)
+                               else "module-level")
+        elif isinstance(funcs[0], ast.AsyncFunctionDef):
+            plan.shapes.append("async")
+        if funcs and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in walk_local(funcs[0].body)):
+            plan.shapes.append("generator")
+
+    def _uncommitted_returns(self, body: list[ast.stmt], var: str) -> list[int]:
+        """`return` statements with no commit before them in their own statement list."""
+        out: list[int] = []
+        commit = self.recipe.acquire.commit
+
+        def visit(seq: list[ast.stmt], committed: bool) -> None:
+            for s in seq:
+                if any(method_call_on(n, var, {commit}) for n in walk_local([s])) and not isinstance(
+                    s, (ast.If, ast.For, ast.While, ast.Try, ast.With)
+                ):
+                    committed = True
+                if isinstance(s, ast.Return) and not committed:
+                    out.append(s.lineno)
+                for fieldname in ("body", "orelse", "finalbody"):
+                    sub = getattr(s, fieldname, None)
+                    if isinstance(sub, list) and sub and isinstance(sub[0], ast.stmt) and not isinstance(
+                        s, SCOPE_NODES
+                    ):
+                        visit(sub, committed)
+                for h in getattr(s, "handlers", []) or []:
+                    visit(h.body, committed)
+
+        visit(body, False)
+        return out
+
+    def _orm_escapes(self, body: list[ast.stmt], last: ast.stmt, var: str) -> list[tuple[int, str]]:
+        """Values loaded from the session (ORM objects) that leave the block."""
+        tainted: set[str] = set()
+        for n in walk_local(body):
+            if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None:
+                if _may_be_orm(n.value, var, tainted):
+                    targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+                    for t in targets:
+                        tainted.update(x.id for x in ast.walk(t) if isinstance(x, ast.Name))
+            elif isinstance(n, (ast.For, ast.AsyncFor)) and _may_be_orm(n.iter, var, tainted):
+                tainted.update(x.id for x in ast.walk(n.target) if isinstance(x, ast.Name))
+            elif isinstance(n, ast.Call) and method_call_on(n, var, {"add", "add_all", "merge"}):
+                for arg in n.args:
+                    tainted.update(x.id for x in ast.walk(arg) if isinstance(x, ast.Name))
+        tainted.discard(var)
+        out: list[tuple[int, str]] = []
+        for n in walk_local(body):
+            if isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom)) and n.value is not None:
+                if _may_be_orm(n.value, var, tainted):
+                    verb = "returned" if isinstance(n, ast.Return) else "yielded"
+                    out.append((n.lineno, f"`{ast.unparse(n.value)[:40]}` is {verb}"))
+            elif isinstance(n, ast.Assign) and any(
+                isinstance(t, (ast.Attribute, ast.Subscript)) for t in n.targets
+            ) and _may_be_orm(n.value, var, tainted):
+                out.append((n.lineno, f"`{ast.unparse(n.value)[:40]}` is stored in "
+                                      f"`{ast.unparse(n.targets[0])}`"))
+        for name in sorted(tainted):
+            line = self._after(last, name)
+            if line is not None:
+                out.append((line, f"`{name}` is read after the block"))
+        return out
+
+    def _callers_catching(self, node: ast.AST) -> list[tuple[int, str]]:
+        """Callers in this file that call the enclosing function inside a try with specific handlers."""
+        func = next((f for f in self.enclosing(node)
+                     if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+        if func is None:
+            return []
+        if self._callers is None:
+            self._callers = {}
+            for t in ast.walk(self.tree):
+                if not isinstance(t, ast.Try) or not t.handlers:
+                    continue
+                types = [(h.lineno, ty) for h in t.handlers for ty in specific_types(h, None)]
+                if not types:
+                    continue
+                for n in walk_local(t.body):
+                    if isinstance(n, ast.Call):
+                        callee = last_name(n.func)
+                        if callee:
+                            self._callers.setdefault(callee, []).extend(types)
+        return sorted(set(self._callers.get(func.name, [])))
+
+
+def _inside(node: ast.AST, seq: list[ast.stmt], parent: dict[ast.AST, ast.AST]) -> bool:
+    ids = {id(s) for s in seq}
+    while node in parent:
+        if id(node) in ids:
+            return True
+        node = parent[node]
+    return id(node) in ids
+
+
+def _rooted_at_self(node: ast.AST) -> bool:
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id == "self"
+
+
+WRITE_METHODS = {"add", "add_all", "delete", "merge", "execute", "flush", "bulk_save_objects",
+                 "bulk_insert_mappings", "bulk_update_mappings"}
+
+
+def _writes(body: list[ast.stmt], var: str) -> list[int]:
+    """Lines that change the database through the session (or objects loaded from it)."""
+    loaded: set[str] = set()
+    out: list[int] = []
+    for n in walk_local(body):
+        if isinstance(n, ast.Assign):
+            names = {x.id for x in ast.walk(n.value) if isinstance(x, ast.Name)}
+            if var in names or names & loaded:
+                loaded.update(x.id for t in n.targets for x in ast.walk(t) if isinstance(x, ast.Name))
+            for t in n.targets:
+                root = t
+                while isinstance(root, (ast.Attribute, ast.Subscript)):
+                    root = root.value
+                if t is not root and isinstance(root, ast.Name) and root.id in loaded | {var}:
+                    out.append(n.lineno)
+        elif isinstance(n, (ast.For, ast.AsyncFor)):
+            names = {x.id for x in ast.walk(n.iter) if isinstance(x, ast.Name)}
+            if var in names or names & loaded:
+                loaded.update(x.id for x in ast.walk(n.target) if isinstance(x, ast.Name))
+        elif isinstance(n, ast.Call):
+            chained = last_name(n.func) in {"delete", "update"} and var in {
+                x.id for x in ast.walk(n.func) if isinstance(x, ast.Name)
+            }
+            if chained or method_call_on(n, var, WRITE_METHODS):
+                out.append(n.lineno)
+    return sorted(set(out))
+
+
+def _column_query(call: ast.Call) -> bool:
+    """`session.query(Model.col, ...)` / `select(Model.col)`: rows of plain values, not objects."""
+    return last_name(call.func) in {"query", "select"} and bool(call.args) and all(
+        isinstance(a, ast.Attribute)
+        or (isinstance(a, ast.Call) and last_name(a.func) in {"count", "sum", "max", "min"})
+        for a in call.args
+    )
+
+
+def _may_be_orm(expr: ast.AST, var: str, tainted: set[str]) -> bool:
+    """Whether `expr` may evaluate to ORM objects loaded from `var` (or containers of them).
+
+    Deliberately simple: attribute reads, comparisons, arithmetic, strings and calls known to
+    return plain values are not objects; calls on the session (or on loaded objects) are.
+    """
+    if isinstance(expr, ast.Name):
+        return expr.id in tainted
+    if isinstance(expr, ast.Call):
+        if last_name(expr.func) in NON_ORM_CALLS:
+            return False
+        inner = [n for n in ast.walk(expr.func) if isinstance(n, ast.Call)]
+        if any(_column_query(c) for c in [expr, *inner]):
+            return False
+        names = {n.id for n in ast.walk(expr.func) if isinstance(n, ast.Name)}
+        names |= {n.id for a in expr.args for n in ast.walk(a) if isinstance(n, ast.Name)}
+        return var in names or bool(names & tainted)
+    if isinstance(expr, ast.Await):
+        return _may_be_orm(expr.value, var, tainted)
+    if isinstance(expr, (ast.Subscript, ast.Starred)):
+        return _may_be_orm(expr.value, var, tainted)
+    if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
+        return any(_may_be_orm(e, var, tainted) for e in expr.elts)
+    if isinstance(expr, ast.Dict):
+        return any(v is not None and _may_be_orm(v, var, tainted) for v in expr.values)
+    if isinstance(expr, ast.IfExp):
+        return _may_be_orm(expr.body, var, tainted) or _may_be_orm(expr.orelse, var, tainted)
+    if isinstance(expr, ast.BoolOp):
+        return any(_may_be_orm(e, var, tainted) for e in expr.values)
+    if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        local = set(tainted)
+        for g in expr.generators:
+            if _may_be_orm(g.iter, var, local):
+                local.update(x.id for x in ast.walk(g.target) if isinstance(x, ast.Name))
+        elt = expr.value if isinstance(expr, ast.DictComp) else expr.elt
+        return _may_be_orm(elt, var, local)
+    return False
+
+
+def _io_call(call: ast.Call) -> str | None:
+    name = last_name(call.func)
+    root = call.func
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    root_name = root.id if isinstance(root, ast.Name) else None
+    if name == "sleep":
+        return "sleep()"
+    if root_name in IO_MODULES and root_name != "time" and name:
+        return f"{root_name}.{name}()"
+    if name in {"urlopen", "check_output", "check_call", "Popen", "sendmail", "send_message"}:
+        return f"{name}()"
+    return None

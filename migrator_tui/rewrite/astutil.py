@@ -1,0 +1,155 @@
+"""Small helpers over the standard library `ast`: names used, calls made, parents, bindings."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+
+FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
+    """Map every node to its parent."""
+    out: dict[ast.AST, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            out[child] = node
+    return out
+
+
+def walk_local(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
+    """Walk `nodes` and their descendants without entering nested functions or classes."""
+    stack = list(nodes)[::-1]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, SCOPE_NODES):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def walk_all(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
+    """Walk `nodes` and every descendant, nested functions included, in source order."""
+    stack = list(nodes)[::-1]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def name_loads(nodes: Iterable[ast.AST], name: str, *, nested: bool = True) -> list[ast.Name]:
+    """Every `Name` node reading or writing `name` within `nodes` (nested scopes too by default)."""
+    walker = walk_all if nested else walk_local
+    return [n for n in walker(nodes) if isinstance(n, ast.Name) and n.id == name]
+
+
+def uses(nodes: Iterable[ast.AST], name: str) -> bool:
+    return bool(name_loads(nodes, name))
+
+
+def method_call_on(node: ast.AST, var: str, methods: Iterable[str]) -> bool:
+    """True when `node` is the call `<var>.<method>()` for one of `methods`."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == var
+        and node.func.attr in set(methods)
+    )
+
+
+def is_method_stmt(stmt: ast.stmt, var: str, methods: Iterable[str]) -> bool:
+    """`<var>.<method>()` as a statement of its own."""
+    return isinstance(stmt, ast.Expr) and method_call_on(stmt.value, var, methods)
+
+
+def is_guard_test(test: ast.expr, var: str) -> bool:
+    """`if var:` or `if var is not None:`."""
+    if isinstance(test, ast.Name) and test.id == var:
+        return True
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == var
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.IsNot)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    )
+
+
+def uses_only_via(nodes: Iterable[ast.AST], var: str, methods: Iterable[str]) -> bool:
+    """Every use of `var` in `nodes` is `var.<method>()` for one of `methods` (or a guard test)."""
+    allowed: set[int] = set()
+    for n in walk_all(nodes):
+        if method_call_on(n, var, methods):
+            allowed.add(id(n.func.value))  # type: ignore[attr-defined]
+        elif isinstance(n, ast.If) and is_guard_test(n.test, var):
+            allowed.update(id(x) for x in name_loads([n.test], var))
+    return all(id(n) in allowed for n in name_loads(nodes, var))
+
+
+def dotted(node: ast.AST) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def last_name(node: ast.AST) -> str | None:
+    """The last name of a decorator or callee: `app.route('/x')` → `route`, `login_required` → itself."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return None
+
+
+def module_bindings(tree: ast.Module) -> set[str]:
+    """Names bound at module level (assignments, imports, defs, classes, `global` writes)."""
+    names: set[str] = set()
+    for stmt in tree.body:
+        for node in walk_local([stmt]):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    names.add((alias.asname or alias.name).split(".")[0])
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            names.update(node.names)
+    return names
+
+
+def function_locals(func: ast.AST) -> set[str]:
+    """Names local to a function: parameters and names it stores (not its nested scopes)."""
+    names: set[str] = set()
+    if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        a = func.args
+        for arg in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]:
+            if arg is not None:
+                names.add(arg.arg)
+        body = func.body if isinstance(func.body, list) else [func.body]
+        declared_global: set[str] = set()
+        for node in walk_local(body):
+            if isinstance(node, (ast.Global, ast.Nonlocal)):
+                declared_global.update(node.names)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    names.add((alias.asname or alias.name).split(".")[0])
+        names -= declared_global
+    return names

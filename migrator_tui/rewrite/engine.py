@@ -1,0 +1,188 @@
+"""The rewrite engine's public functions: proposals as values, composition of accepted choices.
+
+Nothing here raises for a hard occurrence: it becomes a `manual` proposal with the reason. Only
+`apply_choices` raises (`RewriteError`) when asked for something impossible, such as an edited
+text that does not parse.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import textwrap
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from migrator_tui.errors import MigratorError
+from migrator_tui.model import Occurrence
+from migrator_tui.proposal import Choice, Finding, Proposal
+from migrator_tui.recipe import Recipe
+from migrator_tui.rewrite.analyze import Analyzer
+from migrator_tui.rewrite.decorators import DecoratorIndex
+from migrator_tui.rewrite.plan import Plan
+from migrator_tui.rewrite.strategies import choose
+from migrator_tui.rewrite.warnings import evaluate
+
+
+class RewriteError(MigratorError):
+    """A requested rewrite cannot be produced (e.g. an edit that does not parse)."""
+
+
+_INDEXES: dict[Path | None, DecoratorIndex] = {}
+
+
+def _index(root: Path | None) -> DecoratorIndex:
+    if root not in _INDEXES:
+        _INDEXES[root] = DecoratorIndex(root)
+    return _INDEXES[root]
+
+
+class FileAnalysis:
+    """Plans and default strategies of every occurrence of one file (parsed once, with `ast`)."""
+
+    def __init__(self, source: str, occurrences: Sequence[Occurrence], recipe: Recipe,
+                 *, repo_root: Path | None = None, tree: ast.Module | None = None) -> None:
+        self.source = source
+        self.recipe = recipe
+        self.occurrences = {o.id: o for o in occurrences}
+        path = occurrences[0].path if occurrences else ""
+        self.tree = tree if tree is not None else ast.parse(source)
+        check = _index(repo_root).checker(self.tree, path) if repo_root is not None else None
+        analyzer = Analyzer(self.tree, recipe, check)
+        self.plans: dict[str, Plan] = {o.id: analyzer.plan(o) for o in occurrences}
+        self.defaults: dict[str, tuple[str | None, tuple[str, ...]]] = {
+            oid: choose(recipe, plan.facts, self.occurrences[oid].path) for oid, plan in self.plans.items()
+        }
+
+    def summary(self, occ_id: str, strategy: str | None = None) -> Proposal:
+        """The proposal's strategy, confidence and warnings, without building the new text."""
+        plan = self.plans[occ_id]
+        default, others = self.defaults[occ_id]
+        name = strategy or default
+        alternatives = tuple(n for n in (default, *others) if n and n != name)
+        if name is None or plan.is_manual:
+            strat = self.recipe.strategies[name] if name else next(iter(self.recipe.strategies.values()))
+            confidence, findings, reason = evaluate(plan, strat)
+            if name is None and not plan.is_manual:
+                reason = "no strategy of the recipe applies here"
+                at = plan.acquire_line
+                findings = [Finding("session-escapes", at, f"Line {at}: {reason}.")]
+                confidence = "manual"
+            return Proposal(occ_id, name, alternatives, confidence, tuple(findings), reason,
+                            plan.acquire_line, plan.acquire_line)
+        if name not in self.recipe.strategies:
+            raise RewriteError(f"Unknown strategy {name!r} for {occ_id}.")
+        confidence, findings, _ = evaluate(plan, self.recipe.strategies[name])
+        return Proposal(occ_id, name, alternatives, confidence, tuple(findings), None,
+                        plan.region_start, plan.region_end)
+
+    def propose(self, occ_id: str, strategy: str | None = None) -> Proposal:
+        """The full proposal: summary plus the rewritten file and region text, checked to compile."""
+        from migrator_tui.rewrite.build import Job, build, render_region
+
+        summary = self.summary(occ_id, strategy)
+        if summary.is_manual:
+            lines = self.source.splitlines(keepends=True)
+            occ = self.occurrences[occ_id]
+            start, end = occ.scope_start or occ.line, occ.scope_end or occ.line
+            return _replace(summary, start_line=occ.line, end_line=occ.line,
+                            before="".join(lines[start - 1 : end]))
+        plan = self.plans[occ_id]
+        job = Job(plan, self.recipe.strategies[summary.strategy])  # type: ignore[index]
+        try:
+            new_source = build(self.source, [job], self.recipe)
+            _prove(new_source, self.occurrences[occ_id].path)
+            after = render_region(self.source, job)
+        except Exception as exc:  # a bug here must not take the review down: report it as manual
+            reason = f"the rewrite could not be built ({exc.__class__.__name__}: {exc})"
+            return _replace(summary, confidence="manual", manual_reason=reason,
+                            warnings=(Finding("session-escapes", plan.acquire_line, reason),))
+        lines = self.source.splitlines(keepends=True)
+        before = "".join(lines[plan.region_start - 1 : plan.region_end])
+        return _replace(summary, before=before, after=after, new_source=new_source)
+
+    def apply(self, choices: Mapping[str, Choice]) -> str:
+        """The file's new text with exactly the chosen occurrences rewritten."""
+        from migrator_tui.rewrite.build import Job, build
+
+        jobs = []
+        for occ_id, choice in sorted(choices.items()):
+            if occ_id not in self.plans:
+                raise RewriteError(f"{occ_id} is not an occurrence of this file.")
+            plan = self.plans[occ_id]
+            if plan.is_manual and choice.edited is None:
+                raise RewriteError(f"{occ_id} needs a manual rewrite: {plan.manual_reason}.")
+            if choice.strategy not in self.recipe.strategies:
+                raise RewriteError(f"Unknown strategy {choice.strategy!r} for {occ_id}.")
+            if choice.edited is not None:
+                error = edit_error(choice.edited)
+                if error:
+                    raise RewriteError(f"The edited text of {occ_id} does not parse: {error}.")
+            jobs.append(Job(plan, self.recipe.strategies[choice.strategy], choice.edited))
+        _check_disjoint(jobs)
+        new_source = build(self.source, jobs, self.recipe)
+        path = next(iter(self.occurrences.values())).path if self.occurrences else "<file>"
+        try:
+            _prove(new_source, path)
+        except SyntaxError as exc:
+            raise RewriteError(f"The rewritten {path} does not compile: {exc.msg} at line {exc.lineno}.") \
+                from None
+        return new_source
+
+
+def _check_disjoint(jobs: Sequence[object]) -> None:
+    """Manual edits replace a region wholesale: they must not overlap another chosen region."""
+    spans = sorted((j.plan.region_start, j.plan.region_end, j.plan.occurrence_id, j.edited is not None)  # type: ignore[attr-defined]
+                   for j in jobs)
+    for (_, e1, id1, ed1), (s2, _, id2, ed2) in itertools.pairwise(spans):
+        if s2 <= e1 and (ed1 or ed2):
+            raise RewriteError(f"The edited text of {id1 if ed1 else id2} overlaps {id2 if ed1 else id1}; "
+                               "accept one of them only.")
+
+
+def _replace(p: Proposal, **changes: object) -> Proposal:
+    from dataclasses import replace
+
+    return replace(p, **changes)  # type: ignore[arg-type]
+
+
+def _prove(source: str, path: str) -> None:
+    """The output parses with libcst and compiles."""
+    import libcst as cst
+
+    cst.parse_module(source)
+    compile(source, path or "<rewrite>", "exec", dont_inherit=True)
+
+
+def edit_error(text: str) -> str | None:
+    """Why an edited region does not parse, or None."""
+    import libcst as cst
+
+    code = textwrap.dedent(text)
+    try:
+        cst.parse_module(code)
+        compile(code, "<edit>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return f"{exc.msg} at line {exc.lineno}"
+    except cst.ParserSyntaxError as exc:
+        return f"{exc.message} at line {exc.raw_line}"
+    return None
+
+
+# --- module-level conveniences ------------------------------------------------------------
+
+
+def propose(source: str, occurrence: Occurrence, recipe: Recipe, strategy: str | None = None,
+            *, repo_root: Path | None = None) -> Proposal:
+    return FileAnalysis(source, [occurrence], recipe, repo_root=repo_root).propose(occurrence.id, strategy)
+
+
+def propose_all(source: str, occurrences: Sequence[Occurrence], recipe: Recipe,
+                *, repo_root: Path | None = None) -> dict[str, Proposal]:
+    fa = FileAnalysis(source, occurrences, recipe, repo_root=repo_root)
+    return {o.id: fa.propose(o.id) for o in occurrences}
+
+
+def apply_choices(source: str, occurrences: Sequence[Occurrence], choices: Mapping[str, Choice],
+                  recipe: Recipe, *, repo_root: Path | None = None) -> str:
+    return FileAnalysis(source, occurrences, recipe, repo_root=repo_root).apply(choices)

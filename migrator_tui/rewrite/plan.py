@@ -1,0 +1,74 @@
+"""The plan of one occurrence's rewrite, found on the standard library `ast`.
+
+Analysis is strategy-independent: it finds how the session's lifetime is written (the region of
+statements to rewrite and what to drop from it) and collects the facts that decide warnings. The
+libcst builder (`build.py`) executes the plan, locating statements by their first line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Facts:
+    """What the strategy rules and warnings need to know about the occurrence's surroundings."""
+
+    function: str = "<module>"
+    in_function: bool = False
+    is_view: bool = False
+    class_name: str | None = None
+    #: Line of the `class` statement holding the enclosing method.
+    class_line: int | None = None
+    receiver: str = ""
+    receiver_self: bool = False
+    decorators: tuple[str, ...] = ()
+    reads: frozenset[str] = frozenset()
+    bound: frozenset[str] = frozenset()
+    locals: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class Plan:
+    occurrence_id: str
+    var: str | None
+    facts: Facts
+    #: "try" (closed in a finally), "close" (closed by a later statement), "open" (never closed),
+    #: "with" (the raw session's own `with`), "manual".
+    pattern: str = "manual"
+    manual_reason: str | None = None
+    manual_code: str | None = None
+    acquire_line: int = 0
+    region_start: int = 0
+    region_end: int = 0
+    try_line: int | None = None
+    guard_line: int | None = None
+    with_line: int | None = None
+    pre_outside: list[int] = field(default_factory=list)
+    pre_inside: list[int] = field(default_factory=list)
+    body_before: list[int] = field(default_factory=list)
+    close_line: int | None = None
+    end_stmt_line: int | None = None
+    finally_remove: list[int] = field(default_factory=list)
+    handler_remove: list[int] = field(default_factory=list)
+    handler_drop: list[int] = field(default_factory=list)
+    handler_pass: list[int] = field(default_factory=list)
+    orelse_hoist: bool = False
+    body_close_remove: list[int] = field(default_factory=list)
+    # facts for warnings (line, detail)
+    has_commit: bool = False
+    writes: list[int] = field(default_factory=list)
+    uncommitted_returns: list[int] = field(default_factory=list)
+    specific_handlers: list[tuple[int, str]] = field(default_factory=list)
+    outer_handlers: list[tuple[int, str]] = field(default_factory=list)
+    caller_handlers: list[tuple[int, str]] = field(default_factory=list)
+    decorator_handlers: list[tuple[int, str]] = field(default_factory=list)
+    raises: list[tuple[int, str]] = field(default_factory=list)
+    orm_escapes: list[tuple[int, str]] = field(default_factory=list)
+    io_calls: list[tuple[int, str]] = field(default_factory=list)
+    unguarded: bool = False
+    shapes: list[str] = field(default_factory=list)
+
+    @property
+    def is_manual(self) -> bool:
+        return self.pattern == "manual"

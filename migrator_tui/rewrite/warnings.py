@@ -1,0 +1,137 @@
+"""Turn a plan and a strategy into warnings and a confidence (DESIGN.md "Warning codes")."""
+
+from __future__ import annotations
+
+from migrator_tui.model import CONFIDENCE_ORDER, Confidence
+from migrator_tui.proposal import Finding
+from migrator_tui.recipe import Strategy
+from migrator_tui.rewrite.plan import Plan
+
+#: The most confident a proposal carrying each warning can be.
+CAPS: dict[str, Confidence] = {
+    "implicit-commit": "safe",
+    "exception-wrapped": "review",
+    "domain-raise-wrapped": "review",
+    "orm-escape": "review",
+    "statements-before-try": "review",
+    "unguarded-acquire": "safe",
+    "raw-with": "review",
+    "request-scope-shared": "review",
+    "needs-app-context": "review",
+    "no-release": "review",
+    "handler-uses-session": "manual",
+    "session-escapes": "manual",
+    "used-after-close": "manual",
+    "inline-acquire": "manual",
+    "long-io-in-block": "safe",
+}
+
+HINTS: dict[str, str] = {
+    "implicit-commit": "Check that committing here is intended: pending changes on every path are saved.",
+    "exception-wrapped": "Catch the wrapper type too, or choose a strategy that re-raises the original.",
+    "domain-raise-wrapped": "Check the callers: they now receive the wrapper exception.",
+    "orm-escape": "Read what the caller needs inside the block, or turn off expire_on_commit.",
+    "statements-before-try": "Check that the moved statements may now be rolled back and caught.",
+    "unguarded-acquire": "Nothing to do: the rewrite removes a latent UnboundLocalError.",
+    "raw-with": "The raw session only closed; check that a commit on exit is wanted.",
+    "request-scope-shared": "Check the request's other pending work and that a request context exists.",
+    "needs-app-context": "Check every caller runs inside a Flask application or request context.",
+    "no-release": "Check nothing relied on the session staying open.",
+    "handler-uses-session": "Rewrite by hand: move the session work of the handler into the block.",
+    "session-escapes": "Rewrite by hand: the session must not outlive the block.",
+    "used-after-close": "Rewrite by hand: the code uses a closed session today.",
+    "inline-acquire": "Bind the session to a name in a `with`, then query it.",
+    "long-io-in-block": "Consider moving the slow call out of the block to keep the transaction short.",
+    "stale": "Scan again: the file changed.",
+}
+
+
+def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding], str | None]:
+    """Confidence, warnings and (for manual) the reason, of `plan` rewritten with `strategy`."""
+    if plan.is_manual:
+        code = plan.manual_code or "session-escapes"
+        line = plan.acquire_line
+        finding = Finding(code, line, f"Line {line}: {plan.manual_reason}.", HINTS.get(code, ""))
+        return "manual", [finding], plan.manual_reason
+    w: list[Finding] = []
+    line = plan.acquire_line
+
+    raised: dict[int, Confidence] = {}
+
+    def add(code: str, at: int, message: str, cap: Confidence | None = None) -> None:
+        w.append(Finding(code, at, message, HINTS[code]))
+        if cap is not None:
+            raised[len(w) - 1] = cap
+
+    if strategy.commits:
+        if not plan.has_commit and plan.writes:
+            add("implicit-commit", line, f"Line {line}: the block changes data (line {plan.writes[0]}) "
+                f"but never committed, so close() discarded it; {strategy.manager}.{strategy.method}() "
+                "now commits it on exit.", "review")
+        elif not plan.has_commit:
+            add("implicit-commit", line, f"Line {line}: the block never committed; "
+                f"{strategy.manager}.{strategy.method}() commits on exit, early returns included.")
+        for r in plan.uncommitted_returns:
+            written = [x for x in plan.writes if x < r]
+            if written:
+                add("implicit-commit", r, f"Line {r}: this return did not commit the change made at "
+                    f"line {written[0]}; it is now committed on exit.", "review")
+            else:
+                add("implicit-commit", r, f"Line {r}: this return did not commit before; it now "
+                    "commits on exit.")
+        if plan.body_close_remove and plan.has_commit:
+            add("implicit-commit", plan.body_close_remove[0],
+                f"Line {plan.body_close_remove[0]}: close() discarded uncommitted changes on this path; "
+                "the context manager now commits them.")
+    if strategy.wraps:
+        wrapped = strategy.wraps
+        for at, t in plan.specific_handlers:
+            if t.rsplit(".", 1)[-1] != wrapped:
+                add("exception-wrapped", at, f"Line {at}: `except {t}` now sees {wrapped}, "
+                    f"which {strategy.manager} raises instead of the original exception.")
+        for at, t in plan.outer_handlers:
+            if t.rsplit(".", 1)[-1] != wrapped:
+                add("exception-wrapped", at, f"Line {at}: the enclosing `except {t}` now sees {wrapped}.")
+        for at, t in plan.caller_handlers:
+            if t.rsplit(".", 1)[-1] != wrapped:
+                add("exception-wrapped", at, f"Line {at}: a caller's `except {t}` now sees {wrapped}.")
+        for at, t in plan.decorator_handlers:
+            if t.rsplit(".", 1)[-1] != wrapped:
+                add("exception-wrapped", line, f"Line {line}: the view's decorator catches {t} "
+                    f"(line {at} of its wrapper), which now arrives as {wrapped}.")
+        for at, what in plan.raises:
+            add("domain-raise-wrapped", at, f"Line {at}: `{what}` inside the block now reaches callers "
+                f"wrapped in {wrapped}.")
+    if strategy.commits and not strategy.shared:
+        for at, what in plan.orm_escapes:
+            add("orm-escape", at, f"Line {at}: {what}; after the commit on exit its attributes are "
+                "expired and the session closed, so reading them raises DetachedInstanceError.")
+    if plan.pre_inside:
+        at = plan.pre_inside[0]
+        add("statements-before-try", at, f"Line {at}: statements between the acquire and the `try` use "
+            "the session and move into the block, where errors now roll back and reach the handlers.")
+    if plan.unguarded and plan.pattern == "try":
+        add("unguarded-acquire", line, f"Line {line}: the acquire sits inside the `try` and the `finally` "
+            "closes unconditionally (an UnboundLocalError if the acquire fails); the rewrite removes it.")
+    if plan.pattern == "with" and (strategy.commits or strategy.wraps):
+        add("raw-with", line, f"Line {line}: the raw session's own `with` only closed it; the new one "
+            "commits on exit and wraps exceptions.")
+    if strategy.shared:
+        add("request-scope-shared", line, f"Line {line}: {strategy.manager}.{strategy.method}() shares "
+            "the request's session: a rollback discards the request's other pending work, and the "
+            "session stays open until teardown.")
+    if (strategy.needs_app or strategy.needs_request) and not plan.facts.is_view:
+        need = "request" if strategy.needs_request else "application"
+        add("needs-app-context", line, f"Line {line}: {plan.facts.function} is not a view, but "
+            f"{strategy.name} needs a Flask {need} context.")
+    if plan.pattern == "open":
+        add("no-release", line, f"Line {line}: the session was never closed; the rewrite closes it at "
+            f"the end of the block (line {plan.region_end}).")
+    for at, what in plan.io_calls:
+        add("long-io-in-block", at, f"Line {at}: {what} inside the block keeps the transaction open.")
+    confidence: Confidence = "safe"
+    for i, f in enumerate(w):
+        cap = raised.get(i, CAPS[f.code])
+        if CONFIDENCE_ORDER[cap] > CONFIDENCE_ORDER[confidence]:
+            confidence = cap
+    return confidence, w, None
