@@ -321,6 +321,15 @@ class GitFlow:
                 out[path] = sha
         return out
 
+    def tips_of(self, branches: Iterable[str]) -> dict[str, str]:
+        """branch -> tip for those of `branches` that exist."""
+        out = {}
+        for branch in branches:
+            tip = ref_tip(self.repo, self._ref(branch))
+            if tip:
+                out[branch] = tip
+        return out
+
     def file_blob(self, commit: str, path: str) -> str | None:
         entry = self.store.lookup(self.store.commit(commit).tree, path)
         return entry[1] if entry else None

@@ -127,11 +127,13 @@ class Workspace:
         rescan: bool = False,
         prefix: str | None = None,
         lock: bool = True,
+        check_head: bool = True,
     ) -> Workspace:
         """Open (or begin) the review of the repository holding `path`.
 
         Raises `StateError` when HEAD moved since the review began, unless `rescan` is set: then
         the base becomes the current HEAD, and `load_scan` keeps the decisions whose code matches.
+        With `check_head=False` (rollback, integrate) the review keeps its base whatever HEAD is.
         """
         repo = open_repo(path)
         sdir = state_dir(repo, recipe.name)
@@ -146,7 +148,7 @@ class Workspace:
                 state.readonly = True
             elif not state.path.exists():
                 state.save()
-            elif state.base != head:
+            elif state.base != head and (check_head or rescan):
                 if not rescan:
                     raise StateError(
                         f"HEAD moved from {state.base[:12]} to {head[:12]} since the review began; "

@@ -1,0 +1,253 @@
+"""`migrator-tui apply [PATH] [--phase N]... [--file F]... [--min-confidence M] [--dry-run | --in-place]`.
+
+With neither flag, a headless reviewer: scan, propose, accept every proposal at or above the
+minimum confidence (default `review`) whose occurrence has no decision yet, record those decisions
+in the review state (reviewer = the git identity, note "accepted by apply"), and commit each file
+to its own branch. Decisions a reviewer already made are kept; stale ones are never applied.
+
+`--dry-run` prints every proposal's unified diff (coloured on a terminal). `--in-place` writes the
+working tree instead, atomically per file, refusing any file that changed since the scan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from migrator_tui.commands.branches import add_common
+
+if TYPE_CHECKING:
+    from migrator_tui.model import Occurrence, ScanResult
+    from migrator_tui.proposal import Proposal
+    from migrator_tui.recipe import Recipe
+
+APPLY_NOTE = "accepted by apply"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "apply", help="accept proposals headlessly: commit per-file branches, or --dry-run / --in-place",
+        description="Accept every proposal at or above --min-confidence and commit each file to its own "
+                    "branch (default), print the diffs (--dry-run), or write the working tree (--in-place).",
+    )
+    parser.add_argument("path", nargs="?", default=".", metavar="PATH", help="the repository (default: .)")
+    parser.add_argument("--phase", type=int, action="append", default=[], metavar="N",
+                        help="only this phase (repeatable)")
+    parser.add_argument("--file", action="append", default=[], metavar="F",
+                        help="only this file or glob, relative to the repository (repeatable)")
+    parser.add_argument("--min-confidence", choices=("safe", "review"), default="review",
+                        help="accept proposals at least this confident (default: review)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="print every proposal's diff, change nothing")
+    mode.add_argument("--in-place", action="store_true", help="rewrite the working tree files")
+    parser.add_argument("--rescan", action="store_true",
+                        help="HEAD moved since the review began: re-scan from HEAD, keeping the decisions "
+                             "whose code is unchanged")
+    parser.add_argument("--prefix", default=None, metavar="PREFIX",
+                        help="branch prefix of a new review (default: migrate/<recipe>)")
+    add_common(parser)
+    parser.set_defaults(run=run)
+
+
+def select(result: ScanResult, recipe: Recipe, phases: Sequence[int], files: Sequence[str],
+           under: str = "") -> dict[str, list[Occurrence]]:
+    """The scan's occurrences by path, kept to the phases, files (or globs) and folder asked for."""
+    from migrator_tui.errors import MigratorError
+    from migrator_tui.recipe import glob_to_regex
+
+    known = {p.number for p in recipe.phases}
+    for n in phases:
+        if n not in known:
+            listed = ", ".join(str(k) for k in sorted(known))
+            raise MigratorError(f"Unknown phase {n}: recipe {recipe.name} has phases {listed}.")
+    patterns = []
+    for f in files:
+        try:
+            patterns.append(glob_to_regex(f.strip("/")))
+        except ValueError:
+            raise MigratorError(f"--file {f!r} is not a valid path or glob.") from None
+    out: dict[str, list[Occurrence]] = {}
+    for occ in result.occurrences:
+        if phases and occ.phase not in phases:
+            continue
+        if files and not any(occ.path == f.strip("/") or p.match(occ.path) for f, p in zip(files, patterns,
+                                                                                        strict=True)):
+            continue
+        if under and not occ.path.startswith(under):
+            continue
+        out.setdefault(occ.path, []).append(occ)
+    return out
+
+
+def _codes(p: Proposal) -> list[str]:
+    return list(dict.fromkeys(w.code for w in p.warnings))
+
+
+def run(args: argparse.Namespace) -> int:
+    from migrator_tui.recipe import load_recipe
+
+    recipe = load_recipe(args.recipe)
+    if args.dry_run or args.in_place:
+        return _run_working_tree(args, recipe)
+    return _run_commit(args, recipe)
+
+
+# --- the headless reviewer ---------------------------------------------------------------------
+
+
+def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
+    from migrator_tui.rewrite import propose_all
+    from migrator_tui.scan import scan
+    from migrator_tui.workspace import Workspace
+
+    with Workspace.open(args.path, recipe, rescan=args.rescan, prefix=args.prefix) as ws:
+        result = scan(ws.root, recipe)
+        ws.load_scan(result)
+        under = _subfolder(Path(args.path), ws.root)
+        chosen = select(result, recipe, args.phase, args.file, under)
+        stale = 0
+        with ws.state.batch():
+            for path, occs in chosen.items():
+                text = ws.sources.get(path)
+                if text is None:
+                    continue
+                proposals = propose_all(text, occs, recipe, repo_root=ws.root)
+                for occ in occs:
+                    previous = ws.state.decision(occ.id)
+                    if previous is not None and previous.decision != "pending":
+                        stale += previous.stale
+                        continue
+                    p = proposals[occ.id]
+                    if p.at_least(args.min_confidence):
+                        ws.decide(occ.id, "accepted", strategy=p.strategy, note=APPLY_NOTE,
+                                  warnings=_codes(p))
+        to_commit = [p for p in chosen if ws.state.accepted(p)]
+        batch = ws.commit_files(to_commit)
+        committed = {c.path: c for c in batch.committed}
+        for path in chosen:
+            total = len(ws.occurrences_of(path))
+            if path in committed:
+                c = committed[path]
+                print(f"{path}: {c.branch} {c.sha[:12]} {len(ws.state.accepted(path))}/{total}")
+            elif path not in batch.failed:
+                print(f"{path}: nothing accepted (0/{total}), no branch")
+        for _path, exc in sorted(batch.failed.items()):
+            print(f"migrator-tui: {exc.message}", file=sys.stderr)
+        if stale:
+            print(f"{stale} stale decision{'s' if stale != 1 else ''} left for review (code changed).")
+        if not chosen:
+            print("No occurrences matched.")
+    return 2 if batch.failed else 0
+
+
+def _subfolder(path: Path, root: Path) -> str:
+    try:
+        rel = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return ""
+    return "" if rel in ("", ".") else rel.rstrip("/") + "/"
+
+
+# --- dry run and in place ------------------------------------------------------------------------
+
+
+def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
+    from migrator_tui.errors import MigratorError
+    from migrator_tui.rewrite import propose_all
+    from migrator_tui.scan import scan
+    from migrator_tui.workspace import decode_python
+
+    root = Path(args.path)
+    result = scan(root, recipe)
+    chosen = select(result, recipe, args.phase, args.file)
+    failed = 0
+    chunks: list[str] = []
+    for path, occs in chosen.items():
+        file = Path(result.root) / path
+        try:
+            data = file.read_bytes()
+            text, encoding, bom = decode_python(data)
+        except (OSError, MigratorError) as exc:
+            print(f"migrator-tui: {path} cannot be read ({getattr(exc, 'message', exc)}).", file=sys.stderr)
+            failed += 1
+            continue
+        proposals = propose_all(text, occs, recipe, repo_root=Path(result.root))
+        if args.dry_run:
+            chunks.append(_diffs(path, text, occs, proposals, args.min_confidence))
+            continue
+        try:
+            n = _write_in_place(file, path, data, (text, encoding, bom), occs, proposals, args.min_confidence,
+                                recipe, result.file_hashes.get(path), Path(result.root))
+        except MigratorError as exc:
+            print(f"migrator-tui: {exc.message}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"{path}: {n}/{len(occs)} rewritten" if n else f"{path}: nothing accepted (0/{len(occs)})")
+    if args.dry_run:
+        text = "".join(chunks)
+        if sys.stdout.isatty():
+            from pygments import highlight
+            from pygments.formatters import TerminalFormatter
+            from pygments.lexers import DiffLexer
+
+            text = highlight(text, DiffLexer(), TerminalFormatter())
+        sys.stdout.write(text)
+    return 2 if failed else 0
+
+
+def _diffs(path: str, text: str, occs: Sequence[Occurrence], proposals: dict[str, Proposal],
+           minimum: str) -> str:
+    import difflib
+
+    out: list[str] = []
+    old = text.splitlines(keepends=True)
+    for occ in occs:
+        p = proposals[occ.id]
+        head = f"# {occ.id} (line {occ.line}, {occ.function or '<module>'})"
+        if p.is_manual or p.new_source is None:
+            out.append(f"{head}: manual: {p.manual_reason or 'no automatic rewrite'}\n")
+            continue
+        codes = _codes(p)
+        head += f": {p.strategy}, {p.confidence}" + (f", warnings: {', '.join(codes)}" if codes else "")
+        if not p.at_least(minimum):  # type: ignore[arg-type]
+            out.append(f"{head}: below --min-confidence {minimum}, not applied\n")
+            continue
+        out.append(head + "\n")
+        diff = difflib.unified_diff(old, p.new_source.splitlines(keepends=True), f"a/{path}", f"b/{path}")
+        for line in diff:
+            out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _write_in_place(file: Path, path: str, data: bytes, decoded: tuple[str, str, bool],
+                    occs: Sequence[Occurrence], proposals: dict[str, Proposal], minimum: str,
+                    recipe: Recipe, scanned: str | None, root: Path) -> int:
+    import os
+
+    from migrator_tui.errors import MigratorError
+    from migrator_tui.proposal import Choice
+    from migrator_tui.review import atomic_write
+    from migrator_tui.rewrite import apply_choices
+    from migrator_tui.scan import blob_hash
+    from migrator_tui.workspace import encode_python
+
+    text, encoding, bom = decoded
+    if scanned is not None and blob_hash(data) != scanned:
+        raise MigratorError(f"{path} changed since the scan; nothing was written to it.")
+    choices = {o.id: Choice(proposals[o.id].strategy or "", None) for o in occs
+               if proposals[o.id].at_least(minimum)}  # type: ignore[arg-type]
+    if not choices:
+        return 0
+    new = encode_python(apply_choices(text, occs, choices, recipe, repo_root=root), encoding, bom)
+    try:
+        current = file.read_bytes()
+        mode = os.stat(file).st_mode & 0o7777
+    except OSError:
+        raise MigratorError(f"{path} was deleted since the scan; nothing was written.") from None
+    if current != data:
+        raise MigratorError(f"{path} changed since the scan; nothing was written to it.")
+    atomic_write(file, new, mode=mode)
+    return len(choices)

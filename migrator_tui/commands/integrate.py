@@ -1,0 +1,51 @@
+"""`migrator-tui integrate [PATH] [--into BRANCH]`: every per-file change in one commit.
+
+By default the integration branch `<prefix>/all` is created or moved to a new commit: the base
+plus every per-file change (the files are disjoint, so the tree is built directly, without a
+merge), its message keeping each file's commit message. The working tree is not touched.
+
+`--into BRANCH` brings the changes into the current branch instead, and only when BRANCH is the
+checked-out branch and the working tree has no uncommitted changes to tracked files: a commit on
+top of HEAD, then `git merge --ff-only` updates the branch, the index and the working tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from migrator_tui.commands.branches import add_common
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "integrate", help="put every per-file change in one commit",
+        description="Create or update the integration branch (<prefix>/all) with every per-file change, "
+                    "or with --into, commit them on the current branch when the working tree is clean.",
+    )
+    parser.add_argument("path", nargs="?", default=".", metavar="PATH", help="the repository (default: .)")
+    parser.add_argument("--into", metavar="BRANCH", default=None,
+                        help="the current branch, to commit the changes on (working tree must be clean)")
+    add_common(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from migrator_tui.recipe import load_recipe
+    from migrator_tui.workspace import Workspace
+
+    recipe = load_recipe(args.recipe)
+    with Workspace.open(args.path, recipe, check_head=False) as ws:
+        result = ws.integrate(args.into)
+    for path, why in sorted(result.skipped.items()):
+        print(f"skipped {path}: {why}")
+    n = len(result.files)
+    noun = "file" if n == 1 else "files"
+    if result.sha is None:
+        print("No per-file branches to integrate.")
+    elif not result.changed:
+        print(f"{result.branch} is up to date at {result.sha[:12]} ({n} {noun}).")
+    else:
+        print(f"{result.branch} now at {result.sha[:12]}: {n} {noun}")
+        for path in result.files:
+            print(f"  {path}")
+    return 0
