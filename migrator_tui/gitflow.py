@@ -175,8 +175,8 @@ class GitFlow:
         entry = self.store.lookup(self._base_tree, path)
         if entry is None:
             raise CommitError(
-                f"{path} is not in the base commit {_short(self.base)}: it was deleted or renamed "
-                "since the scan (re-scan to continue)."
+                f"{path} is not in the base commit {_short(self.base)}: it was deleted or renamed since "
+                "the scan, or is not committed yet (commit it, then re-scan)."
             )
         mode, sha = entry
         if mode not in (b"100644", b"100755"):

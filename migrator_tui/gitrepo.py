@@ -63,7 +63,7 @@ def head_sha(repo: git.Repo) -> str:
 
 def state_dir(repo: git.Repo, recipe: str) -> Path:
     """`<git-common-dir>/migrator/<recipe>`: shared by the worktrees, like the branches it describes."""
-    return Path(repo.common_dir) / "migrator" / recipe
+    return Path(os.path.normpath(repo.common_dir)) / "migrator" / recipe
 
 
 def reviewer_identity(repo: git.Repo) -> Identity:

@@ -114,12 +114,17 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
                 text = ws.sources.get(path)
                 if text is None:
                     continue
-                proposals = propose_all(text, occs, recipe, repo_root=ws.root)
+                undecided = []
                 for occ in occs:
                     previous = ws.state.decision(occ.id)
                     if previous is not None and previous.decision != "pending":
                         stale += previous.stale
-                        continue
+                    else:
+                        undecided.append(occ)
+                if not undecided:
+                    continue
+                proposals = propose_all(text, occs, recipe, repo_root=ws.root)
+                for occ in undecided:
                     p = proposals[occ.id]
                     if p.at_least(args.min_confidence):
                         ws.decide(occ.id, "accepted", strategy=p.strategy, note=APPLY_NOTE,

@@ -1,0 +1,139 @@
+"""A review in progress: decisions saved as made, per-file commits, undo, resume, HEAD moved, lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gitfixtures import WEB_APP, branches, demo_repo, git, make_dirty, snapshot
+
+from migrator_tui.errors import StateError
+from migrator_tui.gitflow import CommitError
+from migrator_tui.recipe import load_recipe
+from migrator_tui.review import ReviewState
+from migrator_tui.scan import scan
+from migrator_tui.workspace import Workspace
+
+RECIPE = load_recipe()
+COUNT = "web_app.py::count_users::0"
+ADD = "web_app.py::add_user::0"
+BRANCH = "migrate/db-session/web_app.py"
+
+
+def _open(root: Path, **kw: object) -> Workspace:
+    ws = Workspace.open(root, RECIPE, **kw)  # type: ignore[arg-type]
+    ws.load_scan(scan(ws.root, RECIPE))
+    return ws
+
+
+def _file_at(root: Path, rev: str, path: str = "web_app.py") -> str:
+    return git(root, "show", f"{rev}:{path}")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return demo_repo(tmp_path / "repo")
+
+
+def test_decide_commit_undo(repo: Path) -> None:
+    make_dirty(repo)
+    before = snapshot(repo)
+    with _open(repo) as ws:
+        ws.decide(COUNT, "accepted", strategy="unified", warnings=["implicit-commit"])
+        ws.decide(ADD, "rejected", note="keeps its own commit")
+        # saved at once: a fresh load sees both
+        saved = ReviewState.load(ws.state.path)
+        assert saved is not None and saved.decisions[COUNT].decision == "accepted"
+        assert saved.decisions[ADD].note == "keeps its own commit"
+        assert saved.decisions[COUNT].reviewer == "Test Reviewer <reviewer@example.com>"
+
+        c = ws.commit_file("web_app.py")
+        assert c is not None and branches(repo) == {BRANCH: c.sha}
+        text = _file_at(repo, c.sha)
+        assert "with unified_session_manager.get_db_session() as session:" in text
+        assert text.count("db_manager.get_session()") == 1  # add_user was rejected
+        body = git(repo, "log", "-1", "--format=%B", c.sha)
+        assert body.startswith("Migrate web_app.py: 1 of 2 occurrences (phase 1)\n")
+        assert "line 5, count_users: unified; warnings acknowledged: implicit-commit" in body
+        assert "Reviewed-by: Test Reviewer <reviewer@example.com>" in body
+        assert ws.state.files["web_app.py"].commit is not None
+
+        # accept the second one and re-commit: the tip is replaced
+        ws.decide(ADD, "accepted", strategy="unified")
+        c2 = ws.commit_file("web_app.py")
+        assert c2 is not None and c2.old == c.sha
+        assert _file_at(repo, c2.sha).count("db_manager.get_session()") == 0
+
+        # undo that acceptance: re-committed with one occurrence again
+        undone = ws.undo()
+        assert undone is not None and undone.entry.id == ADD and undone.recommitted is not None
+        assert _file_at(repo, undone.recommitted.sha) == text
+        assert ws.state.decisions[ADD].decision == "rejected"
+
+        # undo the rejection and the acceptance: nothing accepted, the branch goes
+        assert ws.undo() is not None  # ADD back to undecided
+        last = ws.undo()
+        assert last is not None and last.removed_branch == undone.recommitted.sha
+        assert branches(repo) == {}
+        assert ws.state.files["web_app.py"].commit is None
+    assert snapshot(repo) == before
+
+
+def test_resume_after_reopen(repo: Path) -> None:
+    with _open(repo) as ws:
+        ws.decide(COUNT, "accepted", strategy="unified")
+    with _open(repo) as ws:
+        assert ws.state.decisions[COUNT].decision == "accepted"
+        assert not ws.state.decisions[COUNT].stale
+
+
+def test_head_moved_then_rescan_keeps_matching_decisions(repo: Path) -> None:
+    with _open(repo) as ws:
+        ws.decide(COUNT, "accepted", strategy="unified")
+        ws.decide(ADD, "rejected")
+    # a new commit changes add_user only
+    (repo / "web_app.py").write_text(WEB_APP.replace("User(name=name)", "User(name=name.strip())"))
+    git(repo, "commit", "-q", "-am", "strip names")
+    with pytest.raises(StateError, match=r"HEAD moved .* --rescan"):
+        Workspace.open(repo, RECIPE)
+    with _open(repo, rescan=True) as ws:
+        assert ws.state.base == git(repo, "rev-parse", "HEAD").strip()
+        assert not ws.state.decisions[COUNT].stale
+        assert ws.state.decisions[ADD].stale
+        c = ws.commit_file("web_app.py")
+        assert c is not None
+        assert git(repo, "rev-parse", f"{c.sha}^").strip() == ws.state.base
+
+
+def test_dirty_file_is_refused(repo: Path) -> None:
+    (repo / "web_app.py").write_text(WEB_APP + "\n# local edit\n")
+    with _open(repo) as ws:
+        ws.decide(COUNT, "accepted", strategy="unified")
+        with pytest.raises(CommitError, match="differs from the base commit"):
+            ws.commit_file("web_app.py")
+    assert branches(repo) == {}
+
+
+def test_new_file_not_in_base_is_refused(repo: Path) -> None:
+    (repo / "admin" / "extra.py").write_text(WEB_APP)
+    with _open(repo) as ws:
+        ws.decide("admin/extra.py::count_users::0", "accepted", strategy="unified")
+        with pytest.raises(CommitError, match="is not in the base commit"):
+            ws.commit_file("admin/extra.py")
+
+
+def test_second_review_is_locked_out(repo: Path) -> None:
+    with _open(repo), pytest.raises(StateError, match="Another review holds the lock"):
+        Workspace.open(repo, RECIPE)
+    with _open(repo):
+        pass
+
+
+def test_state_lives_in_the_git_dir(repo: Path, tmp_path: Path) -> None:
+    wt = tmp_path / "wt"
+    git(repo, "worktree", "add", "-q", "--detach", str(wt))
+    with _open(wt) as ws:
+        ws.decide(COUNT, "accepted", strategy="unified")
+        assert ws.state.path == repo / ".git" / "migrator" / "db-session" / "state.json"
+        assert ws.state.path.exists()
+    assert git(repo, "status", "--porcelain") == ""
