@@ -3,35 +3,37 @@
 `scan(root, recipe)` lists the `.py` files (git's tracked and untracked-not-ignored files, or a
 tree walk outside git), keeps those whose bytes hold `<method>(`, parses only those with the
 standard library `ast`, and classifies each acquire call (`scan_classify`). Many candidates are
-spread over worker processes; a few are handled in this process. Nothing heavy is imported here:
-no libcst, no GitPython, no Textual.
+shared between this process and forked workers (a process pool where `fork` is unsafe or
+missing); a few are handled here. Nothing heavy is imported: no libcst, no GitPython, no Textual.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import fields
+from operator import attrgetter
 from pathlib import Path
 
 from migrator_tui.model import Excluded, Occurrence, ScanResult, SkippedFile
 from migrator_tui.recipe import Recipe, glob_to_regex
-from migrator_tui.scan_classify import FileOutcome, ScanSpec, scan_source
-from migrator_tui.scan_files import (
-    Unreadable,
-    check_root,
-    decode_source,
-    list_python_files,
-    read_file,
-)
+from migrator_tui.scan_classify import ScanSpec, scan_source
+from migrator_tui.scan_files import Unreadable, check_root, decode_source, list_python_files, read_file
 
 __all__ = ["Excluded", "Occurrence", "ScanResult", "SkippedFile", "blob_hash", "scan", "spec_for"]
 
-#: Candidates beyond which the parse is spread over processes (and bytes beyond which, too).
+#: Candidates beyond which the parse is shared with worker processes (and bytes beyond which, too).
 PARALLEL_FILES = 64
-PARALLEL_BYTES = 2 * 1024 * 1024
+PARALLEL_BYTES = 1024 * 1024
 
 Progress = Callable[[int, int], None]
+#: One file's result as plain values: (path, occurrences, exclusions, skip reason, blob id).
+Outcome = tuple[str, list[tuple], list[tuple], str | None, str | None]  # type: ignore[type-arg]
+
+_OCC_FIELDS = attrgetter(*(f.name for f in fields(Occurrence)))
+_EXC_FIELDS = attrgetter(*(f.name for f in fields(Excluded)))
 
 
 def spec_for(recipe: Recipe) -> ScanSpec:
@@ -47,9 +49,11 @@ def spec_for(recipe: Recipe) -> ScanSpec:
 
 def blob_hash(data: bytes) -> str:
     """The git blob id of `data` (what `git hash-object` prints)."""
-    import hashlib
-
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    try:
+        from _sha1 import sha1  # the builtin module: loads faster than hashlib's OpenSSL binding
+    except ImportError:  # pragma: no cover - builds without it
+        from hashlib import sha1
+    return sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def _exclusion(recipe: Recipe) -> re.Pattern[str] | None:
@@ -58,41 +62,94 @@ def _exclusion(recipe: Recipe) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{glob_to_regex(g).pattern})" for g in recipe.exclude_paths))
 
 
-def _scan_one(path: str, data: bytes, spec: ScanSpec, phase: int | None) -> tuple[FileOutcome, str | None]:
+def _scan_one(path: str, data: bytes, spec: ScanSpec, phase: int | None) -> Outcome:
     try:
         text = decode_source(data)
     except Unreadable as exc:
-        return FileOutcome(path, [], [], str(exc)), None
-    outcome = scan_source(path, data, text, spec, phase)
-    return outcome, (blob_hash(data) if outcome.occurrences else None)
+        return (path, [], [], str(exc), None)
+    found = scan_source(path, data, text, spec, phase)
+    return (path, [_OCC_FIELDS(o) for o in found.occurrences], [_EXC_FIELDS(e) for e in found.excluded],
+            found.skipped, blob_hash(data) if found.occurrences else None)
 
 
-def _scan_paths(root_real: str, items: list[tuple[str, int | None]], spec: ScanSpec,
-                known: frozenset[str]) -> list[tuple[FileOutcome, str | None]]:
-    """Worker: read and scan candidate files (already known to hold the needle)."""
-    out: list[tuple[FileOutcome, str | None]] = []
-    for path, phase in items:
-        try:
-            data = read_file(root_real, path, known)
-        except Unreadable as exc:
-            out.append((FileOutcome(path, [], [], str(exc)), None))
-            continue
-        if data is not None:
-            out.append(_scan_one(path, data, spec, phase))
+def _scan_items(items: Iterable[tuple[str, bytes | None, int | None]], spec: ScanSpec, root_real: str,
+                known: frozenset[str], progress: Callable[[], None] | None = None) -> list[Outcome]:
+    """Scan candidate files; `None` data means read it first (in a worker without the bytes)."""
+    out: list[Outcome] = []
+    for path, data, phase in items:
+        if data is None:
+            try:
+                data = read_file(root_real, path, known)
+            except Unreadable as exc:
+                out.append((path, [], [], str(exc), None))
+                continue
+            if data is None:
+                continue
+        out.append(_scan_one(path, data, spec, phase))
+        if progress is not None:
+            progress()
     return out
 
 
-def _pool(workers: int):  # type: ignore[no-untyped-def]
+def _fork_safe() -> bool:
+    """`fork` is safe here: the platform has it and this process runs a single thread."""
+    if not hasattr(os, "fork") or sys.platform == "darwin":
+        return False
+    threading = sys.modules.get("threading")
+    return threading is None or threading.active_count() == 1
+
+
+def _forked(share: list[tuple[str, bytes | None, int | None]], spec: ScanSpec, root_real: str,
+            known: frozenset[str]) -> tuple[int, int]:
+    """Start a child that scans `share` (its copy of the bytes comes with the fork) and writes the
+    outcomes, marshalled, to a pipe. Returns (pid, read end)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: compute, write, leave without running the parent's cleanup
+        code = 1
+        try:
+            os.close(read_end)
+            import marshal
+
+            payload = marshal.dumps(_scan_items(share, spec, root_real, known))
+            with os.fdopen(write_end, "wb") as fh:
+                fh.write(payload)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return pid, read_end
+
+
+def _collect(pid: int, read_end: int) -> list[Outcome] | None:
+    import marshal
+
+    with os.fdopen(read_end, "rb") as fh:
+        payload = fh.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0 or not payload:
+        return None
+    return marshal.loads(payload)  # type: ignore[no-any-return]
+
+
+def _pooled(shares: list[list[tuple[str, bytes | None, int | None]]], spec: ScanSpec, root_real: str,
+            known: frozenset[str]) -> list[Outcome]:
+    """The same in a process pool (spawned interpreters): for threaded callers and no-fork systems."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    light = [[(path, None, phase) for path, _, phase in share] for share in shares]
+    context = multiprocessing.get_context("spawn")
+    out: list[Outcome] = []
+    with ProcessPoolExecutor(max_workers=len(light), mp_context=context) as pool:
+        for part in pool.map(_scan_items, light, [spec] * len(light), [root_real] * len(light),
+                             [known] * len(light)):
+            out.extend(part)
+    return out
 
 
 def scan(root: Path | str, recipe: Recipe, *, progress: Progress | None = None) -> ScanResult:
-    """Every occurrence of the recipe's acquire call under `root`, grouped by nothing yet.
+    """Every occurrence of the recipe's acquire call under `root`, in path and line order.
 
     Raises `MigratorError` when `root` does not exist or git cannot list it; a file that cannot
     be read or parsed is listed in `skipped` and the scan goes on.
@@ -109,8 +166,8 @@ def scan(root: Path | str, recipe: Recipe, *, progress: Progress | None = None) 
     needle = (spec.method + "(").encode()
     total = len(paths)
 
-    # 1. the byte filter: read everything once, keep the files that hold `<method>(`
-    candidates: list[tuple[str, bytes]] = []
+    # 1. the byte filter: read each file once, keep those that hold `<method>(`
+    candidates: list[tuple[str, bytes | None, int | None]] = []
     size = 0
     for n, path in enumerate(paths, 1):
         try:
@@ -119,47 +176,58 @@ def scan(root: Path | str, recipe: Recipe, *, progress: Progress | None = None) 
             result.skipped.append(SkippedFile(path, str(exc)))
             continue
         if data is not None and needle in data:
-            candidates.append((path, data))
+            phase = recipe.phase_of(path)
+            candidates.append((path, data, phase.number if phase is not None else None))
             size += len(data)
         if progress is not None and n % 256 == 0:
             progress(n // 2, total)
 
-    # 2. parse and classify the candidates, here or in worker processes
-    outcomes: list[tuple[FileOutcome, str | None]] = []
-    workers = min(os.cpu_count() or 1, len(candidates) // (PARALLEL_FILES // 2) or 1)
-    if workers > 1 and (len(candidates) > PARALLEL_FILES or size > PARALLEL_BYTES):
-        chunks = [candidates[i::workers * 4] for i in range(workers * 4)]
-        jobs = [[(p, _phase(recipe, p)) for p, _ in chunk] for chunk in chunks]
-        del candidates, chunks  # the workers read the files again: keep the memory low
-        done = 0
-        with _pool(workers) as pool:
-            futures = [pool.submit(_scan_paths, root_real, job, spec, known) for job in jobs if job]
-            for future in futures:
-                part = future.result()
-                outcomes.extend(part)
-                done += len(part)
-                if progress is not None:
-                    progress(total // 2 + done * (total - total // 2) // max(1, sum(map(len, jobs))), total)
-    else:
-        for n, (path, data) in enumerate(candidates, 1):
-            outcomes.append(_scan_one(path, data, spec, _phase(recipe, path)))
-            if progress is not None and n % 16 == 0:
-                progress(total // 2 + n * (total - total // 2) // len(candidates), total)
+    # 2. parse and classify the candidates: here, or shared with worker processes
+    done, count = [0], len(candidates)
+    half = total // 2
 
-    for outcome, digest in sorted(outcomes, key=lambda o: o[0].path):
-        if outcome.skipped is not None:
-            result.skipped.append(SkippedFile(outcome.path, outcome.skipped))
+    def tick() -> None:
+        done[0] += 1
+        if progress is not None and done[0] % 16 == 0:
+            progress(min(total, half + done[0] * (total - half) // max(1, count)), total)
+
+    workers = min(os.cpu_count() or 1, max(1, len(candidates) // 32))
+    outcomes: list[Outcome] = []
+    if workers > 1 and (len(candidates) > PARALLEL_FILES or size > PARALLEL_BYTES):
+        shares = _shares(candidates, workers)
+        if _fork_safe():
+            children = [_forked(share, spec, root_real, known) for share in shares[1:]]
+            outcomes.extend(_scan_items(shares[0], spec, root_real, known, tick))
+            for share, (pid, read_end) in zip(shares[1:], children, strict=True):
+                part = _collect(pid, read_end)
+                outcomes.extend(part if part is not None else _scan_items(share, spec, root_real, known))
+        else:
+            outcomes = _pooled(shares, spec, root_real, known)
+    else:
+        outcomes = _scan_items(candidates, spec, root_real, known, tick)
+    del candidates
+
+    for path, occs, excl, skipped, digest in sorted(outcomes, key=lambda o: o[0]):
+        if skipped is not None:
+            result.skipped.append(SkippedFile(path, skipped))
             continue
-        result.occurrences.extend(outcome.occurrences)
-        result.excluded.extend(outcome.excluded)
+        result.occurrences.extend(Occurrence(*o) for o in occs)
+        result.excluded.extend(Excluded(*e) for e in excl)
         if digest is not None:
-            result.file_hashes[outcome.path] = digest
+            result.file_hashes[path] = digest
     result.skipped.sort(key=lambda s: s.path)
     if progress is not None:
         progress(total, total)
     return result
 
 
-def _phase(recipe: Recipe, path: str) -> int | None:
-    phase = recipe.phase_of(path)
-    return phase.number if phase is not None else None
+def _shares(candidates: list[tuple[str, bytes | None, int | None]],
+            workers: int) -> list[list[tuple[str, bytes | None, int | None]]]:
+    """Split the candidates into `workers` shares of about the same number of bytes."""
+    shares: list[list[tuple[str, bytes | None, int | None]]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for item in sorted(candidates, key=lambda c: -len(c[1] or b"")):
+        i = loads.index(min(loads))
+        shares[i].append(item)
+        loads[i] += len(item[1] or b"")
+    return shares

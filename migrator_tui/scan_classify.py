@@ -70,64 +70,142 @@ def _last_name(node: ast.AST) -> str | None:
     return None
 
 
+# Fields that never hold a node worth visiting (names, flags, contexts, operators, constants).
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "name", "names", "arg", "module", "asname",
+                          "kind", "type_comment", "type_ignores", "level", "conversion", "is_async",
+                          "kwd_attrs", "rest", "simple", "tag"})
+_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: (), ast.MatchSingleton: ()}
+#: In a scope's own walk, a nested scope contributes only what runs where it is defined.
+_LOCAL_FIELDS: dict[type, tuple[str, ...]] = {
+    ast.FunctionDef: ("decorator_list",), ast.AsyncFunctionDef: ("decorator_list",),
+    ast.ClassDef: ("decorator_list", "bases", "keywords"), ast.Lambda: (),
+}
+
+
+def _fields(cls: type) -> tuple[str, ...]:
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = _FIELDS[cls] = tuple(f for f in cls._fields if f not in _LEAF_FIELDS)  # type: ignore[attr-defined]
+    return found
+
+
+def walk(roots: list[ast.AST] | list[ast.stmt], local: bool = True) -> list[ast.AST]:
+    """Every node under `roots` (included); with `local`, not entering nested function, lambda
+    or class bodies. Faster than `ast.walk`: it skips the fields that hold no nodes."""
+    out: list[ast.AST] = []
+    todo: list = list(roots)  # type: ignore[type-arg]
+    fields = _FIELDS
+    local_fields = _LOCAL_FIELDS if local else {}
+    while todo:
+        node = todo.pop()
+        if node is None:
+            continue
+        out.append(node)
+        cls = node.__class__
+        names = local_fields.get(cls)
+        if names is None:
+            names = fields.get(cls)
+            if names is None:
+                names = _fields(cls)
+        for name in names:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                todo.extend(value)
+            elif value is not None:
+                todo.append(value)
+    return out
+
+
+def _roots(scope: ast.AST) -> list[ast.AST]:
+    return [scope.body] if isinstance(scope, ast.Lambda) else list(scope.body)  # type: ignore[attr-defined]
+
+
 def local_nodes(scope: ast.AST) -> list[ast.AST]:
     """Every node of a scope's own body, not descending into nested functions, lambdas or classes."""
-    if isinstance(scope, ast.Lambda):
-        todo: list[ast.AST] = [scope.body]
-    else:
-        todo = list(getattr(scope, "body", ()))
-    out: list[ast.AST] = []
-    while todo:
-        node = todo.pop()
-        out.append(node)
-        if isinstance(node, _SCOPES):
-            # its decorators and defaults run here; its body does not
-            if not isinstance(node, ast.Lambda):
-                todo.extend(node.decorator_list)
-            continue
-        todo.extend(ast.iter_child_nodes(node))
-    return out
+    return walk(_roots(scope))
 
 
-def _walk_no_defs(nodes: list[ast.stmt] | list[ast.AST]) -> list[ast.AST]:
-    out: list[ast.AST] = []
-    todo = list(nodes)
-    while todo:
-        node = todo.pop()
-        out.append(node)
-        if not isinstance(node, _SCOPES):
-            todo.extend(ast.iter_child_nodes(node))
-    return out
+Pos = tuple[int, int]
+
+
+class _Index:
+    """One walk of a scope, kept for the questions every occurrence in it asks."""
+
+    __slots__ = ("calls", "globals", "loads", "returns", "stores", "yields")
+
+    def __init__(self, scope: ast.AST, methods: frozenset[str]) -> None:
+        self.calls: dict[tuple[str | None, str], list[Pos]] = {}
+        self.loads: dict[str, list[Pos]] = {}
+        self.returns: list[ast.Return] = []
+        self.yields: list[ast.Yield | ast.YieldFrom] = []
+        self.globals: set[str] = set()
+        self.stores: list[ast.Assign] = []
+        calls, loads = self.calls, self.loads
+        Call, Name, Attribute, Load = ast.Call, ast.Name, ast.Attribute, ast.Load
+        fields, local_fields = _FIELDS, _LOCAL_FIELDS
+        todo: list = _roots(scope)  # type: ignore[type-arg]
+        while todo:  # `walk`, inlined: this loop is the scan's hottest
+            node = todo.pop()
+            if node is None:
+                continue
+            cls = node.__class__
+            names = local_fields.get(cls)
+            if names is None:
+                names = fields.get(cls)
+                if names is None:
+                    names = _fields(cls)
+            for name in names:
+                value = getattr(node, name, None)
+                if value.__class__ is list:
+                    todo.extend(value)
+                elif value is not None:
+                    todo.append(value)
+            if cls is Name:
+                if node.ctx.__class__ is Load:  # type: ignore[attr-defined]
+                    loads.setdefault(node.id, []).append((node.lineno, node.col_offset))  # type: ignore[attr-defined]
+            elif cls is Call:
+                func = node.func  # type: ignore[attr-defined]
+                if func.__class__ is Attribute and func.attr in methods:
+                    key = (dotted(func.value), func.attr)
+                    calls.setdefault(key, []).append((node.lineno, node.col_offset))  # type: ignore[attr-defined]
+            elif cls is ast.Return:
+                self.returns.append(node)  # type: ignore[arg-type]
+            elif cls is ast.Yield or cls is ast.YieldFrom:
+                self.yields.append(node)  # type: ignore[arg-type]
+            elif cls is ast.Global:
+                self.globals.update(node.names)  # type: ignore[attr-defined]
+            elif cls is ast.Assign:
+                self.stores.append(node)  # type: ignore[arg-type]
+
+    def calls_in(self, var: str, method: str, block: list[ast.stmt] | None = None) -> bool:
+        """Is `<var>.<method>(...)` called in `block` (a run of statements), or anywhere?"""
+        found = self.calls.get((var, method))
+        if not found:
+            return False
+        return block is None or any(_inside(p, block) for p in found)
+
+    def uses_in(self, var: str, block: list[ast.stmt]) -> bool:
+        """Is `var` read in `block`?"""
+        if "." in var:
+            return any(isinstance(n, ast.Attribute) and dotted(n) == var for n in walk(block))
+        return any(_inside(p, block) for p in self.loads.get(var, ()))
+
+    def returns_in(self, block: list[ast.stmt]) -> bool:
+        return any(_inside((r.lineno, r.col_offset), block) for r in self.returns)
+
+
+def _inside(pos: Pos, block: list[ast.stmt]) -> bool:
+    """Is the position in the source span of the statements `block`?"""
+    if not block:
+        return False
+    first, last = block[0], block[-1]
+    return (first.lineno, first.col_offset) <= pos <= (last.end_lineno or 0, last.end_col_offset or 0)
 
 
 def _is_ref(node: ast.AST, var: str) -> bool:
     if isinstance(node, ast.Name):
         return node.id == var
     return isinstance(node, ast.Attribute) and dotted(node) == var
-
-
-def _calls(nodes: list[ast.stmt] | list[ast.AST], var: str, method: str) -> bool:
-    """Is `<var>.<method>(...)` called anywhere in `nodes` (outside nested functions)?"""
-    return _calls_flat(_walk_no_defs(nodes), var, method)
-
-
-def _calls_flat(flat: list[ast.AST], var: str, method: str) -> bool:
-    """Like `_calls`, over an already flattened list of nodes."""
-    for node in flat:
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr == method and _is_ref(node.func.value, var)):
-            return True
-    return False
-
-
-def _uses(nodes: list[ast.stmt], var: str) -> bool:
-    """Is `var` read anywhere in `nodes`?"""
-    for node in _walk_no_defs(nodes):
-        if isinstance(node, ast.Name) and node.id == var and isinstance(node.ctx, ast.Load):
-            return True
-        if isinstance(node, ast.Attribute) and "." in var and dotted(node) == var:
-            return True
-    return False
 
 
 def _binds(stmt: ast.stmt, var: str) -> bool:
@@ -138,10 +216,6 @@ def _binds(stmt: ast.stmt, var: str) -> bool:
     elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
         targets = [stmt.target]
     return any(_is_ref(t, var) for t in targets)
-
-
-def _has_return(nodes: list[ast.stmt]) -> bool:
-    return any(isinstance(n, ast.Return) for n in _walk_no_defs(nodes))
 
 
 def _contains_ref(node: ast.AST | None, var: str) -> bool:
@@ -157,15 +231,15 @@ def _contains_ref(node: ast.AST | None, var: str) -> bool:
     return False
 
 
-def _none_guarded_close(finalbody: list[ast.stmt], var: str, release: str) -> bool:
+def _none_guarded_close(finalbody: list[ast.stmt], var: str, index: _Index, release: str) -> bool:
     """`if <var>:` / `if <var> is not None:` around the close in a `finally`."""
-    for node in _walk_no_defs(finalbody):
+    for node in walk(finalbody):
         if not isinstance(node, ast.If):
             continue
         test = node.test
         if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.IsNot):
             test = test.left
-        if _is_ref(test, var) and _calls(node.body, var, release):
+        if _is_ref(test, var) and index.calls_in(var, release, node.body):
             return True
     return False
 
@@ -183,9 +257,6 @@ def _container(parent: ast.AST, child: ast.AST) -> list[ast.stmt] | None:
         block = getattr(parent, name, None)
         if isinstance(block, list) and any(s is child for s in block):
             return block
-    for handler in getattr(parent, "handlers", ()):
-        if handler is child:
-            return None
     for case in getattr(parent, "cases", ()):
         if any(s is child for s in case.body):
             return case.body
@@ -196,7 +267,7 @@ def _in_body(node: ast.AST, child: ast.AST) -> bool:
     """Is `child` in the body of scope `node` (rather than its decorators, defaults or bases)?"""
     if isinstance(node, ast.Lambda):
         return node.body is child
-    return any(s is child for s in node.body)
+    return any(s is child for s in node.body)  # type: ignore[attr-defined]
 
 
 class _Finder:
@@ -206,13 +277,6 @@ class _Finder:
         self.spec = spec
         self.lines = lines
         self.found: list[tuple[ast.Call, list[ast.AST]]] = []
-
-    def _hit(self, node: ast.AST) -> bool:
-        start = getattr(node, "lineno", None)
-        if start is None:
-            return True
-        i = bisect_left(self.lines, start)
-        return i < len(self.lines) and self.lines[i] <= (node.end_lineno or start)
 
     def is_acquire(self, node: ast.Call) -> bool:
         func = node.func
@@ -225,10 +289,23 @@ class _Finder:
 
     def visit(self, node: ast.AST, stack: list[ast.AST]) -> None:
         stack.append(node)
-        if isinstance(node, ast.Call) and self.is_acquire(node):
-            self.found.append((node, list(stack)))
-        for child in ast.iter_child_nodes(node):
-            if self._hit(child):
+        cls = node.__class__
+        if cls is ast.Call and self.is_acquire(node):  # type: ignore[arg-type]
+            self.found.append((node, list(stack)))  # type: ignore[arg-type]
+        names = _FIELDS.get(cls)
+        if names is None:
+            names = _fields(cls)
+        lines = self.lines
+        for name in names:
+            value = getattr(node, name, None)
+            for child in (value if value.__class__ is list else (value,)):
+                if child is None:
+                    continue
+                start = getattr(child, "lineno", None)
+                if start is not None:
+                    i = bisect_left(lines, start)
+                    if i == len(lines) or lines[i] > child.end_lineno:
+                        continue
                 self.visit(child, stack)
         stack.pop()
 
@@ -243,14 +320,15 @@ class _Source:
         self.tree = tree
         self.spec = spec
         self._lines: list[str] | None = None
-        self._local: dict[int, list[ast.AST]] = {}
+        self._index: dict[int, _Index] = {}
+        self._methods = frozenset((spec.release, spec.rollback, spec.commit))
         self._bound: tuple[str, ...] | None = None
 
-    def local(self, scope: ast.AST) -> list[ast.AST]:
-        key = id(scope)
-        if key not in self._local:
-            self._local[key] = local_nodes(scope)
-        return self._local[key]
+    def index(self, scope: ast.AST) -> _Index:
+        found = self._index.get(id(scope))
+        if found is None:
+            found = self._index[id(scope)] = _Index(scope, self._methods)
+        return found
 
     def column(self, line: int, byte_col: int) -> int:
         """ast columns count UTF-8 bytes; report characters."""
@@ -274,7 +352,7 @@ class _Source:
             if wanted:
                 _module_bindings(self.tree.body, names)
                 if b"global" in self.data:
-                    for node in ast.walk(self.tree):
+                    for node in walk(self.tree.body, local=False):
                         if isinstance(node, ast.Global):
                             names.update(node.names)
             self._bound = tuple(m for m in wanted if m in names)
@@ -353,10 +431,7 @@ def _is_context_manager_impl(src: _Source, site: _Site) -> bool:
              for d in scope.decorator_list}
     if not names & _CONTEXT_MANAGER_DECORATORS:
         return False
-    return any(
-        isinstance(n, (ast.Yield, ast.YieldFrom)) and n.value is not None and _is_ref(n.value, site.variable)
-        for n in src.local(scope)
-    )
+    return any(n.value is not None and _is_ref(n.value, site.variable) for n in src.index(scope).yields)
 
 
 def _shapes(src: _Source, site: _Site, reused: bool) -> list[str]:
@@ -364,7 +439,7 @@ def _shapes(src: _Source, site: _Site, reused: bool) -> list[str]:
     var = site.variable
     stack = site.stack
     scope = site.scope
-    local = src.local(scope)
+    idx = src.index(scope)
     tags: set[str] = set()
 
     if isinstance(scope, ast.Module):
@@ -375,8 +450,7 @@ def _shapes(src: _Source, site: _Site, reused: bool) -> list[str]:
         tags.add("nested-function")
     if isinstance(scope, ast.AsyncFunctionDef):
         tags.add("async")
-    if isinstance(scope, (*_DEFS, ast.Lambda)) and any(
-            isinstance(n, (ast.Yield, ast.YieldFrom)) for n in local):
+    if isinstance(scope, (*_DEFS, ast.Lambda)) and idx.yields:
         tags.add("generator")
     receiver = dotted(site.call.func.value)  # type: ignore[attr-defined]
     if receiver is not None and receiver.startswith("self."):
@@ -399,7 +473,7 @@ def _shapes(src: _Source, site: _Site, reused: bool) -> list[str]:
         tags.add("raw-with")
         with_node = stack[-3]
         block: list[ast.stmt] = with_node.body  # type: ignore[attr-defined]
-        if _has_return(block):
+        if idx.returns_in(block):
             tags.add("early-return")
         outer_body = _container(stack[-4], with_node) if len(stack) > 3 else None
         if outer_body is not None:
@@ -412,7 +486,8 @@ def _shapes(src: _Source, site: _Site, reused: bool) -> list[str]:
             tags.add("session-escapes")
 
     if var is not None and not raw_with:
-        if isinstance(parent, _TRIES) and body is parent.body and _calls(parent.finalbody, var, spec.release):
+        if isinstance(parent, _TRIES) and body is parent.body and idx.calls_in(
+                var, spec.release, parent.finalbody):
             closing = parent
             tags.update(("try-finally", "acquire-in-try"))
             grand = _container(stack[k - 2], parent) if k >= 2 else None
@@ -420,48 +495,48 @@ def _shapes(src: _Source, site: _Site, reused: bool) -> list[str]:
                 pos = next(i for i, s in enumerate(grand) if s is parent)
                 after = grand[pos + 1:]
                 if _assigns_none(grand[:pos], var) and _none_guarded_close(
-                        parent.finalbody, var, spec.release):
+                        parent.finalbody, var, idx, spec.release):
                     tags.add("none-guard")
         else:
             for j in range(index + 1, len(body)):
                 st = body[j]
-                if isinstance(st, _TRIES) and _calls(st.finalbody, var, spec.release):
+                if isinstance(st, _TRIES) and idx.calls_in(var, spec.release, st.finalbody):
                     closing = st
                     tags.add("try-finally")
                     if j > index + 1:
                         tags.add("statements-before-try")
-                    if _assigns_none(body[:index], var) and _none_guarded_close(st.finalbody, var,
-                                                                                   spec.release):
+                    if _assigns_none(body[:index], var) and _none_guarded_close(
+                            st.finalbody, var, idx, spec.release):
                         tags.add("none-guard")
                     after = body[j + 1:]
                     break
                 if _binds(st, var):
                     break
-                if _calls([st], var, spec.release):
+                if idx.calls_in(var, spec.release, [st]):
                     after = body[j + 1:]
                     break
         if closing is not None:
             if closing.handlers:
                 tags.add("try-except-finally")
-                if any(_calls(h.body, var, spec.rollback) for h in closing.handlers):
+                if any(idx.calls_in(var, spec.rollback, h.body) for h in closing.handlers):
                     tags.add("rollback-in-handler")
-            if _calls(closing.body, var, spec.release):
+            if idx.calls_in(var, spec.release, closing.body):
                 tags.add("close-in-try")
-            if _has_return(closing.body):
+            if idx.returns_in(closing.body):
                 tags.add("early-return")
-        if not _calls_flat(local, var, spec.release):
+        if not idx.calls_in(var, spec.release):
             tags.add("no-close")
 
     if var is not None:
-        if _calls_flat(local, var, spec.commit):
+        if idx.calls_in(var, spec.commit):
             tags.add("explicit-commit")
         for st in after:
             if _binds(st, var):
                 break
-            if _uses([st], var):
+            if idx.uses_in(var, [st]):
                 tags.add("used-after-close")
                 break
-        if _escapes(local, var, scope):
+        if _escapes(idx, var):
             tags.add("session-escapes")
 
     # an enclosing try with handlers, between the scope and the acquire (not the one that closes it)
@@ -474,25 +549,19 @@ def _shapes(src: _Source, site: _Site, reused: bool) -> list[str]:
     return sorted(tags, key=_SHAPE_ORDER.__getitem__)
 
 
-def _escapes(local: list[ast.AST], var: str, scope: ast.AST) -> bool:
+def _escapes(idx: _Index, var: str) -> bool:
     """The session object itself leaves the scope: returned, yielded, stored on an attribute,
     an item or a global."""
-    if "." in var:
-        return True  # acquired straight onto an attribute: `self.session = ...get_session()`
-    globals_: set[str] = set()
-    for node in local:
-        if isinstance(node, ast.Global):
-            globals_.update(node.names)
-    if var in globals_:
+    if "." in var or var in idx.globals:
+        return True  # acquired straight onto an attribute or a global
+    if any(_contains_ref(n.value, var) for n in idx.returns) or any(
+            _contains_ref(n.value, var) for n in idx.yields):
         return True
-    for node in local:
-        if isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)) and _contains_ref(node.value, var):
-            return True
-        if isinstance(node, ast.Assign) and _contains_ref(node.value, var) and any(
-                isinstance(t, (ast.Attribute, ast.Subscript))
-                or (isinstance(t, ast.Name) and t.id in globals_) for t in node.targets):
-            return True
-    return False
+    return any(
+        _contains_ref(n.value, var) and any(
+            isinstance(t, (ast.Attribute, ast.Subscript)) or (isinstance(t, ast.Name) and t.id in idx.globals)
+            for t in n.targets)
+        for n in idx.stores)
 
 
 def _order() -> dict[str, int]:
@@ -563,9 +632,8 @@ def scan_source(path: str, data: bytes, text: str, spec: ScanSpec, phase: int | 
         class_name = next((n.name for n in reversed(site.stack[:-1]) if isinstance(n, ast.ClassDef)), None)
         reads: tuple[str, ...] = ()
         if spec.watched and not isinstance(scope, ast.Module):
-            names = {n.id for n in src.local(scope)
-                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-            reads = tuple(w for w in spec.watched if w in names)
+            loads = src.index(scope).loads
+            reads = tuple(w for w in spec.watched if w in loads)
         occurrences.append(Occurrence(
             id=f"{path}::{site.qualname}::{ordinal}",
             path=path,
@@ -576,7 +644,7 @@ def scan_source(path: str, data: bytes, text: str, spec: ScanSpec, phase: int | 
             function=site.qualname,
             decorators=_decorators(scope),
             variable=site.variable,
-            receiver=ast.unparse(call.func.value),  # type: ignore[attr-defined]
+            receiver=dotted(call.func.value) or ast.unparse(call.func.value),  # type: ignore[attr-defined]
             shapes=tuple(_shapes(src, site, reused)),
             phase=phase,
             scope_start=start,
