@@ -20,6 +20,7 @@ _TRIES: tuple[type, ...] = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") els
 _ROUTE_METHODS = frozenset({"route", "get", "post", "put", "delete", "patch"})
 _CONTEXT_MANAGER_DECORATORS = frozenset({"contextmanager", "asynccontextmanager"})
 CONTEXT_MANAGER_REASON = "implementation of a context manager (yields the session it acquires)"
+FALLBACK_REASON = "non-Flask fallback of a migrated service method (`else:` of `if self.<manager>:`)"
 
 
 class ScanSpec(NamedTuple):
@@ -434,6 +435,28 @@ def _is_context_manager_impl(src: _Source, site: _Site) -> bool:
     return any(n.value is not None and _is_ref(n.value, site.variable) for n in src.index(scope).yields)
 
 
+def _is_service_fallback(spec: ScanSpec, site: _Site) -> bool:
+    """The acquire sits in the `else:` of `if self.<manager>:` whose body enters
+    `self.<manager>.<method>()` — the fallback the `service` strategy writes."""
+    stack = site.stack
+    for i in range(len(stack) - 2, -1, -1):
+        node = stack[i]
+        if isinstance(node, (*_DEFS, ast.ClassDef, ast.Lambda)):
+            return False
+        if not isinstance(node, ast.If) or not any(c is stack[i + 1] for c in node.orelse):
+            continue
+        test = node.test
+        if not (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name)
+                and test.value.id == "self" and test.attr in spec.managers):
+            continue
+        for inner in ast.walk(ast.Module(body=node.body, type_ignores=[])):
+            if isinstance(inner, ast.withitem) and isinstance(inner.context_expr, ast.Call):
+                func = inner.context_expr.func
+                if isinstance(func, ast.Attribute) and dotted(func.value) == f"self.{test.attr}":
+                    return True
+    return False
+
+
 def _shapes(src: _Source, site: _Site, reused: bool) -> list[str]:
     spec = src.spec
     var = site.variable
@@ -609,6 +632,8 @@ def scan_source(path: str, data: bytes, text: str, spec: ScanSpec, phase: int | 
     for site in sites:
         if spec.exclude_context_managers and _is_context_manager_impl(src, site):
             excluded.append(Excluded(path, site.call.lineno, site.qualname, CONTEXT_MANAGER_REASON))
+        elif _is_service_fallback(spec, site):
+            excluded.append(Excluded(path, site.call.lineno, site.qualname, FALLBACK_REASON))
         else:
             kept.append(site)
     binds: dict[tuple[int, str], int] = {}

@@ -134,8 +134,10 @@ def _closes_in_finally(try_node: ast.Try, var: str, release: str) -> bool:
 class Analyzer:
     """Analyses every occurrence of one parsed file."""
 
-    def __init__(self, tree: ast.Module, recipe: Recipe, decorator_check: DecoratorCheck | None = None):
+    def __init__(self, tree: ast.Module, recipe: Recipe, decorator_check: DecoratorCheck | None = None,
+                 catching_callers: Callable[[str], list[tuple[str, int, str]]] | None = None):
         self.tree = tree
+        self.catching_callers = catching_callers
         self.recipe = recipe
         self.parent = parents(tree)
         self.bound = frozenset(module_bindings(tree))
@@ -389,6 +391,8 @@ class Analyzer:
                                     "run on a closed session")
             plan.handler_remove.extend(removed)
             bare_raise = len(rest) == 1 and isinstance(rest[0], ast.Raise) and rest[0].exc is None
+            if any(isinstance(n, ast.Raise) and n.exc is None for n in walk_local(rest)):
+                plan.reraises.append(h.lineno)
             if trailing_droppable and bare_raise:
                 plan.handler_drop.append(h.lineno)
                 continue
@@ -573,6 +577,16 @@ class Analyzer:
             elif isinstance(n, ast.Call) and method_call_on(n, var, {"add", "add_all", "merge"}):
                 for arg in n.args:
                     tainted.update(x.id for x in ast.walk(arg) if isinstance(x, ast.Name))
+            if isinstance(n, ast.Assign) and _may_be_orm(n.value, var, tainted):
+                for t in n.targets:
+                    if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
+                        tainted.add(t.value.id)  # a local container now holds loaded objects
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in {
+                "append", "extend", "add", "update", "insert", "setdefault"
+            } and isinstance(n.func.value, ast.Name) and n.func.value.id != var and any(
+                _may_be_orm(a, var, tainted) for a in n.args
+            ):
+                tainted.add(n.func.value.id)
         tainted.discard(var)
         out: list[tuple[int, str]] = []
         for n in walk_local(body):
@@ -580,16 +594,26 @@ class Analyzer:
                 if _may_be_orm(n.value, var, tainted):
                     verb = "returned" if isinstance(n, ast.Return) else "yielded"
                     out.append((n.lineno, f"`{ast.unparse(n.value)[:40]}` is {verb}"))
-            elif isinstance(n, ast.Assign) and any(
-                isinstance(t, (ast.Attribute, ast.Subscript)) for t in n.targets
-            ) and _may_be_orm(n.value, var, tainted):
-                out.append((n.lineno, f"`{ast.unparse(n.value)[:40]}` is stored in "
-                                      f"`{ast.unparse(n.targets[0])}`"))
+            elif isinstance(n, ast.Assign) and _may_be_orm(n.value, var, tainted):
+                for t in n.targets:
+                    root = t
+                    while isinstance(root, (ast.Attribute, ast.Subscript)):
+                        root = root.value
+                    outside = isinstance(root, ast.Name) and root is not t and (
+                        root.id in {"self", "cls", "g"} or root.id not in self._locals_of(last))
+                    if outside:
+                        out.append((n.lineno, f"`{ast.unparse(n.value)[:40]}` is stored in "
+                                              f"`{ast.unparse(t)}`"))
         for name in sorted(tainted):
             line = self._after(last, name)
             if line is not None:
                 out.append((line, f"`{name}` is read after the block"))
         return out
+
+    def _locals_of(self, node: ast.AST) -> set[str]:
+        func = next((f for f in self.enclosing(node)
+                     if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+        return function_locals(func) if func is not None else set()
 
     def _callers_catching(self, node: ast.AST) -> list[tuple[int, str]]:
         """Callers in this file that call the enclosing function inside a try with specific handlers."""
@@ -609,8 +633,13 @@ class Analyzer:
                     if isinstance(n, ast.Call):
                         callee = last_name(n.func)
                         if callee:
-                            self._callers.setdefault(callee, []).extend(types)
-        return sorted(set(self._callers.get(func.name, [])))
+                            self._callers.setdefault(callee, []).extend(
+                                (line, f"{ty} at line {line}") for line, ty in types)
+        found = set(self._callers.get(func.name, []))
+        if self.catching_callers is not None:
+            callers = self.catching_callers(func.name)
+            found.update((line, f"{t} at {path}:{line}") for path, line, t in callers)
+        return sorted(found)
 
 
 def _inside(node: ast.AST, seq: list[ast.stmt], parent: dict[ast.AST, ast.AST]) -> bool:
@@ -642,10 +671,7 @@ def _writes(body: list[ast.stmt], var: str) -> list[int]:
             if var in names or names & loaded:
                 loaded.update(x.id for t in n.targets for x in ast.walk(t) if isinstance(x, ast.Name))
             for t in n.targets:
-                root = t
-                while isinstance(root, (ast.Attribute, ast.Subscript)):
-                    root = root.value
-                if t is not root and isinstance(root, ast.Name) and root.id in loaded | {var}:
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in loaded:
                     out.append(n.lineno)
         elif isinstance(n, (ast.For, ast.AsyncFor)):
             names = {x.id for x in ast.walk(n.iter) if isinstance(x, ast.Name)}
@@ -655,9 +681,23 @@ def _writes(body: list[ast.stmt], var: str) -> list[int]:
             chained = last_name(n.func) in {"delete", "update"} and var in {
                 x.id for x in ast.walk(n.func) if isinstance(x, ast.Name)
             }
-            if chained or method_call_on(n, var, WRITE_METHODS):
+            if chained or (method_call_on(n, var, WRITE_METHODS) and not _reads_only(n)):
                 out.append(n.lineno)
     return sorted(set(out))
+
+
+def _reads_only(call: ast.Call) -> bool:
+    """`session.execute(text("SELECT ..."))` or `session.execute(select(...))`: a read."""
+    if last_name(call.func) != "execute" or not call.args:
+        return False
+    arg = call.args[0]
+    if isinstance(arg, ast.Call) and last_name(arg.func) == "select":
+        return True
+    if isinstance(arg, ast.Call) and last_name(arg.func) == "text" and arg.args:
+        sql = arg.args[0]
+        return (isinstance(sql, ast.Constant) and isinstance(sql.value, str)
+                and sql.value.lstrip().upper().startswith(("SELECT", "PRAGMA", "EXPLAIN", "SHOW", "WITH")))
+    return False
 
 
 def _column_query(call: ast.Call) -> bool:
@@ -683,9 +723,12 @@ def _may_be_orm(expr: ast.AST, var: str, tainted: set[str]) -> bool:
         inner = [n for n in ast.walk(expr.func) if isinstance(n, ast.Call)]
         if any(_column_query(c) for c in [expr, *inner]):
             return False
-        names = {n.id for n in ast.walk(expr.func) if isinstance(n, ast.Name)}
-        names |= {n.id for a in expr.args for n in ast.walk(a) if isinstance(n, ast.Name)}
-        return var in names or bool(names & tainted)
+        root = expr.func
+        while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call)):
+            root = root.func if isinstance(root, ast.Call) else root.value
+        if isinstance(root, ast.Name) and (root.id == var or root.id in tainted):
+            return True
+        return any(_may_be_orm(a, var, tainted) for a in expr.args)
     if isinstance(expr, ast.Await):
         return _may_be_orm(expr.value, var, tainted)
     if isinstance(expr, (ast.Subscript, ast.Starred)):

@@ -18,8 +18,8 @@ from migrator_tui.model import Occurrence
 from migrator_tui.proposal import Choice, Finding, Proposal
 from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.analyze import Analyzer
-from migrator_tui.rewrite.decorators import DecoratorIndex
 from migrator_tui.rewrite.plan import Plan
+from migrator_tui.rewrite.repo_index import RepoIndex
 from migrator_tui.rewrite.strategies import choose
 from migrator_tui.rewrite.warnings import evaluate
 
@@ -28,13 +28,18 @@ class RewriteError(MigratorError):
     """A requested rewrite cannot be produced (e.g. an edit that does not parse)."""
 
 
-_INDEXES: dict[Path | None, DecoratorIndex] = {}
+_INDEXES: dict[Path | None, RepoIndex] = {}
 
 
-def _index(root: Path | None) -> DecoratorIndex:
+def repo_index(root: Path | None) -> RepoIndex:
+    """The (cached) index of a repository; call `forget_index` after the tree changes."""
     if root not in _INDEXES:
-        _INDEXES[root] = DecoratorIndex(root)
+        _INDEXES[root] = RepoIndex(root)
     return _INDEXES[root]
+
+
+def forget_index(root: Path | None) -> None:
+    _INDEXES.pop(root, None)
 
 
 class FileAnalysis:
@@ -47,8 +52,9 @@ class FileAnalysis:
         self.occurrences = {o.id: o for o in occurrences}
         path = occurrences[0].path if occurrences else ""
         self.tree = tree if tree is not None else ast.parse(source)
-        check = _index(repo_root).checker(self.tree, path) if repo_root is not None else None
-        analyzer = Analyzer(self.tree, recipe, check)
+        index = repo_index(repo_root) if repo_root is not None else None
+        analyzer = Analyzer(self.tree, recipe, index.checker(self.tree, path) if index else None,
+                            index.catching_callers if index else None)
         self.plans: dict[str, Plan] = {o.id: analyzer.plan(o) for o in occurrences}
         self.defaults: dict[str, tuple[str | None, tuple[str, ...]]] = {
             oid: choose(recipe, plan.facts, self.occurrences[oid].path) for oid, plan in self.plans.items()

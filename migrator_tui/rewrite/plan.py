@@ -64,6 +64,7 @@ class Plan:
     caller_handlers: list[tuple[int, str]] = field(default_factory=list)
     decorator_handlers: list[tuple[int, str]] = field(default_factory=list)
     raises: list[tuple[int, str]] = field(default_factory=list)
+    reraises: list[int] = field(default_factory=list)
     orm_escapes: list[tuple[int, str]] = field(default_factory=list)
     io_calls: list[tuple[int, str]] = field(default_factory=list)
     unguarded: bool = False

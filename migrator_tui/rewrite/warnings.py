@@ -92,9 +92,13 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
         for at, t in plan.outer_handlers:
             if t.rsplit(".", 1)[-1] != wrapped:
                 add("exception-wrapped", at, f"Line {at}: the enclosing `except {t}` now sees {wrapped}.")
-        for at, t in plan.caller_handlers:
-            if t.rsplit(".", 1)[-1] != wrapped:
-                add("exception-wrapped", at, f"Line {at}: a caller's `except {t}` now sees {wrapped}.")
+        for _, t in plan.caller_handlers:
+            if t.split(" ", 1)[0].rsplit(".", 1)[-1] != wrapped:
+                add("exception-wrapped", line, f"Line {line}: a caller catches {t}; the exception now "
+                    f"arrives as {wrapped}.")
+        for at in plan.reraises:
+            add("exception-wrapped", at, f"Line {at}: this handler re-raises the database error to "
+                f"callers on purpose; they now receive {wrapped} instead.")
         for at, t in plan.decorator_handlers:
             if t.rsplit(".", 1)[-1] != wrapped:
                 add("exception-wrapped", line, f"Line {line}: the view's decorator catches {t} "
