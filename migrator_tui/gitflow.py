@@ -283,8 +283,7 @@ class GitFlow:
                 b"\nfrom %s\nM %s :%d %s\n\n" % (self.base.encode(), p.mode, 2 * i + 1, _quote_path(p.path))
             )
         chunks.append(b"reset %s\n\ndone\n" % scratch.encode())
-        git_dir = Path(self.repo.git_dir)
-        fd, marks = tempfile.mkstemp(prefix="migrator-marks-", dir=git_dir)
+        fd, marks = tempfile.mkstemp(prefix="migrator-marks-")
         os.close(fd)
         try:
             proc = run_git(
@@ -309,6 +308,37 @@ class GitFlow:
             updates.append((self._ref(p.branch), sha, p.old))
         update_refs(self.repo, updates, f"migrator-tui: migrate {len(prepared)} files")
         return committed
+
+    def clear_stale_ref_locks(self, *, age: float = 5.0) -> list[str]:
+        """Remove the `.lock` files a killed ref update left under our prefix; returns their refs.
+
+        Only reviews of this recipe write there, and the caller holds the review lock, so a lock
+        file is a leftover once it is `age` seconds old (an orphaned `git update-ref` of a killed
+        review finishes well within that); younger ones are waited for.
+        """
+        import time
+
+        folder = Path(self.repo.common_dir) / "refs" / "heads" / self.prefix
+        removed: list[str] = []
+        deadline = time.monotonic() + age + 1.0
+        while True:
+            locks = list(folder.glob("*.lock")) if folder.is_dir() else []
+            if not locks:
+                return removed
+            now = time.time()
+            young = False
+            for lock in locks:
+                try:
+                    if now - lock.stat().st_mtime >= age or time.monotonic() > deadline:
+                        lock.unlink()
+                        removed.append(f"{self.prefix}/{lock.name.removesuffix('.lock')}")
+                    else:
+                        young = True
+                except FileNotFoundError:
+                    continue
+            if not young:
+                return removed
+            time.sleep(0.1)
 
     # -- reading branches --------------------------------------------------------------------
 

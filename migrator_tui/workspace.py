@@ -157,7 +157,10 @@ class Workspace:
                     )
                 state.base = head
                 state.save()
-            return cls(repo, recipe, state, held)
+            ws = cls(repo, recipe, state, held)
+            if held is not None:
+                ws.flow.clear_stale_ref_locks()
+            return ws
         except BaseException:
             if held is not None:
                 held.release()
