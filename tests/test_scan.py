@@ -283,6 +283,10 @@ def test_many_candidates_use_worker_processes_with_the_same_result(tmp_path: Pat
     parallel = scan(repo, load_recipe(), progress=lambda d, t: seen.append((d, t)))
     import migrator_tui.scan as scan_module
 
+    with monkeypatch.context() as patch:  # a threaded caller: a pool of spawned processes instead
+        patch.setattr(scan_module, "_fork_safe", lambda: False)
+        pooled = scan(repo, load_recipe())
+    assert pooled.occurrences == parallel.occurrences
     monkeypatch.setattr(scan_module, "PARALLEL_FILES", 10_000)
     monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 10**9)
     serial = scan(repo, load_recipe())

@@ -145,3 +145,18 @@ def test_recipe_file_is_used(repo: Path, tmp_path: Path, capsys: pytest.CaptureF
     assert data["recipe"] == "custom"
     assert [f["path"] for f in data["phases"][0]["files"]] == ["scripts/backfill.py"]
     assert [f["path"] for f in data["phases"][-1]["files"]] == ["web_app.py"]
+
+
+def test_progress_counter_appears_only_after_the_delay(capsys: pytest.CaptureFixture[str]) -> None:
+    from migrator_tui.commands.scan import _Counter
+
+    quick = _Counter()
+    quick(1, 10)
+    quick.clear()
+    assert capsys.readouterr().err == ""
+    slow = _Counter()
+    slow.start -= 1.0
+    slow(5, 10)
+    slow.clear()
+    err = capsys.readouterr().err
+    assert "scanning 5/10 files" in err and err.endswith("\r\033[K")

@@ -134,3 +134,10 @@ def test_missing_path_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "file.py").write_text("x = 1\n")
     with pytest.raises(MigratorError, match="is not a directory"):
         scan(tmp_path / "file.py", load_recipe())
+
+
+def test_only_candidates_are_parsed(tmp_path: Path) -> None:
+    """A file whose bytes lack `get_session(` is never parsed, so its syntax error is not reported."""
+    repo = make_repo(tmp_path / "repo", {"notes.py": "def f(:\n", "app.py": GOOD})
+    result = scan(repo, load_recipe())
+    assert result.skipped == [] and result.files_scanned == 2 and result.total == 1
