@@ -1,0 +1,62 @@
+"""The header above the diff: where, what shape, which strategy (and the others), the decision."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from migrator_tui.model import Occurrence
+from migrator_tui.proposal import Proposal
+from migrator_tui.tui.labels import BADGE_STYLES, MARKS, decision_key
+
+
+class ProposalHeader(Static):
+    """Summary of the selected occurrence and its proposal."""
+
+    DEFAULT_CSS = """
+    ProposalHeader { height: auto; padding: 0 1; background: $boost; }
+    """
+
+    def show(
+        self,
+        occ: Occurrence,
+        proposal: Proposal | None,
+        status: str,
+        edited: bool,
+        note: str,
+        strategies: list[str],
+        view: str,
+    ) -> None:
+        text = Text(no_wrap=False, end="")
+        text.append(f"{occ.path}:{occ.line}", "bold")
+        text.append(f"  {occ.function or '<module>'}()")
+        if proposal is not None:
+            text.append(f"  [{proposal.confidence}]", f"bold {BADGE_STYLES[proposal.confidence]}")
+        else:
+            text.append("  [computing…]", "dim")
+        key = decision_key(status, edited)
+        text.append(f"  {MARKS[key]} {key}", "bold")
+        text.append("\nshapes: ", "dim")
+        text.append(", ".join(occ.shapes) or "—")
+        text.append("\nstrategy: ", "dim")
+        if proposal is None:
+            text.append("…")
+        elif proposal.strategy is None:
+            text.append("none (manual)")
+        else:
+            for name in strategies:
+                if name == proposal.strategy:
+                    text.append(f"[{name}]", "bold reverse")
+                else:
+                    text.append(name, "dim")
+                text.append(" ")
+            if len(strategies) > 1:
+                text.append(" t: next strategy", "dim italic")
+        text.append(f"   view: {view}", "dim")
+        if note:
+            text.append("\nnote: ", "dim")
+            text.append(note, "italic")
+        self.update(text)
+
+    def show_message(self, message: str) -> None:
+        self.update(Text(message, style="dim"))

@@ -1,0 +1,588 @@
+"""The main screen: the occurrence tree on the left, the selected proposal on the right."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, ProgressBar, Tree
+from textual.worker import get_current_worker
+
+from migrator_tui.errors import MigratorError
+from migrator_tui.model import Occurrence
+from migrator_tui.proposal import Proposal
+from migrator_tui.tui.controller import (
+    ACCEPTED,
+    DEFAULT_CONTEXT_LEVEL,
+    PENDING,
+    REJECTED,
+    ReviewController,
+    replace_region,
+    validate_python,
+)
+from migrator_tui.tui.diff_view import DiffView
+from migrator_tui.tui.filters import FILTER_HELP, Filter, parse_filter
+from migrator_tui.tui.keys import REVIEW_KEYS
+from migrator_tui.tui.labels import file_label, occurrence_label, phase_label
+from migrator_tui.tui.occurrence_tree import NodeRef, OccurrenceTree
+from migrator_tui.tui.proposal_header import ProposalHeader
+from migrator_tui.tui.screens.branches import BranchesScreen
+from migrator_tui.tui.screens.confirm import ConfirmScreen
+from migrator_tui.tui.screens.edit import EditScreen
+from migrator_tui.tui.screens.help import HelpScreen
+from migrator_tui.tui.screens.text_prompt import TextPromptScreen
+from migrator_tui.tui.warnings_panel import WarningsPanel
+
+UNPLANNED = "unplanned"
+PREFETCH = 3
+
+
+class ReviewScreen(Screen[None]):
+    """Review every occurrence: decide, edit, commit per file."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [binding for _, binding in REVIEW_KEYS]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+
+    def __init__(self, controller: ReviewController) -> None:
+        super().__init__()
+        self.controller = controller
+        self.current: str | None = None
+        self.context_level = DEFAULT_CONTEXT_LEVEL
+        self.whole_file = False
+        self.filter = Filter()
+        self.shown_occs: list[Occurrence] = []
+        #: Set each time a proposal's diff is on screen (the benchmark and tests wait on it).
+        self.shown_count = 0
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="scan-progress"):
+            yield Label("Scanning…", id="scan-label")
+            yield ProgressBar(id="scan-bar", show_eta=False)
+        with Horizontal(id="main"):
+            with Vertical(id="tree-pane"):
+                yield OccurrenceTree(id="tree")
+                yield Label("", id="filter-label")
+            with Vertical(id="detail-pane"):
+                yield ProposalHeader(id="proposal-header")
+                yield DiffView(id="diff")
+                yield WarningsPanel(id="warnings")
+        yield Footer()
+
+    @property
+    def tree(self) -> OccurrenceTree:
+        return self.query_one(OccurrenceTree)
+
+    @property
+    def diff_view(self) -> DiffView:
+        return self.query_one(DiffView)
+
+    def on_mount(self) -> None:
+        self.query_one("#filter-label", Label).display = False
+        self.query_one(WarningsPanel).display = False
+        if self.controller.result is None:
+            self.query_one("#main").display = False
+            self.run_scan()
+        else:
+            self.query_one("#scan-progress").display = False
+            self.populate(select_first=True)
+
+    # --- scan --------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="scan")
+    def run_scan(self) -> None:
+        bar = self.query_one("#scan-bar", ProgressBar)
+
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(bar.update, total=total, progress=done)
+
+        try:
+            self.controller.scan(progress=progress)
+        except MigratorError as exc:
+            self.app.call_from_thread(self.scan_failed, exc)
+            return
+        self.app.call_from_thread(self.scan_done)
+
+    def scan_failed(self, exc: MigratorError) -> None:
+        self.query_one("#scan-label", Label).update(f"Scan failed: {exc.message}")
+        self.app.notify(exc.message, title="Scan failed", severity="error", timeout=30)
+
+    def scan_done(self) -> None:
+        self.query_one("#scan-progress").display = False
+        self.query_one("#main").display = True
+        result = self.controller.result
+        if result is not None and result.skipped:
+            self.app.notify(f"{len(result.skipped)} file(s) could not be read and were skipped.",
+                            title="Scan", severity="warning")
+        self.populate(select_first=True)
+
+    # --- tree --------------------------------------------------------------------------------
+
+    def _phase_key(self, occ: Occurrence) -> str:
+        return str(occ.phase) if occ.phase is not None else UNPLANNED
+
+    def populate(self, select_first: bool = False) -> None:
+        ctl = self.controller
+        self.shown_occs = self.filter.apply(ctl.occurrences, lambda i: ctl.decision(i).status,
+                                         lambda o: ctl.cached_proposal(o) or self._try_proposal(o))
+        groups: dict[str, dict[str, list[Occurrence]]] = {}
+        for occ in self.shown_occs:
+            groups.setdefault(self._phase_key(occ), {}).setdefault(occ.path, []).append(occ)
+        built = []
+        for phase_key, files in groups.items():
+            phase_occs = [o for occs in files.values() for o in occs]
+            built.append((
+                phase_key,
+                self._phase_text(phase_key, phase_occs),
+                [(path, self._file_text(path, occs), [(o.id, self._occ_text(o)) for o in occs])
+                 for path, occs in files.items()],
+            ))
+        self.tree.populate(built, len(self.shown_occs))
+        self._update_title()
+        label = self.query_one("#filter-label", Label)
+        label.display = self.filter.active
+        if self.filter.active:
+            label.update(f"filter: {' '.join(f'{k}:{v}' for k, v in self.filter.terms)} "
+                         f"({len(self.shown_occs)} of {len(ctl.occurrences)})")
+        if not self.shown_occs:
+            self.query_one(ProposalHeader).show_message(
+                "No occurrence matches the filter." if self.filter.active
+                else "No occurrence found: nothing to migrate."
+            )
+            self.diff_view.clear()
+            self.query_one(WarningsPanel).show(None)
+            return
+        target = None
+        if not select_first and self.current is not None and self.current in {o.id for o in self.shown_occs}:
+            target = self.current
+        if target is None:
+            first = ctl.next_pending(None, among=self.shown_occs) if select_first else None
+            target = (first or self.shown_occs[0]).id
+        self.select(target)
+        self.tree.focus()
+
+    def _try_proposal(self, occ: Occurrence) -> Proposal | None:
+        try:
+            return self.controller.proposal(occ)
+        except MigratorError:
+            return None
+
+    def _phase_text(self, phase_key: str, occs: list[Occurrence]) -> Text:
+        reviewed = sum(1 for o in occs if self.controller.decision(o.id).status != PENDING)
+        if phase_key == UNPLANNED:
+            return phase_label(None, "Unplanned", None, reviewed, len(occs))
+        phase = next((p for p in self.controller.recipe.phases if str(p.number) == phase_key), None)
+        name = phase.name if phase else f"Phase {phase_key}"
+        return phase_label(int(phase_key), name, phase.priority if phase else None, reviewed, len(occs))
+
+    def _file_text(self, path: str, occs: list[Occurrence]) -> Text:
+        reviewed = sum(1 for o in occs if self.controller.decision(o.id).status != PENDING)
+        return file_label(path, len(occs), reviewed, self.controller.committed(path))
+
+    def _occ_text(self, occ: Occurrence) -> Text:
+        d = self.controller.decision(occ.id)
+        proposal = self.controller.cached_proposal(occ)
+        return occurrence_label(occ, d.status, d.edited is not None,
+                                proposal.confidence if proposal else None, bool(d.note))
+
+    def refresh_labels(self, occ_id: str) -> None:
+        """Relabel an occurrence and its file and phase (after a decision changed)."""
+        occ = self.controller.occurrence(occ_id)
+        self.tree.relabel("occurrence", occ_id, self._occ_text(occ))
+        self.refresh_file(occ.path)
+        self._update_title()
+
+    def refresh_file(self, path: str) -> None:
+        same_file = [o for o in self.shown_occs if o.path == path]
+        if not same_file:
+            return
+        self.tree.relabel("file", path, self._file_text(path, same_file))
+        key = self._phase_key(same_file[0])
+        self.tree.relabel("phase", key, self._phase_text(key, [o for o in self.shown_occs
+                                                               if self._phase_key(o) == key]))
+
+    def _update_title(self) -> None:
+        ctl = self.controller
+        counts = {PENDING: 0, ACCEPTED: 0, REJECTED: 0}
+        for occ in ctl.occurrences:
+            counts[ctl.decision(occ.id).status] += 1
+        slice_ = []
+        if ctl.phase is not None:
+            slice_.append(f"phase {ctl.phase}")
+        if ctl.path_glob:
+            slice_.append(ctl.path_glob)
+        self.title = f"migrator-tui · {ctl.recipe.name} · {ctl.root.name}" + (
+            f" ({', '.join(slice_)})" if slice_ else "")
+        self.sub_title = (f"{len(ctl.occurrences)} occurrences · {counts[ACCEPTED]} accepted · "
+                          f"{counts[REJECTED]} rejected · {counts[PENDING]} pending")
+
+    def select(self, occ_id: str) -> None:
+        self.tree.reveal("occurrence", occ_id)
+        self.show_occurrence(occ_id)
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted[NodeRef]) -> None:
+        ref = event.node.data
+        if ref is None:
+            return
+        if ref.kind == "occurrence":
+            if ref.key != self.current:
+                self.show_occurrence(ref.key)
+        elif ref.kind == "file":
+            occs = [o for o in self.shown_occs if o.path == ref.key]
+            if occs and (self.current is None or self.controller.occurrence(self.current).path != ref.key):
+                self.show_occurrence(occs[0].id)
+
+    # --- the proposal ------------------------------------------------------------------------
+
+    def show_occurrence(self, occ_id: str) -> None:
+        self.current = occ_id
+        occ = self.controller.occurrence(occ_id)
+        proposal = self.controller.cached_proposal(occ)
+        if proposal is None:
+            d = self.controller.decision(occ_id)
+            self.query_one(ProposalHeader).show(occ, None, d.status, d.edited is not None, d.note, [],
+                                                self._view_name())
+            self.compute_proposal(occ_id)
+            return
+        self.render_proposal(occ, proposal)
+        self.prefetch(occ_id)
+
+    @work(thread=True, exclusive=True, group="propose")
+    def compute_proposal(self, occ_id: str) -> None:
+        occ = self.controller.occurrence(occ_id)
+        try:
+            self.controller.proposal(occ)
+        except MigratorError as exc:
+            self.app.call_from_thread(self.app.notify, exc.message, title=exc.title, severity="error")
+            return
+        if not get_current_worker().is_cancelled:
+            self._later(self._computed, occ_id)
+
+    def _later(self, fn, *args) -> None:  # type: ignore[no-untyped-def]
+        """From a worker thread: run `fn(*args)` on the UI thread, if this screen is still there."""
+
+        def call() -> None:
+            if self.is_attached and not self._closing and not self.app._exit:
+                fn(*args)
+
+        with contextlib.suppress(RuntimeError):  # the app has already stopped
+            self.app.call_from_thread(call)
+
+    def _computed(self, occ_id: str) -> None:
+        self.tree.relabel("occurrence", occ_id, self._occ_text(self.controller.occurrence(occ_id)))
+        if occ_id == self.current:
+            self.show_occurrence(occ_id)
+
+    def _relabel_occ(self, occ_id: str) -> None:
+        self.tree.relabel("occurrence", occ_id, self._occ_text(self.controller.occurrence(occ_id)))
+
+    @work(thread=True, exclusive=True, group="prefetch")
+    def prefetch(self, occ_id: str) -> None:
+        """Compute the next pending proposals ahead, so `n` shows them at once."""
+        worker = get_current_worker()
+        occ_ids: list[str] = []
+        cursor: str | None = occ_id
+        for _ in range(PREFETCH):
+            nxt = self.controller.next_pending(cursor, among=self.shown_occs)
+            if nxt is None or nxt.id in occ_ids:
+                break
+            occ_ids.append(nxt.id)
+            cursor = nxt.id
+        for other in occ_ids:
+            if worker.is_cancelled:
+                return
+            occ = self.controller.occurrence(other)
+            if self.controller.cached_proposal(occ) is not None:
+                continue
+            try:
+                self.controller.proposal(occ)
+            except MigratorError:
+                continue
+            self._later(self._relabel_occ, other)
+
+    def _view_name(self) -> str:
+        if self.whole_file:
+            return "whole file"
+        level = self.context_level
+        names = {0: "changes only", 1: "3 lines of context", 2: "whole function"}
+        return names.get(level, f"function ±{(level - 2) * 10} lines")
+
+    def render_proposal(self, occ: Occurrence, proposal: Proposal) -> None:
+        d = self.controller.decision(occ.id)
+        self.query_one(ProposalHeader).show(occ, proposal, d.status, d.edited is not None, d.note,
+                                            self.controller.strategies(proposal), self._view_name())
+        self.query_one(WarningsPanel).show(proposal)
+        try:
+            source = self.controller.source(occ.path)
+        except MigratorError as exc:
+            self.app.notify(exc.message, title=exc.title, severity="error")
+            return
+        if proposal.is_manual and d.edited is None:
+            if self.whole_file:
+                start, end = 1, len(source.splitlines())
+            else:
+                widen = max(0, self.context_level - 2) * 10
+                start = (occ.scope_start or occ.line) - widen
+                end = (occ.scope_end or occ.line) + widen
+            self.diff_view.show_code(source, start, end, note="No automatic rewrite: the code as it is.")
+        else:
+            hunks = self.controller.diff(occ, proposal, self.context_level, self.whole_file)
+            self.diff_view.show_diff(source, self.controller.proposed_source(occ, proposal), hunks)
+        self.shown_count += 1
+
+    def _current_occ(self) -> Occurrence | None:
+        if self.current is None:
+            return None
+        return self.controller.occurrence(self.current)
+
+    def _rerender(self) -> None:
+        if self.current is not None:
+            self.show_occurrence(self.current)
+
+    # --- decisions ---------------------------------------------------------------------------
+
+    def _guard(self, fn, *args) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            fn(*args)
+        except MigratorError as exc:
+            self.app.notify(exc.message, title=exc.title, severity="error")
+            return False
+        return True
+
+    def _decided(self, occ_id: str, advance: bool) -> None:
+        self.refresh_labels(occ_id)
+        if advance:
+            nxt = self.controller.next_pending(occ_id, among=self.shown_occs)
+            if nxt is not None:
+                self.select(nxt.id)
+                return
+        self._rerender()
+
+    def action_accept(self) -> None:
+        occ = self._current_occ()
+        if occ is not None and self._guard(self.controller.accept, occ.id):
+            self._decided(occ.id, advance=True)
+
+    def action_reject(self) -> None:
+        occ = self._current_occ()
+        if occ is not None and self._guard(self.controller.reject, occ.id):
+            self._decided(occ.id, advance=True)
+
+    def action_undo(self) -> None:
+        try:
+            occ_id = self.controller.undo()
+        except MigratorError as exc:
+            self.app.notify(exc.message, title=exc.title, severity="error")
+            return
+        if occ_id is None:
+            self.app.notify("Nothing to undo.")
+            return
+        self.refresh_labels(occ_id)
+        if occ_id in {o.id for o in self.shown_occs}:
+            self.select(occ_id)
+
+    def action_cycle_strategy(self) -> None:
+        occ = self._current_occ()
+        if occ is None:
+            return
+        proposal = self.controller.cached_proposal(occ)
+        if proposal is None:
+            return
+        names = self.controller.strategies(proposal)
+        if len(names) < 2:
+            self.app.notify("This occurrence has no other strategy.")
+            return
+        at = names.index(proposal.strategy) if proposal.strategy in names else -1
+        nxt = names[(at + 1) % len(names)]
+        if self._guard(self.controller.set_strategy, occ.id, nxt):
+            self.refresh_labels(occ.id)
+            self._rerender()
+
+    @work(exclusive=True, group="dialog")
+    async def action_edit(self) -> None:
+        occ = self._current_occ()
+        if occ is None:
+            return
+        proposal = self.controller.cached_proposal(occ)
+        if proposal is None:
+            return
+        source = self.controller.source(occ.path)
+        d = self.controller.decision(occ.id)
+        start = proposal.start_line or occ.scope_start or occ.line
+        end = proposal.end_line or occ.scope_end or occ.line
+        if d.edited is not None:
+            text = d.edited
+        elif proposal.is_manual:
+            text = "".join(source.splitlines(keepends=True)[start - 1 : end])
+        else:
+            text = proposal.after
+
+        def validate(candidate: str) -> None:
+            validate_python(replace_region(source, start, end, candidate), occ.path)
+
+        title = f"Edit {occ.path} lines {start}–{end} (Ctrl+S saves and accepts, Esc cancels)"
+        result = await self.app.push_screen_wait(EditScreen(title, text, validate, first_line=start))
+        if result is None:
+            return
+        if self._guard(self.controller.edit, occ.id, result):
+            self.app.notify(f"Edited version of {occ.path}:{occ.line} accepted.")
+            self._decided(occ.id, advance=False)
+
+    @work(exclusive=True, group="dialog")
+    async def action_note(self) -> None:
+        occ = self._current_occ()
+        if occ is None:
+            return
+        current = self.controller.decision(occ.id).note
+        note = await self.app.push_screen_wait(
+            TextPromptScreen(f"Note on {occ.path}:{occ.line}", current,
+                             placeholder="what to check, who to ask…")
+        )
+        if note is not None and self._guard(self.controller.set_note, occ.id, note.strip()):
+            self._decided(occ.id, advance=False)
+
+    def _scope(self) -> tuple[str, list[Occurrence]]:
+        """The current file, or the current phase when a phase node has the cursor."""
+        ref = self.tree.current
+        if ref is not None and ref.kind == "phase":
+            phases = self.controller.recipe.phases
+            name = next((p.name for p in phases if str(p.number) == ref.key), "Unplanned")
+            return f"phase {name!r}", [o for o in self.shown_occs if self._phase_key(o) == ref.key]
+        occ = self._current_occ()
+        if occ is None:
+            return "", []
+        return occ.path, [o for o in self.shown_occs if o.path == occ.path]
+
+    @work(exclusive=True, group="dialog")
+    async def action_accept_all_safe(self) -> None:
+        where, occs = self._scope()
+        if not occs:
+            return
+        pending = [o for o in occs if self.controller.decision(o.id).status == PENDING]
+        proposals = await self._proposals_for(pending)
+        safe = [o for o in pending if (p := proposals.get(o.id)) is not None and p.confidence == "safe"]
+        if not safe:
+            self.app.notify(f"No pending safe proposal in {where}.")
+            return
+        question = f"Accept {len(safe)} safe proposal{'s' if len(safe) != 1 else ''} in {where}?"
+        if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Accept")):
+            return
+        for occ in safe:
+            if not self._guard(self.controller.accept, occ.id):
+                break
+            self.tree.relabel("occurrence", occ.id, self._occ_text(occ))
+        self.refresh_labels(safe[-1].id)
+        self.app.notify(f"Accepted {len(safe)} safe proposals in {where}.")
+        self._rerender()
+
+    async def _proposals_for(self, occs: list[Occurrence]) -> dict[str, Proposal]:
+        worker = self._compute_many(occs)
+        await worker.wait()
+        return worker.result or {}
+
+    @work(thread=True, group="many")
+    def _compute_many(self, occs: list[Occurrence]) -> dict[str, Proposal]:
+        out: dict[str, Proposal] = {}
+        for occ in occs:
+            try:
+                out[occ.id] = self.controller.proposal(occ)
+            except MigratorError:
+                continue
+        return out
+
+    @work(exclusive=True, group="dialog")
+    async def action_commit_file(self) -> None:
+        occ = self._current_occ()
+        if occ is None:
+            return
+        path = occ.path
+        accepted = [o for o in self.controller.occurrences
+                    if o.path == path and self.controller.decision(o.id).status == ACCEPTED]
+        if not accepted:
+            self.app.notify(f"No accepted proposal in {path} to commit.", severity="warning")
+            return
+        worker = self._commit(path)
+        await worker.wait()
+        sha = worker.result
+        if sha:
+            self.refresh_file(path)
+            self.app.notify(f"Committed {len(accepted)} accepted proposal(s) of {path} to "
+                            f"{self.controller.branch_name(path)} ({sha[:8]}).", title="Commit")
+
+    @work(thread=True, group="git")
+    def _commit(self, path: str) -> str | None:
+        try:
+            return self.controller.commit_file(path)
+        except MigratorError as exc:
+            self.app.call_from_thread(self.app.notify, exc.message, title=exc.title, severity="error")
+            return None
+
+    @work(exclusive=True, group="dialog")
+    async def action_filter(self) -> None:
+        current = " ".join(f"{k}:{v}" if k != "text" else v for k, v in self.filter.terms)
+        text = await self.app.push_screen_wait(
+            TextPromptScreen("Filter occurrences", current, placeholder="path:admin/** decision:pending",
+                             help_text=FILTER_HELP)
+        )
+        if text is None:
+            return
+        try:
+            self.filter = parse_filter(text)
+        except MigratorError as exc:
+            self.app.notify(exc.message, title=exc.title, severity="error")
+            return
+        self.populate()
+
+    # --- view --------------------------------------------------------------------------------
+
+    def action_widen(self) -> None:
+        self.whole_file = False
+        self.context_level = min(self.context_level + 1, 12)
+        self._rerender()
+
+    def action_narrow(self) -> None:
+        self.whole_file = False
+        self.context_level = max(self.context_level - 1, 0)
+        self._rerender()
+
+    def action_whole_file(self) -> None:
+        self.whole_file = not self.whole_file
+        self._rerender()
+
+    def action_side_by_side(self) -> None:
+        self.diff_view.split = not self.diff_view.split
+
+    def action_next_pending(self) -> None:
+        self._move(1)
+
+    def action_previous_pending(self) -> None:
+        self._move(-1)
+
+    def _move(self, step: int) -> None:
+        nxt = self.controller.next_pending(self.current, step, among=self.shown_occs)
+        if nxt is None:
+            self.app.notify("No pending occurrence left." + (" (filtered)" if self.filter.active else ""))
+            return
+        self.select(nxt.id)
+
+    def action_branches(self) -> None:
+        def refreshed(_: None) -> None:
+            for path in {o.path for o in self.shown_occs}:
+                self.refresh_file(path)
+
+        self.app.push_screen(BranchesScreen(self.controller), refreshed)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    def action_quit(self) -> None:
+        self.app.exit()

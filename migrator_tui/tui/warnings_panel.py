@@ -1,0 +1,45 @@
+"""The warnings under the diff: code, the line, one sentence why, and what to check."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from migrator_tui.proposal import Proposal
+
+
+class WarningsPanel(VerticalScroll):
+    """Lists a proposal's warnings, or the reason a `manual` occurrence has no rewrite."""
+
+    DEFAULT_CSS = """
+    WarningsPanel { height: auto; max-height: 40%; padding: 0 1; border-top: solid $primary 50%; }
+    WarningsPanel > Static { height: auto; }
+    """
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(id="warnings-body")
+
+    def show(self, proposal: Proposal | None) -> None:
+        body = self.query_one("#warnings-body", Static)
+        text = Text(end="")
+        if proposal is None:
+            body.update(text)
+            self.display = False
+            return
+        if proposal.is_manual:
+            text.append("✗ manual: ", "bold red")
+            text.append(proposal.manual_reason or "no automatic rewrite for this shape.")
+            text.append("\n  Rewrite it by hand (e to edit a version), or r to reject and leave it.", "dim")
+        for finding in proposal.warnings:
+            if text.plain:
+                text.append("\n")
+            text.append("⚠ ", "bold yellow")
+            text.append(finding.code, "bold")
+            text.append(f"  L{finding.line}  ", "dim")
+            text.append(finding.message)
+            if finding.hint:
+                text.append("\n    check: ", "dim")
+                text.append(finding.hint, "italic")
+        self.display = bool(text.plain)
+        body.update(text)
