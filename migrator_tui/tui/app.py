@@ -27,6 +27,9 @@ class MigratorApp(App[int]):
     def on_mount(self) -> None:
         self.push_screen(ReviewScreen(self.controller))
 
+    def on_unmount(self) -> None:
+        self.controller.close()
+
     @property
     def review_screen(self) -> ReviewScreen:
         return next(s for s in self.screen_stack if isinstance(s, ReviewScreen))
@@ -49,6 +52,7 @@ def make_app(
     recipe_name: str | None = None,
     phase: int | None = None,
     path_glob: str | None = None,
+    rescan: bool = False,
 ) -> MigratorApp:
     """An app on the git repository at `path` (raises `MigratorError` for a bad recipe or phase)."""
     from migrator_tui.recipe import DEFAULT_RECIPE, load_recipe
@@ -59,7 +63,8 @@ def make_app(
 
         known = ", ".join(str(p.number) for p in recipe.phases)
         raise RecipeError(f"Recipe {recipe.name} has no phase {phase} (phases: {known}).")
-    controller = ReviewController(Path(path).resolve(), recipe, phase=phase, path_glob=path_glob)
+    controller = ReviewController(Path(path).resolve(), recipe, phase=phase, path_glob=path_glob,
+                                  rescan=rescan)
     controller.open()
     return MigratorApp(controller)
 
@@ -69,8 +74,15 @@ def run_review(
     recipe_name: str | None = None,
     phase: int | None = None,
     path_glob: str | None = None,
+    rescan: bool = False,
 ) -> int:
-    """Run the review TUI on `path` until the user quits; the exit code (0)."""
-    app = make_app(path, recipe_name, phase=phase, path_glob=path_glob)
-    app.run()
+    """Run the review TUI on `path` until the user quits; the exit code (0).
+
+    Raises `MigratorError` (before the screen opens) for a bad recipe, phase or repository.
+    """
+    app = make_app(path, recipe_name, phase=phase, path_glob=path_glob, rescan=rescan)
+    try:
+        app.run()
+    finally:
+        app.controller.close()
     return app.return_code or 0

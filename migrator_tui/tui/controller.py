@@ -11,14 +11,20 @@ import ast
 import hashlib
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrator_tui.diff import Hunk, build_diff
 from migrator_tui.errors import MigratorError
 from migrator_tui.model import Occurrence, ScanResult
 from migrator_tui.proposal import Choice, Proposal
 from migrator_tui.recipe import Recipe, glob_to_regex
+
+if TYPE_CHECKING:
+    from migrator_tui.gitflow import Committed, IntegrateResult, RollbackResult
+    from migrator_tui.rewrite import FileAnalysis
+    from migrator_tui.workspace import UndoResult, Workspace
 
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
 
@@ -30,22 +36,25 @@ WIDEN_STEP = 10
 
 @dataclass(frozen=True, slots=True)
 class DecisionView:
-    """What the reviewer decided for one occurrence."""
+    """What the reviewer decided for one occurrence (`stale`: its code changed since)."""
 
     status: str = PENDING
     strategy: str | None = None
     edited: str | None = None
     note: str = ""
+    stale: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class BranchView:
-    """One per-file branch as the branches screen lists it."""
+    """One file of the review as the branches screen lists it."""
 
     path: str
     branch: str
     sha: str
     state: str
+    decisions: str
+    has_branch: bool
 
 
 class EditError(MigratorError):
@@ -81,7 +90,11 @@ def validate_python(source: str, path: str = "<edited>") -> None:
 
 
 class ReviewController:
-    """Occurrences of one repository under one recipe, optionally sliced by phase or path glob."""
+    """Occurrences of one repository under one recipe, optionally sliced by phase or path glob.
+
+    Decisions, commits and branches go through the review workspace (`migrator_tui.workspace`),
+    which saves each decision as it is made.
+    """
 
     def __init__(
         self,
@@ -90,30 +103,49 @@ class ReviewController:
         *,
         phase: int | None = None,
         path_glob: str | None = None,
+        rescan: bool = False,
     ) -> None:
         self.root = root
         self.recipe = recipe
         self.phase = phase
         self.path_glob = path_glob
+        self.rescan = rescan
         self.result: ScanResult | None = None
         self.occurrences: list[Occurrence] = []
+        self.stale_on_load: list[str] = []
         self._by_id: dict[str, Occurrence] = {}
-        self._sources: dict[str, str] = {}
+        self._analyses: dict[tuple[str, str], FileAnalysis] = {}
         self._proposals: dict[tuple[str, str, str | None], Proposal] = {}
+        self._summaries: dict[tuple[str, str], Proposal] = {}
         self._lock = threading.RLock()
-        self._state = None  # the review state (migrator_tui.review), opened after the scan
+        self.ws: Workspace | None = None
+        self._edits: dict[tuple[str, str, str, str], str] = {}
+
+    # --- opening -----------------------------------------------------------------------------
 
     def open(self) -> None:
-        """Check the repository and open the review state (before any scan)."""
-        if not self.root.is_dir():
-            raise MigratorError(f"{self.root} is not a directory.")
+        """Open the review of the repository (takes the review lock); `MigratorError` if it cannot."""
+        from migrator_tui.workspace import Workspace
+
+        self.ws = Workspace.open(self.root, self.recipe, rescan=self.rescan)
+        self.root = self.ws.root.resolve()
+
+    def close(self) -> None:
+        if self.ws is not None:
+            self.ws.close()
+            self.ws = None
+
+    @property
+    def workspace(self) -> Workspace:
+        if self.ws is None:
+            raise MigratorError("The review is not open.")
+        return self.ws
 
     def branch_name(self, path: str) -> str:
-        return f"migrate/{self.recipe.name}/{path.replace('/', '__')}"
+        return self.workspace.flow.branch_for(path)
 
     def base_label(self) -> str:
-        base = self.result.base if self.result is not None else None
-        return base[:10] if base else "(none)"
+        return self.workspace.state.base[:10]
 
     # --- scan --------------------------------------------------------------------------------
 
@@ -125,7 +157,8 @@ class ReviewController:
         return result
 
     def load(self, result: ScanResult) -> None:
-        """Take a scan's result: filter it to the slice and order it by phase, path, line."""
+        """Take a scan's result: match saved decisions, keep the slice, order by phase, path, line."""
+        self.stale_on_load = self.workspace.load_scan(result)
         occs = list(result.occurrences)
         if self.phase is not None:
             occs = [o for o in occs if o.phase == self.phase]
@@ -138,11 +171,6 @@ class ReviewController:
         self.result = result
         self.occurrences = occs
         self._by_id = {o.id: o for o in occs}
-        self._open_state()
-
-    def _open_state(self) -> None:
-        self._decisions: dict[str, DecisionView] = {}
-        self._undo: list[tuple[str, DecisionView]] = []
 
     def occurrence(self, occ_id: str) -> Occurrence:
         return self._by_id[occ_id]
@@ -150,15 +178,9 @@ class ReviewController:
     # --- sources and proposals ---------------------------------------------------------------
 
     def source(self, path: str) -> str:
-        with self._lock:
-            text = self._sources.get(path)
+        text = self.workspace.sources.get(path)
         if text is None:
-            try:
-                text = (self.root / path).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise MigratorError(f"Cannot read {path}: {exc}.") from None
-            with self._lock:
-                self._sources[path] = text
+            raise MigratorError(f"{path} could not be read.")
         return text
 
     def file_hash(self, path: str) -> str:
@@ -166,31 +188,73 @@ class ReviewController:
             return self.result.file_hashes[path]
         return hashlib.sha1(self.source(path).encode("utf-8")).hexdigest()
 
+    def analysis(self, path: str) -> FileAnalysis:
+        """The rewrite engine's analysis of one file (parsed once, cached by file hash)."""
+        from migrator_tui.rewrite import FileAnalysis
+
+        key = (path, self.file_hash(path))
+        with self._lock:
+            found = self._analyses.get(key)
+            if found is not None:
+                return found
+            occs = self.workspace.occurrences_of(path)
+            try:
+                fa = FileAnalysis(self.source(path), occs, self.recipe, repo_root=self.root)
+            except SyntaxError as exc:
+                raise MigratorError(f"{path} does not parse: {exc.msg} at line {exc.lineno}.") from None
+            self._analyses[key] = fa
+            return fa
+
+    def _strategy(self, occ_id: str, strategy: str | None) -> str | None:
+        return strategy if strategy is not None else self.decision(occ_id).strategy
+
     def cached_proposal(self, occ: Occurrence, strategy: str | None = None) -> Proposal | None:
-        strategy = strategy if strategy is not None else self.decision(occ.id).strategy
-        key = (self.file_hash(occ.path), occ.id, strategy)
+        key = (self.file_hash(occ.path), occ.id, self._strategy(occ.id, strategy))
         with self._lock:
             return self._proposals.get(key)
 
     def proposal(self, occ: Occurrence, strategy: str | None = None) -> Proposal:
         """The proposal for `occ` under `strategy` (default: the decided one, else the engine's)."""
-        strategy = strategy if strategy is not None else self.decision(occ.id).strategy
+        strategy = self._strategy(occ.id, strategy)
         key = (self.file_hash(occ.path), occ.id, strategy)
         with self._lock:
             found = self._proposals.get(key)
         if found is not None:
             return found
-        proposal = self._propose(self.source(occ.path), occ, strategy)
+        proposal = self._propose(occ, strategy)
         with self._lock:
             self._proposals[key] = proposal
             if strategy is None and proposal.strategy is not None:
                 self._proposals[(key[0], occ.id, proposal.strategy)] = proposal
         return proposal
 
-    def _propose(self, source: str, occ: Occurrence, strategy: str | None) -> Proposal:
-        from migrator_tui.rewrite import propose
+    def _propose(self, occ: Occurrence, strategy: str | None) -> Proposal:
+        return self.analysis(occ.path).propose(occ.id, strategy)
 
-        return propose(source, occ, self.recipe, strategy=strategy)
+    def confidence(self, occ: Occurrence) -> str | None:
+        """The confidence of the current proposal if known (cheap: no rewrite is built for it)."""
+        proposal = self.cached_proposal(occ)
+        if proposal is not None:
+            return proposal.confidence
+        strategy = self._strategy(occ.id, None)
+        with self._lock:
+            summary = self._summaries.get((occ.id, strategy or ""))
+        return summary.confidence if summary is not None else None
+
+    def summary(self, occ: Occurrence) -> Proposal:
+        """Strategy, confidence and warnings of the current proposal, without its new text."""
+        cached = self.cached_proposal(occ)
+        if cached is not None:
+            return cached
+        strategy = self._strategy(occ.id, None)
+        key = (occ.id, strategy or "")
+        with self._lock:
+            found = self._summaries.get(key)
+        if found is None:
+            found = self.analysis(occ.path).summary(occ.id, strategy)
+            with self._lock:
+                self._summaries[key] = found
+        return found
 
     def strategies(self, proposal: Proposal) -> list[str]:
         names = [proposal.strategy] if proposal.strategy else []
@@ -200,9 +264,52 @@ class ReviewController:
         """The whole file with this proposal (or the reviewer's edit of it) applied."""
         source = self.source(occ.path)
         edited = self.decision(occ.id).edited
-        if edited is not None and proposal.start_line:
-            return replace_region(source, proposal.start_line, proposal.end_line, edited)
+        if edited is not None:
+            return self.apply_edit(occ, proposal, edited)
         return proposal.new_source if proposal.new_source is not None else source
+
+    def apply_edit(self, occ: Occurrence, proposal: Proposal, text: str) -> str:
+        """The file with `text` in place of the proposal's region; `EditError` if it does not parse."""
+        from migrator_tui.rewrite import edit_error
+
+        error = edit_error(text)
+        if error:
+            raise EditError(f"The edited code does not parse: {error}.")
+        strategy = self.edit_strategy(proposal)
+        key = (occ.path, occ.id, strategy, text)
+        with self._lock:
+            cached = self._edits.get(key)
+        if cached is not None:
+            return cached
+        try:
+            new = self.analysis(occ.path).apply({occ.id: Choice(strategy, text)})
+        except MigratorError as exc:
+            raise EditError(exc.message) from None
+        except Exception as exc:  # the engine could not place the edit: refuse it, say why
+            raise EditError(f"The edited code cannot replace lines {proposal.start_line}–"
+                            f"{proposal.end_line}: {exc.__class__.__name__}: {exc}.") from None
+        validate_python(new, occ.path)
+        with self._lock:
+            self._edits[key] = new
+        return new
+
+    def edit_strategy(self, proposal: Proposal) -> str:
+        """The strategy an edit is recorded under (a manual proposal may have none)."""
+        if proposal.strategy:
+            return proposal.strategy
+        if proposal.alternatives:
+            return proposal.alternatives[0]
+        return next(iter(self.recipe.strategies))
+
+    def edit_region(self, occ: Occurrence, proposal: Proposal) -> tuple[int, int, str]:
+        """(first line, last line, text) the editor starts from."""
+        d = self.decision(occ.id)
+        if proposal.is_manual:
+            start, end = occ.scope_start or occ.line, occ.scope_end or occ.line
+            text = proposal.before or "".join(self.source(occ.path).splitlines(keepends=True)[start - 1:end])
+        else:
+            start, end, text = proposal.start_line, proposal.end_line, proposal.after
+        return start, end, d.edited if d.edited is not None else text
 
     def diff(self, occ: Occurrence, proposal: Proposal, level: int, whole_file: bool) -> list[Hunk]:
         old = self.source(occ.path)
@@ -215,48 +322,49 @@ class ReviewController:
     # --- decisions ---------------------------------------------------------------------------
 
     def decision(self, occ_id: str) -> DecisionView:
-        return self._decisions.get(occ_id, DecisionView())
+        ws = self.ws
+        record = ws.state.decision(occ_id) if ws is not None else None
+        if record is None:
+            return DecisionView()
+        # a stale decision (its code changed since) is to be made again: it counts as pending
+        status = PENDING if record.stale else record.decision
+        return DecisionView(status, record.strategy, record.edited, record.note, record.stale)
 
-    def _set(self, occ_id: str, view: DecisionView) -> None:
-        self._undo.append((occ_id, self.decision(occ_id)))
-        self._decisions[occ_id] = view
-
-    def accept(self, occ_id: str, strategy: str | None = None, edited: str | None = None) -> None:
+    def accept(self, occ_id: str) -> None:
         occ = self._by_id[occ_id]
-        proposal = self.proposal(occ, strategy)
-        if proposal.is_manual and edited is None:
-            raise MigratorError(f"{occ.path}:{occ.line} has no automatic rewrite: {proposal.manual_reason}")
+        proposal = self.proposal(occ)
         current = self.decision(occ_id)
-        self._set(occ_id, replace(current, status=ACCEPTED, strategy=proposal.strategy,
-                                  edited=edited if edited is not None else current.edited))
+        if proposal.is_manual and current.edited is None:
+            raise MigratorError(f"{occ.path}:{occ.line} has no automatic rewrite ({proposal.manual_reason}); "
+                                "press e to write it by hand, or r to leave it.")
+        self.workspace.decide(occ_id, ACCEPTED, strategy=self.edit_strategy(proposal), edited=current.edited,
+                              warnings=[f.code for f in proposal.warnings])
 
     def reject(self, occ_id: str) -> None:
-        self._set(occ_id, replace(self.decision(occ_id), status=REJECTED))
+        current = self.decision(occ_id)
+        self.workspace.decide(occ_id, REJECTED, strategy=current.strategy, edited=current.edited)
 
     def set_strategy(self, occ_id: str, strategy: str) -> None:
-        self._set(occ_id, replace(self.decision(occ_id), strategy=strategy, edited=None))
+        """Switch strategy: the decision keeps its status (an accepted one now applies `strategy`)."""
+        current = self.decision(occ_id)
+        proposal = self.proposal(self._by_id[occ_id], strategy)
+        self.workspace.decide(occ_id, current.status, strategy=strategy, edited=None,
+                              warnings=[f.code for f in proposal.warnings])
 
     def set_note(self, occ_id: str, note: str) -> None:
-        self._set(occ_id, replace(self.decision(occ_id), note=note))
+        self.workspace.note(occ_id, note)
 
     def edit(self, occ_id: str, text: str) -> None:
         """Accept `occ_id` with the reviewer's `text` for the replaced region, if it parses."""
         occ = self._by_id[occ_id]
         proposal = self.proposal(occ)
-        source = self.source(occ.path)
-        start = proposal.start_line or occ.scope_start or occ.line
-        end = proposal.end_line or occ.scope_end or occ.line
-        validate_python(replace_region(source, start, end, text), occ.path)
-        current = self.decision(occ_id)
-        self._set(occ_id, replace(current, status=ACCEPTED, strategy=proposal.strategy, edited=text))
+        self.apply_edit(occ, proposal, text)
+        self.workspace.decide(occ_id, ACCEPTED, strategy=self.edit_strategy(proposal), edited=text,
+                              warnings=[f.code for f in proposal.warnings])
 
-    def undo(self) -> str | None:
-        """Undo the last decision change; the id it concerned, or None if there is nothing to undo."""
-        if not self._undo:
-            return None
-        occ_id, previous = self._undo.pop()
-        self._decisions[occ_id] = previous
-        return occ_id
+    def undo(self) -> UndoResult | None:
+        """Undo the last decision change (its file is re-committed if it had been)."""
+        return self.workspace.undo()
 
     def first_pending(self) -> Occurrence | None:
         return next((o for o in self.occurrences if self.decision(o.id).status == PENDING), None)
@@ -267,42 +375,57 @@ class ReviewController:
         occs = list(among) if among is not None else self.occurrences
         if not occs:
             return None
-        ids = [o.id for o in occs]
-        start = ids.index(occ_id) if occ_id in ids else (-1 if step > 0 else 0)
+        index = next((i for i, o in enumerate(occs) if o.id == occ_id), None)
+        start = index if index is not None else (-1 if step > 0 else 0)
         for k in range(1, len(occs) + 1):
             occ = occs[(start + step * k) % len(occs)]
             if self.decision(occ.id).status == PENDING:
                 return occ
         return None
 
-    def choices(self, path: str) -> dict[str, Choice]:
-        out: dict[str, Choice] = {}
-        for occ in self.occurrences:
-            if occ.path != path:
-                continue
-            d = self.decision(occ.id)
-            if d.status == ACCEPTED:
-                strategy = d.strategy or self.proposal(occ).strategy
-                if strategy is not None:
-                    out[occ.id] = Choice(strategy, d.edited)
-        return out
-
     # --- git ---------------------------------------------------------------------------------
 
-    def commit_file(self, path: str) -> str:
-        raise MigratorError("Committing needs the git workflow module, which is not available.")
-
-    def branches(self) -> list[BranchView]:
-        return []
+    def commit_file(self, path: str) -> Committed | None:
+        """Commit the file's accepted proposals to its branch (None: nothing accepted, branch removed)."""
+        return self.workspace.commit_file(path)
 
     def committed(self, path: str) -> bool:
-        return False
+        ws = self.ws
+        record = ws.state.files.get(path) if ws is not None else None
+        return record is not None and record.commit is not None
+
+    def branches(self) -> list[BranchView]:
+        out = []
+        for row in self.workspace.rows():
+            if row.integrated:
+                state = "integrated"
+            elif row.tip is None:
+                state = "no branch"
+            elif row.stale:
+                state = "stale: " + ", ".join(row.stale)
+            else:
+                state = "committed"
+            counts = f"{row.accepted} accepted, {row.rejected} rejected, {row.pending} pending"
+            out.append(BranchView(row.path, row.branch, row.tip or "", state, counts, row.tip is not None))
+        return out
 
     def branch_diff(self, path: str) -> tuple[str, str]:
-        raise MigratorError("Branches need the git workflow module, which is not available.")
+        """(text in the base commit, text at the tip of the file's branch)."""
+        from migrator_tui.gitobjects import ref_tip
+        from migrator_tui.scan_files import decode_source
 
-    def rollback(self, path: str) -> None:
-        raise MigratorError("Rollback needs the git workflow module, which is not available.")
+        flow = self.workspace.flow
+        tip = ref_tip(flow.repo, f"refs/heads/{flow.branch_for(path)}")
+        if tip is None:
+            raise MigratorError(f"{path} has no migration branch.")
+        texts = []
+        for commit in (self.workspace.state.base, tip):
+            blob = flow.file_blob(commit, path)
+            texts.append(decode_source(flow.store.blob(blob)) if blob else "")
+        return texts[0], texts[1]
 
-    def integrate(self) -> str:
-        raise MigratorError("Integration needs the git workflow module, which is not available.")
+    def rollback(self, path: str) -> RollbackResult:
+        return self.workspace.rollback(path)
+
+    def integrate(self) -> IntegrateResult:
+        return self.workspace.integrate()

@@ -6,8 +6,8 @@ from rich.text import Text
 
 from migrator_tui.model import Occurrence
 
-#: Decision marks (pending, accepted, accepted with an edit, rejected).
-MARKS: dict[str, str] = {"pending": "·", "accepted": "✓", "edited": "✎", "rejected": "✗"}
+#: Decision marks (pending, accepted, accepted with an edit, rejected, stale: code changed since).
+MARKS: dict[str, str] = {"pending": "·", "accepted": "✓", "edited": "✎", "rejected": "✗", "stale": "!"}
 BADGES: dict[str, str] = {"safe": "safe", "review": "review", "manual": "manual", "": "…"}
 BADGE_STYLES: dict[str, str] = {"safe": "green", "review": "yellow", "manual": "red", "": "dim"}
 
@@ -35,8 +35,10 @@ def decision_key(status: str, edited: bool) -> str:
     return "edited" if status == "accepted" and edited else status
 
 
-def occurrence_label(occ: Occurrence, status: str, edited: bool, confidence: str | None, note: bool) -> Text:
-    key = decision_key(status, edited)
+def occurrence_label(
+    occ: Occurrence, status: str, edited: bool, confidence: str | None, note: bool, stale: bool = False
+) -> Text:
+    key = "stale" if stale else decision_key(status, edited)
     text = Text(no_wrap=True, end="")
     text.append(f"{MARKS[key]} ", "bold")
     text.append(f"L{occ.line:<5}", "dim")

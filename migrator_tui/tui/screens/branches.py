@@ -39,7 +39,7 @@ class BranchesScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "Branches"
         table = self.query_one(DataTable)
-        table.add_columns("file", "branch", "sha", "state")
+        table.add_columns("file", "branch", "sha", "state", "decisions")
         self.refresh_rows()
         table.focus()
 
@@ -52,11 +52,14 @@ class BranchesScreen(Screen[None]):
             self.rows = []
             self.app.notify(exc.message, title=exc.title, severity="error")
         for row in self.rows:
-            table.add_row(row.path, row.branch, row.sha[:10], row.state, key=row.path)
+            table.add_row(row.path, row.branch if row.has_branch else "—", row.sha[:10] or "—", row.state,
+                          row.decisions, key=row.path)
         summary = self.query_one("#branches-summary", Static)
         if self.rows:
-            summary.update(f"{len(self.rows)} per-file branches from base {self.controller.base_label()}. "
-                           "Enter: diff · x: roll back · i: integrate · Esc: back")
+            n = sum(1 for r in self.rows if r.has_branch)
+            summary.update(f"{n} per-file branch{'es' if n != 1 else ''} from base "
+                           f"{self.controller.base_label()}. Enter: diff · x: roll back · i: integrate · "
+                           "Esc: back")
         else:
             summary.update("No per-file branch yet: commit a file with c on the review screen.")
         self.query_one(DiffView).clear()
@@ -69,7 +72,7 @@ class BranchesScreen(Screen[None]):
 
     def action_view_diff(self) -> None:
         row = self._selected()
-        if row is None:
+        if row is None or not row.has_branch:
             return
         try:
             old, new = self.controller.branch_diff(row.path)
@@ -87,32 +90,43 @@ class BranchesScreen(Screen[None]):
         row = self._selected()
         if row is None:
             return
+        if not row.has_branch:
+            self.app.notify(f"{row.path} has no branch to roll back.")
+            return
         question = f"Roll back {row.path}? This deletes branch {row.branch}" + (
             " (it was integrated: a revert commit is made instead)." if row.state == "integrated" else "."
         )
         if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Roll back")):
             return
         try:
-            self.controller.rollback(row.path)
+            result = self.controller.rollback(row.path)
         except MigratorError as exc:
             self.app.notify(exc.message, title=exc.title, severity="error")
             return
-        self.app.notify(f"Rolled back {row.path}.", title="Rollback")
+        extra = f"; reverted on the integration branch ({result.revert[:8]})" if result.revert else ""
+        self.app.notify(f"Rolled back {row.path}: deleted {result.branch} (was {result.sha[:8]}){extra}.",
+                        title="Rollback")
         self.refresh_rows()
 
     @work(exclusive=True, group="branches")
     async def action_integrate(self) -> None:
-        if not self.rows:
+        n = sum(1 for r in self.rows if r.has_branch)
+        if not n:
+            self.app.notify("No per-file branch to integrate yet.")
             return
-        question = f"Integrate {len(self.rows)} per-file branches into one branch?"
+        question = f"Integrate {n} per-file branch{'es' if n != 1 else ''} into one branch?"
         if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Integrate")):
             return
         try:
-            branch = self.controller.integrate()
+            result = self.controller.integrate()
         except MigratorError as exc:
             self.app.notify(exc.message, title=exc.title, severity="error")
             return
-        self.app.notify(f"Integrated into {branch}.", title="Integrate")
+        if not result.changed:
+            self.app.notify(f"{result.branch} is already up to date.", title="Integrate")
+        else:
+            self.app.notify(f"Integrated {len(result.files)} file(s) into {result.branch} "
+                            f"({(result.sha or '')[:8]}).", title="Integrate")
         self.refresh_rows()
 
     def action_close(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -23,8 +23,6 @@ from migrator_tui.tui.controller import (
     PENDING,
     REJECTED,
     ReviewController,
-    replace_region,
-    validate_python,
 )
 from migrator_tui.tui.diff_view import DiffView
 from migrator_tui.tui.filters import FILTER_HELP, Filter, parse_filter
@@ -38,6 +36,9 @@ from migrator_tui.tui.screens.edit import EditScreen
 from migrator_tui.tui.screens.help import HelpScreen
 from migrator_tui.tui.screens.text_prompt import TextPromptScreen
 from migrator_tui.tui.warnings_panel import WarningsPanel
+
+if TYPE_CHECKING:
+    from migrator_tui.gitflow import Committed
 
 UNPLANNED = "unplanned"
 PREFETCH = 3
@@ -189,9 +190,8 @@ class ReviewScreen(Screen[None]):
 
     def _occ_text(self, occ: Occurrence) -> Text:
         d = self.controller.decision(occ.id)
-        proposal = self.controller.cached_proposal(occ)
-        return occurrence_label(occ, d.status, d.edited is not None,
-                                proposal.confidence if proposal else None, bool(d.note))
+        return occurrence_label(occ, d.status, d.edited is not None, self.controller.confidence(occ),
+                                bool(d.note), d.stale)
 
     def refresh_labels(self, occ_id: str) -> None:
         """Relabel an occurrence and its file and phase (after a decision changed)."""
@@ -379,12 +379,21 @@ class ReviewScreen(Screen[None]):
 
     def action_undo(self) -> None:
         try:
-            occ_id = self.controller.undo()
+            result = self.controller.undo()
         except MigratorError as exc:
             self.app.notify(exc.message, title=exc.title, severity="error")
             return
-        if occ_id is None:
+        if result is None:
             self.app.notify("Nothing to undo.")
+            return
+        occ_id = result.entry.id
+        if result.recommitted is not None:
+            self.app.notify(f"Re-committed {result.recommitted.path} to {result.recommitted.branch} "
+                            f"({result.recommitted.sha[:8]}).", title="Undo")
+        elif result.removed_branch is not None:
+            path = result.entry.after.path
+            self.app.notify(f"Nothing accepted is left in {path}: its branch was removed.", title="Undo")
+        if occ_id not in self.controller._by_id:
             return
         self.refresh_labels(occ_id)
         if occ_id in {o.id for o in self.shown_occs}:
@@ -415,19 +424,11 @@ class ReviewScreen(Screen[None]):
         proposal = self.controller.cached_proposal(occ)
         if proposal is None:
             return
-        source = self.controller.source(occ.path)
-        d = self.controller.decision(occ.id)
-        start = proposal.start_line or occ.scope_start or occ.line
-        end = proposal.end_line or occ.scope_end or occ.line
-        if d.edited is not None:
-            text = d.edited
-        elif proposal.is_manual:
-            text = "".join(source.splitlines(keepends=True)[start - 1 : end])
-        else:
-            text = proposal.after
+        ctl = self.controller
+        start, end, text = ctl.edit_region(occ, proposal)
 
         def validate(candidate: str) -> None:
-            validate_python(replace_region(source, start, end, candidate), occ.path)
+            ctl.apply_edit(occ, proposal, candidate)
 
         title = f"Edit {occ.path} lines {start}–{end} (Ctrl+S saves and accepts, Esc cancels)"
         result = await self.app.push_screen_wait(EditScreen(title, text, validate, first_line=start))
@@ -491,10 +492,11 @@ class ReviewScreen(Screen[None]):
 
     @work(thread=True, group="many")
     def _compute_many(self, occs: list[Occurrence]) -> dict[str, Proposal]:
+        """Strategy, confidence and warnings of each (no rewrite is built)."""
         out: dict[str, Proposal] = {}
         for occ in occs:
             try:
-                out[occ.id] = self.controller.proposal(occ)
+                out[occ.id] = self.controller.summary(occ)
             except MigratorError:
                 continue
         return out
@@ -512,14 +514,14 @@ class ReviewScreen(Screen[None]):
             return
         worker = self._commit(path)
         await worker.wait()
-        sha = worker.result
-        if sha:
+        committed = worker.result
+        if committed is not None:
             self.refresh_file(path)
             self.app.notify(f"Committed {len(accepted)} accepted proposal(s) of {path} to "
-                            f"{self.controller.branch_name(path)} ({sha[:8]}).", title="Commit")
+                            f"{committed.branch} ({committed.sha[:8]}).", title="Commit")
 
     @work(thread=True, group="git")
-    def _commit(self, path: str) -> str | None:
+    def _commit(self, path: str) -> Committed | None:
         try:
             return self.controller.commit_file(path)
         except MigratorError as exc:
