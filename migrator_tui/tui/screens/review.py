@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 UNPLANNED = "unplanned"
 PREFETCH = 3
+BADGE_BATCH = 50
 
 
 class ReviewScreen(Screen[None]):
@@ -169,6 +171,7 @@ class ReviewScreen(Screen[None]):
             target = (first or self.shown_occs[0]).id
         self.select(target)
         self.tree.focus()
+        self.fill_badges()
 
     def _try_proposal(self, occ: Occurrence) -> Proposal | None:
         try:
@@ -308,6 +311,31 @@ class ReviewScreen(Screen[None]):
             except MigratorError:
                 continue
             self._later(self._relabel_occ, other)
+
+    @work(thread=True, exclusive=True, group="badges")
+    def fill_badges(self) -> None:
+        """Put every occurrence's confidence badge in the tree (cheap summaries, no rewrite built)."""
+        worker = get_current_worker()
+        batch: list[str] = []
+        for occ in list(self.shown_occs):
+            if worker.is_cancelled:
+                return
+            if self.controller.confidence(occ) is None:
+                try:
+                    self.controller.summary(occ)
+                except MigratorError:
+                    continue
+                batch.append(occ.id)
+            if len(batch) >= BADGE_BATCH:
+                self._later(self._relabel_many, batch)
+                batch = []
+                time.sleep(0)  # let the UI thread run between batches
+        if batch:
+            self._later(self._relabel_many, batch)
+
+    def _relabel_many(self, occ_ids: list[str]) -> None:
+        for occ_id in occ_ids:
+            self._relabel_occ(occ_id)
 
     def _view_name(self) -> str:
         if self.whole_file:

@@ -1,0 +1,167 @@
+"""The README's screenshots, taken on the bundled demo: `python -m migrator_tui.tui.screenshots [DIR]`.
+
+Each scenario builds a fresh demo repository, opens the app at a fixed size, drives it to one state
+and saves an SVG into DIR (default `screenshots/`). The snapshot tests reuse the same scenarios.
+Commits get a fixed date and author so branch shas are the same on every run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from migrator_tui.tui.app import MigratorApp, make_app
+
+#: A fixed `<seconds> <offset>` for commit objects (2024-01-15 10:00 UTC).
+FIXED_TIMESTAMP = "1705312800 +0000"
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Demo Reviewer", "GIT_AUTHOR_EMAIL": "reviewer@example.com",
+    "GIT_COMMITTER_NAME": "Demo Reviewer", "GIT_COMMITTER_EMAIL": "reviewer@example.com",
+}
+
+
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Pause until `condition()` holds (the app keeps running meanwhile)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise TimeoutError("the app did not reach the expected state in time")
+        await pilot.pause(0.05)
+
+
+async def ready(pilot: Pilot) -> None:
+    """Scan done, first diff shown, every badge filled, no toast left."""
+    app = pilot.app
+    assert isinstance(app, MigratorApp)
+    ctl = app.controller
+    await wait_until(pilot, lambda: ctl.result is not None and app.review_screen.shown_count > 0)
+    await wait_until(pilot, lambda: all(ctl.confidence(o) is not None for o in ctl.occurrences))
+    await settle(pilot)
+
+
+async def settle(pilot: Pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.2)
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+async def show(pilot: Pilot, occ_id: str) -> None:
+    """Select an occurrence and wait for its diff."""
+    app = pilot.app
+    assert isinstance(app, MigratorApp)
+    screen = app.review_screen
+    before = screen.shown_count
+    screen.select(occ_id)
+    await wait_until(pilot, lambda: screen.current == occ_id and screen.shown_count > before
+                     and app.controller.cached_proposal(app.controller.occurrence(occ_id)) is not None)
+    await settle(pilot)
+
+
+async def main_screen(pilot: Pilot) -> None:
+    await ready(pilot)
+
+
+async def several_warnings(pilot: Pilot) -> None:
+    await ready(pilot)
+    ctl = pilot.app.controller  # type: ignore[attr-defined]
+    best = max(ctl.occurrences, key=lambda o: (len(ctl.summary(o).warnings), -ctl.occurrences.index(o)))
+    await show(pilot, best.id)
+
+
+async def manual(pilot: Pilot) -> None:
+    await ready(pilot)
+    ctl = pilot.app.controller  # type: ignore[attr-defined]
+    occ = next(o for o in ctl.occurrences if ctl.summary(o).is_manual)
+    await show(pilot, occ.id)
+
+
+async def branches(pilot: Pilot) -> None:
+    """Accept the first two proposals of the first file, commit it, open the branches screen."""
+    await ready(pilot)
+    await pilot.press("a", "a")
+    await settle(pilot)
+    await pilot.press("c")
+    app = pilot.app
+    ctl = app.controller  # type: ignore[attr-defined]
+    path = ctl.occurrences[0].path
+    await wait_until(pilot, lambda: ctl.committed(path))
+    await settle(pilot)
+    await pilot.press("b")
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def help_screen(pilot: Pilot) -> None:
+    await ready(pilot)
+    await pilot.press("question_mark")
+    await settle(pilot)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    size: tuple[int, int]
+    run: Callable[[Pilot], Awaitable[None]]
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("main", (120, 36), main_screen),
+    Scenario("warnings", (120, 36), several_warnings),
+    Scenario("manual", (120, 36), manual),
+    Scenario("branches", (120, 36), branches),
+    Scenario("help", (120, 36), help_screen),
+    Scenario("main-80x24", (80, 24), main_screen),
+)
+
+
+def fix_commit_time() -> None:
+    """Commits made from here on carry `FIXED_TIMESTAMP` and a fixed identity."""
+    from migrator_tui import gitobjects
+
+    gitobjects.timestamp = lambda: FIXED_TIMESTAMP  # type: ignore[assignment]
+    os.environ.update(IDENTITY)
+
+
+def demo_app(parent: Path) -> MigratorApp:
+    """A fresh demo repository at `parent/demo` and an app on it."""
+    from migrator_tui.demo import build_demo
+
+    root = parent / "demo"
+    build_demo(root)
+    return make_app(root)
+
+
+async def _shoot(scenario: Scenario, out: Path) -> Path:
+    with tempfile.TemporaryDirectory(prefix="migrator-shot-") as tmp:
+        app = demo_app(Path(tmp))
+        async with app.run_test(size=scenario.size) as pilot:
+            await scenario.run(pilot)
+            name = f"{scenario.name}.svg"
+            app.save_screenshot(filename=name, path=str(out))
+            app.exit()
+    return out / name
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    out = Path(args[0] if args else "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    fix_commit_time()
+    for scenario in SCENARIOS:
+        path = asyncio.run(_shoot(scenario, out))
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
