@@ -8,12 +8,12 @@ move into the new `with`, and libcst re-indents them.
 
 from __future__ import annotations
 
+import ast
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from migrator_tui.recipe import Recipe, Strategy
 from migrator_tui.rewrite.plan import Plan
@@ -82,14 +82,120 @@ class _Remover(cst.CSTTransformer):
         return updated
 
 
-class Builder(cst.CSTTransformer):
-    METADATA_DEPENDENCIES = (PositionProvider,)
+def _map_block(body: Sequence[cst.BaseStatement], stmts: list[ast.stmt], lines: dict[int, int],
+               ends: dict[int, int]) -> None:
+    """Give every libcst statement the first and last line of its `ast` twin.
 
-    def __init__(self, module: cst.Module, jobs: Sequence[Job]) -> None:
+    The two trees have the same statements in the same order, except that one libcst line
+    `a = 1; b = 2` is several `ast` statements; walking them side by side costs far less than
+    libcst's position metadata.
+    """
+    j = 0
+    for st in body:
+        if isinstance(st, cst.SimpleStatementLine):
+            n = len(st.body)
+            lines[id(st)] = stmts[j].lineno
+            ends[id(st)] = stmts[j + n - 1].end_lineno or stmts[j + n - 1].lineno
+            j += n
+            continue
+        _map_compound(st, stmts[j], lines, ends)
+        j += 1
+    if j != len(stmts):
+        raise ValueError("libcst and ast disagree on the statements of a block")
+
+
+def _sub(block: cst.BaseSuite, stmts: list[ast.stmt], lines: dict[int, int], ends: dict[int, int]) -> None:
+    if isinstance(block, cst.IndentedBlock):
+        _map_block(block.body, stmts, lines, ends)
+
+
+def _map_compound(st: cst.CSTNode, a: ast.AST, lines: dict[int, int], ends: dict[int, int]) -> None:
+    lines[id(st)] = a.lineno  # type: ignore[attr-defined]
+    ends[id(st)] = a.end_lineno or a.lineno  # type: ignore[attr-defined]
+    body = getattr(st, "body", None)
+    if isinstance(st, (cst.FunctionDef, cst.ClassDef, cst.With, cst.For, cst.While, cst.If, cst.Try,
+                       cst.TryStar)) and isinstance(body, cst.BaseSuite):
+        _sub(body, a.body, lines, ends)  # type: ignore[attr-defined]
+    if isinstance(st, (cst.Try, cst.TryStar)):
+        for h, ah in zip(st.handlers, a.handlers, strict=True):  # type: ignore[attr-defined]
+            lines[id(h)] = ah.lineno
+            ends[id(h)] = ah.end_lineno or ah.lineno
+            _sub(h.body, ah.body, lines, ends)
+        if st.orelse is not None:
+            _sub(st.orelse.body, a.orelse, lines, ends)  # type: ignore[attr-defined]
+        if st.finalbody is not None:
+            _sub(st.finalbody.body, a.finalbody, lines, ends)  # type: ignore[attr-defined]
+    elif isinstance(st, (cst.For, cst.While)) and st.orelse is not None:
+        _sub(st.orelse.body, a.orelse, lines, ends)  # type: ignore[attr-defined]
+    elif isinstance(st, cst.If) and st.orelse is not None:
+        if isinstance(st.orelse, cst.If):  # elif
+            _map_compound(st.orelse, a.orelse[0], lines, ends)  # type: ignore[attr-defined]
+        else:
+            _sub(st.orelse.body, a.orelse, lines, ends)  # type: ignore[attr-defined]
+    elif isinstance(st, cst.Match):
+        for case, acase in zip(st.cases, a.cases, strict=True):  # type: ignore[attr-defined]
+            _sub(case.body, acase.body, lines, ends)
+
+
+class Parsed:
+    """A module parsed once, with the first line of every statement and handler."""
+
+    def __init__(self, source: str, tree: ast.Module | None = None) -> None:
+        self.source = source
+        self.module = cst.parse_module(source)
+        self.lines: dict[int, int] = {}
+        self.ends: dict[int, int] = {}
+        _map_block(self.module.body, (tree or ast.parse(source)).body, self.lines, self.ends)
+        # Text of each top-level statement, so that a rebuilt module only generates code for the
+        # statements that changed (code generation of a whole module costs as much as a parse).
+        m = self.module
+        self._top = {id(st): m.code_for_node(st) for st in m.body}
+        self._head = "".join(m.code_for_node(h) for h in m.header)
+        self._foot = "".join(m.code_for_node(f) for f in m.footer)
+        self._splice = self._join(m) == source
+        self._defines: dict[tuple[int, str], bool] = {}
+
+    def _join(self, new: cst.Module) -> str:
+        text = self._head + "".join(
+            self._top.get(id(st)) or new.code_for_node(st) for st in new.body
+        ) + "".join(new.code_for_node(f) for f in new.footer)
+        if not new.has_trailing_newline and text.endswith(new.default_newline):
+            text = text[: -len(new.default_newline)]
+        return text
+
+    def defines(self, cls: cst.ClassDef) -> Callable[[str], bool]:
+        """`name -> bool`: the class defines or assigns `name` (cached per class)."""
+
+        def check(name: str) -> bool:
+            key = (id(cls), name)
+            if key not in self._defines:
+                self._defines[key] = class_defines(cls, name)
+            return self._defines[key]
+
+        return check
+
+    def code(self, new: cst.Module) -> str:
+        """`new.code`, reusing the text of top-level statements that did not change."""
+        if self._splice and new.header is self.module.header:
+            return self._join(new)
+        return new.code
+
+
+#: Nodes that can hold statements: the only ones the builder descends into.
+_CONTAINERS = (cst.Module, cst.BaseCompoundStatement, cst.IndentedBlock, cst.Else, cst.Finally,
+               cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase)
+
+
+class Builder(cst.CSTTransformer):
+    def __init__(self, parsed: Parsed, jobs: Sequence[Job]) -> None:
         super().__init__()
-        self.module = module
+        self.module = parsed.module
+        self.parsed = parsed
         self.jobs = {j.plan.region_start: j for j in jobs}
-        self.line_of: dict[int, int] = {}
+        self.line_of: dict[int, int] = dict(parsed.lines)
+        self.ends = parsed.ends
+        self.targets = sorted({*self.jobs, *(j.plan.facts.class_line for j in jobs
+                                             if j.plan.facts.class_line)})
         self.keep: list[cst.CSTNode] = []
         self.capture = False
         self.captured: dict[str, list[cst.BaseStatement]] = {}
@@ -100,10 +206,20 @@ class Builder(cst.CSTTransformer):
 
     # --- bookkeeping ----------------------------------------------------------------------
 
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        """Descend only into statements that hold a region or a class to scaffold."""
+        if not isinstance(node, _CONTAINERS):
+            return False
+        start = self.line_of.get(id(node))
+        if start is not None:
+            end = self.ends.get(id(node), start)
+            if not any(start <= t <= end for t in self.targets):
+                return False
+        return super().on_visit(node)
+
     def on_leave(self, original_node, updated_node):  # type: ignore[no-untyped-def]
-        if isinstance(original_node, (cst.BaseStatement, cst.ExceptHandler)):
-            line = self.get_metadata(PositionProvider, original_node).start.line
-            self.line_of[id(original_node)] = line
+        line = self.line_of.get(id(original_node))
+        if line is not None:
             result = super().on_leave(original_node, updated_node)
             if isinstance(result, cst.CSTNode):
                 self.line_of[id(result)] = line
@@ -117,21 +233,22 @@ class Builder(cst.CSTTransformer):
     # --- blocks ---------------------------------------------------------------------------
 
     def leave_IndentedBlock(self, original, updated):  # type: ignore[no-untyped-def]
-        return updated.with_changes(body=self._rewrite_body(list(updated.body)))
+        body = self._rewrite_body(list(updated.body))
+        return updated if body is None else updated.with_changes(body=body)
 
     def leave_Module(self, original, updated):  # type: ignore[no-untyped-def]
-        return updated.with_changes(body=self._rewrite_body(list(updated.body)))
+        body = self._rewrite_body(list(updated.body))
+        return updated if body is None else updated.with_changes(body=body)
 
     def leave_ClassDef(self, original, updated):  # type: ignore[no-untyped-def]
-        line = self.get_metadata(PositionProvider, original).start.line
-        jobs = self.class_jobs.get(line)
+        jobs = self.class_jobs.get(self.line_of.get(id(original), -1))
         if not jobs:
             return updated
-        return add_class_scaffolding(updated, jobs, self.module)
+        return add_class_scaffolding(updated, jobs, self.module, self.parsed.defines(original))
 
-    def _rewrite_body(self, body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    def _rewrite_body(self, body: list[cst.BaseStatement]) -> list[cst.BaseStatement] | None:
         if not any(self._line(s) in self.jobs for s in body):
-            return body
+            return None
         out: list[cst.BaseStatement] = []
         i = 0
         while i < len(body):
@@ -382,17 +499,20 @@ class _SelfAttrStore(cst.CSTVisitor):
             self.found = True
 
 
-def add_class_scaffolding(cls: cst.ClassDef, jobs: Sequence[Job], module: cst.Module) -> cst.ClassDef:
-    """Add, once, the manager property (and the session helper) the class's jobs need."""
+def add_class_scaffolding(cls: cst.ClassDef, jobs: Sequence[Job], module: cst.Module,
+                          defines: Callable[[str], bool]) -> cst.ClassDef:
+    """Add, once, the manager property (and the session helper) the class's jobs need.
+
+    `defines(name)` tells whether the original class already defines or assigns `name`."""
     strategy = jobs[0].strategy
     add: list[cst.BaseStatement] = []
     config = module.config_for_parsing
     indent = module.default_indent
-    if not class_defines(cls, strategy.manager):
+    if not defines(strategy.manager):
         code = PROPERTY.format(manager=strategy.manager).replace("    ", indent)
         add.append(cst.parse_statement(code, config=config))
     helpers = [j for j in jobs if j.strategy.kind == "service_helper"]
-    if helpers and not class_defines(cls, helpers[0].strategy.helper):
+    if helpers and not defines(helpers[0].strategy.helper):
         s = helpers[0].strategy
         code = HELPER.format(helper=s.helper, manager=s.manager, method=s.method,
                              receiver=helpers[0].plan.facts.receiver).replace("    ", indent)
@@ -417,21 +537,34 @@ def _is_docstring(stmt: cst.BaseStatement) -> bool:
             and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
 
 
-def build(source: str, jobs: Sequence[Job], recipe: Recipe) -> str:
-    """The new text of a module with every job applied (imports added once, where needed)."""
+def build(parsed: Parsed, jobs: Sequence[Job], recipe: Recipe, bound: frozenset[str] | set[str]
+          ) -> tuple[str, dict[str, str]]:
+    """The new text of a module with every job applied (imports added once, where needed), and
+    each job's replacement text, indented as its region is (for review and edit).
+
+    `bound` = the names bound at module level in the original source."""
     if not jobs:
-        return source
-    module = cst.parse_module(source)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    new = wrapper.visit(Builder(module, jobs))
-    new = add_imports(new, needed_imports(jobs, recipe, new))
-    return new.code
+        return parsed.source, {}
+    builder = Builder(parsed, jobs)
+    builder.capture = True
+    new = parsed.module.visit(builder)
+    new = add_imports(new, needed_imports(jobs, recipe, bound))
+    code = parsed.code(new)
+    lines = parsed.source.splitlines(keepends=True)
+    regions: dict[str, str] = {}
+    for job in jobs:
+        stmts = builder.captured.get(job.plan.occurrence_id, [])
+        text = "".join(parsed.module.code_for_node(st) for st in stmts)
+        first = lines[job.plan.region_start - 1] if lines else ""
+        indent = first[: len(first) - len(first.lstrip(" \t"))]
+        regions[job.plan.occurrence_id] = "".join(
+            indent + ln if ln.strip() else ln for ln in text.splitlines(keepends=True))
+    return code, regions
 
 
-def needed_imports(jobs: Sequence[Job], recipe: Recipe, module: cst.Module) -> list[str]:
-    from migrator_tui.rewrite.imports import bound_names, import_binds
+def needed_imports(jobs: Sequence[Job], recipe: Recipe, bound: frozenset[str] | set[str]) -> list[str]:
+    from migrator_tui.rewrite.imports import import_binds
 
-    bound = bound_names(module)
     out: list[str] = []
     for job in jobs:
         s = job.strategy
@@ -457,17 +590,3 @@ def add_imports(module: cst.Module, imports: Sequence[str]) -> cst.Module:
         module = insert_import(module, imp)
     return module
 
-
-def render_region(source: str, job: Job) -> str:
-    """The text that replaces the job's region, indented as the region is (for review and edit)."""
-    module = cst.parse_module(source)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    builder = Builder(module, [job])
-    builder.capture = True
-    wrapper.visit(builder)
-    stmts = builder.captured.get(job.plan.occurrence_id, [])
-    text = "".join(module.code_for_node(s) for s in stmts)
-    lines = source.splitlines(keepends=True)
-    first = lines[job.plan.region_start - 1] if lines else ""
-    indent = first[: len(first) - len(first.lstrip(" \t"))]
-    return "".join(indent + ln if ln.strip() else ln for ln in text.splitlines(keepends=True))

@@ -49,12 +49,16 @@ class FileAnalysis:
                  *, repo_root: Path | None = None, tree: ast.Module | None = None) -> None:
         self.source = source
         self.recipe = recipe
+        self._parsed = None
         self.occurrences = {o.id: o for o in occurrences}
         path = occurrences[0].path if occurrences else ""
         self.tree = tree if tree is not None else ast.parse(source)
         index = repo_index(repo_root) if repo_root is not None else None
+        if index is not None:  # one search for the callers of every function here
+            index.prime({o.function.rsplit(".", 1)[-1] for o in occurrences})
         analyzer = Analyzer(self.tree, recipe, index.checker(self.tree, path) if index else None,
                             index.catching_callers if index else None)
+        self.bound = analyzer.bound
         self.plans: dict[str, Plan] = {o.id: analyzer.plan(o) for o in occurrences}
         self.defaults: dict[str, tuple[str | None, tuple[str, ...]]] = {
             oid: choose(recipe, plan.facts, self.occurrences[oid].path) for oid, plan in self.plans.items()
@@ -82,9 +86,18 @@ class FileAnalysis:
         return Proposal(occ_id, name, alternatives, confidence, tuple(findings), None,
                         plan.region_start, plan.region_end)
 
+    @property
+    def parsed(self):  # type: ignore[no-untyped-def]
+        """The libcst module, parsed on first use (summaries never need it)."""
+        if self._parsed is None:
+            from migrator_tui.rewrite.build import Parsed
+
+            self._parsed = Parsed(self.source, self.tree)
+        return self._parsed
+
     def propose(self, occ_id: str, strategy: str | None = None) -> Proposal:
         """The full proposal: summary plus the rewritten file and region text, checked to compile."""
-        from migrator_tui.rewrite.build import Job, build, render_region
+        from migrator_tui.rewrite.build import Job, build
 
         summary = self.summary(occ_id, strategy)
         if summary.is_manual:
@@ -96,9 +109,9 @@ class FileAnalysis:
         plan = self.plans[occ_id]
         job = Job(plan, self.recipe.strategies[summary.strategy])  # type: ignore[index]
         try:
-            new_source = build(self.source, [job], self.recipe)
-            _prove(new_source, self.occurrences[occ_id].path)
-            after = render_region(self.source, job)
+            new_source, regions = build(self.parsed, [job], self.recipe, plan.facts.bound)
+            compile(new_source, self.occurrences[occ_id].path or "<rewrite>", "exec", dont_inherit=True)
+            after = regions[occ_id]
         except Exception as exc:  # a bug here must not take the review down: report it as manual
             reason = f"the rewrite could not be built ({exc.__class__.__name__}: {exc})"
             return _replace(summary, confidence="manual", manual_reason=reason,
@@ -126,7 +139,7 @@ class FileAnalysis:
                     raise RewriteError(f"The edited text of {occ_id} does not parse: {error}.")
             jobs.append(Job(plan, self.recipe.strategies[choice.strategy], choice.edited))
         _check_disjoint(jobs)
-        new_source = build(self.source, jobs, self.recipe)
+        new_source, _ = build(self.parsed, jobs, self.recipe, self.bound)
         path = next(iter(self.occurrences.values())).path if self.occurrences else "<file>"
         try:
             _prove(new_source, path)
