@@ -16,7 +16,16 @@ from migrator_tui import __version__
 from migrator_tui.errors import MigratorError
 
 #: Sub-commands in help order. `review` is the default when none is named.
-COMMANDS: tuple[str, ...] = ("review", "demo", "scan", "apply", "branches", "rollback", "integrate", "validate")
+COMMANDS: tuple[str, ...] = (
+    "review",
+    "demo",
+    "scan",
+    "apply",
+    "branches",
+    "rollback",
+    "integrate",
+    "validate",
+)
 DEFAULT_COMMAND = "review"
 
 

@@ -62,16 +62,31 @@ def test_json_output_validates_and_groups_by_phase(repo: Path, capsys: pytest.Ca
     web = data["phases"][0]["files"][0]
     assert web["path"] == "web_app.py"
     occ = web["occurrences"][0]
+    rewrite = {k: occ.pop(k) for k in ("strategy", "alternatives", "confidence", "warnings")}
     assert occ == {
         "id": "web_app.py::dashboard::0", "line": 6, "column": 14, "end_line": 6, "end_column": 38,
         "function": "dashboard", "decorators": ["app.route('/dashboard')", "login_required"],
         "variable": "session", "receiver": "db_manager", "shapes": ["try-finally", "early-return"],
         "phase": 1,
     }
+    # unified_session_manager is not bound in this web_app.py: the rules fall back to admin_route
+    assert rewrite["strategy"] == "admin_route"
+    assert rewrite["alternatives"] == ["unified", "request_scope"]
+    # `return session.query(1)` hands a query out of the block: orm-escape makes it a review
+    assert rewrite["confidence"] == "review"
+    assert [w["code"] for w in rewrite["warnings"]] == ["implicit-commit", "orm-escape"]
     unplanned = data["phases"][-1]["files"]
     assert [f["path"] for f in unplanned] == ["scripts/backfill.py"]
     assert data["skipped"] == [{"path": "broken.py", "reason": "syntax error at line 1"}]
     assert data["excluded"] == []
+
+
+def test_no_proposals_leaves_the_rewrite_fields_out(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", str(repo), "--json", "--no-proposals"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    jsonschema.Draft202012Validator(_schema()).validate(data)
+    occ = data["phases"][0]["files"][0]["occurrences"][0]
+    assert "strategy" not in occ and "confidence" not in occ
 
 
 def test_schema_accepts_the_rewrite_fields_and_rejects_bad_ones(repo: Path) -> None:
@@ -105,9 +120,10 @@ def test_human_form(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "Unplanned  1 occurrence" in lines
     assert lines.index("Unplanned  1 occurrence") > lines.index("Phase 4: Performance optimization  [low]  "
                                                                  "0 occurrences")
-    assert any(line.split() == ["6", "dashboard", "try-finally,", "early-return"] for line in lines)
+    assert any(line.split() == ["6", "review", "dashboard", "try-finally,", "early-return"] for line in lines)
+    assert lines[-1] == "Proposals: 0 safe, 2 review, 1 manual"
     assert "  broken.py: syntax error at line 1" in lines
-    assert lines[-1].startswith("Total: 3 occurrences (2 planned, 1 unplanned)")
+    assert lines[-2].startswith("Total: 3 occurrences (2 planned, 1 unplanned)")
 
 
 def test_default_path_is_the_current_directory(repo: Path, monkeypatch: pytest.MonkeyPatch,

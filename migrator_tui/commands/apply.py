@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
-    from migrator_tui.rewrite import propose_all
+    from migrator_tui.rewrite import FileAnalysis
     from migrator_tui.scan import scan
     from migrator_tui.workspace import Workspace
 
@@ -123,9 +123,9 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
                         undecided.append(occ)
                 if not undecided:
                     continue
-                proposals = propose_all(text, occs, recipe, repo_root=ws.root)
+                analysis = FileAnalysis(text, occs, recipe, repo_root=ws.root)
                 for occ in undecided:
-                    p = proposals[occ.id]
+                    p = analysis.summary(occ.id)
                     if p.at_least(args.min_confidence):
                         ws.decide(occ.id, "accepted", strategy=p.strategy, note=APPLY_NOTE,
                                   warnings=_codes(p))

@@ -34,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--json", action="store_true", help="print one JSON object (see the schema)")
     parser.add_argument("--recipe", metavar="NAME|FILE", default=None,
                         help="a built-in recipe name or a TOML file (default: db-session)")
+    parser.add_argument("--no-proposals", action="store_true",
+                        help="skip the rewrite analysis (strategy, confidence, warnings): fastest")
     parser.set_defaults(run=run)
 
 
@@ -48,12 +50,17 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.clear()
+    proposals = None
+    if not args.no_proposals:
+        from migrator_tui.rewrite import summarize
+
+        proposals = summarize(result, recipe)
     if args.json:
         import json
 
-        sys.stdout.write(json.dumps(scan_json(result, recipe)) + "\n")
+        sys.stdout.write(json.dumps(scan_json(result, recipe, proposals)) + "\n")
     else:
-        sys.stdout.write(render(result, recipe))
+        sys.stdout.write(render(result, recipe, proposals=proposals))
     return 0
 
 
@@ -151,8 +158,10 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
-def render(result: ScanResult, recipe: Recipe, done: Mapping[str, bool] | None = None) -> str:
-    """The human form. `done` (occurrence id → decided) adds done/total per phase."""
+def render(result: ScanResult, recipe: Recipe, done: Mapping[str, bool] | None = None,
+           proposals: Mapping[str, Proposal] | None = None) -> str:
+    """The human form. `done` (occurrence id → decided) adds done/total per phase; `proposals`
+    adds each occurrence's confidence and strategy, and a count per confidence."""
     out: list[str] = []
     base = result.base[:12] if result.base else "no commit"
     files = len(result.by_path())
@@ -173,7 +182,9 @@ def render(result: ScanResult, recipe: Recipe, done: Mapping[str, bool] | None =
         for path, occs in phase_files.items():
             out.append(_fit(f"  {path}  ({len(occs)})", WIDTH))
             for occ in occs:
-                prefix = f"    {occ.line:>6}  {_fit(occ.function, fn_width):<{fn_width}}  "
+                p = proposals.get(occ.id) if proposals else None
+                badge = f"{p.confidence:<6}  " if p is not None else ""
+                prefix = f"    {occ.line:>6}  {badge}{_fit(occ.function, fn_width):<{fn_width}}  "
                 shape_lines = _wrap(list(occ.shapes) or ["-"], WIDTH - len(prefix))
                 out.append(prefix + shape_lines[0])
                 out.extend(" " * len(prefix) + rest for rest in shape_lines[1:])
@@ -192,4 +203,9 @@ def render(result: ScanResult, recipe: Recipe, done: Mapping[str, bool] | None =
     out.append(_fit(f"Total: {_plural(result.total, 'occurrence')} ({planned:,} planned, "
                     f"{result.total - planned:,} unplanned), {len(result.excluded):,} excluded, "
                     f"{_plural(len(result.skipped), 'file')} skipped", WIDTH))
+    if proposals:
+        tally = {c: sum(1 for p in proposals.values() if p.confidence == c)
+                 for c in ("safe", "review", "manual")}
+        out.append(f"Proposals: {tally['safe']:,} safe, {tally['review']:,} review, "
+                   f"{tally['manual']:,} manual")
     return "\n".join(out) + "\n"

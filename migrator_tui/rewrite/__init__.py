@@ -14,6 +14,9 @@ from migrator_tui.rewrite.engine import (
     edit_error,
     propose,
     propose_all,
+    summarize,
 )
 
-__all__ = ["FileAnalysis", "RewriteError", "apply_choices", "edit_error", "propose", "propose_all"]
+__all__ = [
+    "FileAnalysis", "RewriteError", "apply_choices", "edit_error", "propose", "propose_all", "summarize",
+]

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from migrator_tui.errors import MigratorError
-from migrator_tui.model import Occurrence
+from migrator_tui.model import Occurrence, ScanResult
 from migrator_tui.proposal import Choice, Finding, Proposal
 from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.analyze import Analyzer
@@ -205,3 +205,24 @@ def propose_all(source: str, occurrences: Sequence[Occurrence], recipe: Recipe,
 def apply_choices(source: str, occurrences: Sequence[Occurrence], choices: Mapping[str, Choice],
                   recipe: Recipe, *, repo_root: Path | None = None) -> str:
     return FileAnalysis(source, occurrences, recipe, repo_root=repo_root).apply(choices)
+
+
+def summarize(result: ScanResult, recipe: Recipe) -> dict[str, Proposal]:
+    """Default strategy, alternatives, confidence and warnings of every scanned occurrence.
+
+    Uses only the `ast` analysis (no libcst), one parse per file: cheap enough for `scan --json`.
+    A file that cannot be read again gives no summaries (its occurrences keep only scan facts).
+    """
+    from migrator_tui.sourcefile import decode
+
+    root = Path(result.root)
+    out: dict[str, Proposal] = {}
+    for path, occs in result.by_path().items():
+        try:
+            text, _ = decode((root / path).read_bytes())
+            fa = FileAnalysis(text, occs, recipe, repo_root=root)
+        except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+        for occ in occs:
+            out[occ.id] = fa.summary(occ.id)
+    return out
