@@ -70,11 +70,13 @@ class OccurrenceTree(Tree[NodeRef]):
                 parent.expand()
             parent = parent.parent
         self._tree_lines  # noqa: B018 - rebuilds the line map so `node.line` is current
-        self.move_cursor(node)
-        # keep some lines above the cursor in view (the file and phase it belongs to)
-        line = node.line
-        if line >= 0 and not (self.scroll_offset.y + 2 <= line < self.scroll_offset.y + self.size.height - 2):
-            self.scroll_to(y=max(0, line - max(2, self.size.height // 3)), animate=False, immediate=True)
+        # centred when there is room, so the file and phase around it stay in view
+        self.center_scroll = self.size.height >= 12
+        try:
+            self.move_cursor(node)
+            self.scroll_to_node(node, animate=False)
+        finally:
+            self.center_scroll = False
         return node
 
     @property

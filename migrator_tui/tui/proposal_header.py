@@ -25,18 +25,17 @@ class ProposalHeader(Static):
         edited: bool,
         note: str,
         strategies: list[str],
-        view: str,
     ) -> None:
         text = Text(no_wrap=False, end="")
         text.append(f"{occ.path}:{occ.line}", "bold")
-        text.append(f"  {occ.function or '<module>'}()")
         if proposal is not None:
             text.append(f"  [{proposal.confidence}]", f"bold {BADGE_STYLES[proposal.confidence]}")
         else:
             text.append("  [computing…]", "dim")
         key = decision_key(status, edited)
         text.append(f"  {MARKS[key]} {key}", "bold")
-        text.append("\nshapes: ", "dim")
+        text.append(f"\n{occ.function or '<module>'}()")
+        text.append("  shapes: ", "dim")
         text.append(", ".join(occ.shapes) or "—")
         text.append("\nstrategy: ", "dim")
         if proposal is None:
@@ -51,8 +50,7 @@ class ProposalHeader(Static):
                     text.append(name, "dim")
                 text.append(" ")
             if len(strategies) > 1:
-                text.append(" t: next strategy", "dim italic")
-        text.append(f"   view: {view}", "dim")
+                text.append(" t: next", "dim italic")
         if note:
             text.append("\nnote: ", "dim")
             text.append(note, "italic")

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, ProgressBar, Tree
 from textual.worker import get_current_worker
 
+from migrator_tui.diff import stats
 from migrator_tui.errors import MigratorError
 from migrator_tui.model import Occurrence
 from migrator_tui.proposal import Proposal
@@ -171,6 +172,8 @@ class ReviewScreen(Screen[None]):
             target = (first or self.shown_occs[0]).id
         self.select(target)
         self.tree.focus()
+        # once laid out, scroll again so the phase and file above the first occurrence show
+        self.call_after_refresh(self.tree.reveal, "occurrence", target)
         self.fill_badges()
 
     def _try_proposal(self, occ: Occurrence) -> Proposal | None:
@@ -252,8 +255,7 @@ class ReviewScreen(Screen[None]):
         proposal = self.controller.cached_proposal(occ)
         if proposal is None:
             d = self.controller.decision(occ_id)
-            self.query_one(ProposalHeader).show(occ, None, d.status, d.edited is not None, d.note, [],
-                                                self._view_name())
+            self.query_one(ProposalHeader).show(occ, None, d.status, d.edited is not None, d.note, [])
             self.compute_proposal(occ_id)
             return
         self.render_proposal(occ, proposal)
@@ -347,7 +349,7 @@ class ReviewScreen(Screen[None]):
     def render_proposal(self, occ: Occurrence, proposal: Proposal) -> None:
         d = self.controller.decision(occ.id)
         self.query_one(ProposalHeader).show(occ, proposal, d.status, d.edited is not None, d.note,
-                                            self.controller.strategies(proposal), self._view_name())
+                                            self.controller.strategies(proposal))
         self.query_one(WarningsPanel).show(proposal)
         try:
             source = self.controller.source(occ.path)
@@ -361,10 +363,14 @@ class ReviewScreen(Screen[None]):
                 widen = max(0, self.context_level - 2) * 10
                 start = (occ.scope_start or occ.line) - widen
                 end = (occ.scope_end or occ.line) + widen
-            self.diff_view.show_code(source, start, end, note="No automatic rewrite: the code as it is.")
+            self.diff_view.show_code(source, start, end,
+                                     note=f"No automatic rewrite: the code as it is ({self._view_name()}).")
         else:
             hunks = self.controller.diff(occ, proposal, self.context_level, self.whole_file)
-            self.diff_view.show_diff(source, self.controller.proposed_source(occ, proposal), hunks)
+            added, removed = stats(hunks)
+            edited = "your edit, " if d.edited is not None else ""
+            note = f"{edited}+{added} −{removed} · {self._view_name()} · +/- context · f whole file · s split"
+            self.diff_view.show_diff(source, self.controller.proposed_source(occ, proposal), hunks, note=note)
         self.shown_count += 1
 
     def _current_occ(self) -> Occurrence | None:
