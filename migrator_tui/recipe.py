@@ -17,7 +17,9 @@ from migrator_tui.errors import RecipeError
 
 BUILTIN_DIR = Path(__file__).parent / "recipes"
 DEFAULT_RECIPE = "db-session"
-STRATEGY_KINDS = ("with", "admin_route", "service", "service_helper")
+STRATEGY_KINDS = ("with", "admin_route", "service", "service_helper", "receiver_with", "bare_with")
+#: Kinds whose context manager is built from the occurrence's own receiver (no manager name).
+RECEIVER_KINDS = ("receiver_with", "bare_with")
 PRIORITIES = ("high", "medium", "low")
 
 
@@ -29,6 +31,14 @@ class Acquire:
     release: str = "close"
     rollback: str = "rollback"
     commit: str = "commit"
+    #: False: the acquire is a statement of its own (`lock.acquire()`), the resource is the receiver.
+    binds: bool = True
+    #: True: `with <receiver>.<method>() as x:` is already the target form, not an occurrence.
+    with_is_migrated: bool = False
+
+    @property
+    def any_receiver(self) -> bool:
+        return "*" in self.receivers
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +153,7 @@ def glob_to_regex(glob: str) -> re.Pattern[str]:
 
 _TOP = {"name", "description", "acquire", "exclude", "phases", "strategies", "rules"}
 _ACQUIRE = {"method": str, "receivers": list, "arguments": int, "release": str, "rollback": str,
-            "commit": str}
+            "commit": str, "binds": bool, "with_is_migrated": bool}
 _EXCLUDE = {"paths": list, "context_managers": bool}
 _PHASE = {"number": int, "name": str, "priority": str, "paths": list}
 _STRATEGY = {"description": str, "kind": str, "manager": str, "method": str, "imports": list,
@@ -201,11 +211,13 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
     a = _check(data["acquire"], _ACQUIRE, "acquire", source, ("method", "receivers"))
     acquire = Acquire(
         method=_ident(a["method"], "acquire.method", source),
-        receivers=tuple(_ident(r, "acquire.receivers", source) for r in a["receivers"]),
+        receivers=tuple(r if r == "*" else _ident(r, "acquire.receivers", source) for r in a["receivers"]),
         arguments=a.get("arguments", 0),
         release=_ident(a.get("release", "close"), "acquire.release", source),
         rollback=_ident(a.get("rollback", "rollback"), "acquire.rollback", source),
         commit=_ident(a.get("commit", "commit"), "acquire.commit", source),
+        binds=a.get("binds", True),
+        with_is_migrated=a.get("with_is_migrated", False),
     )
     if not acquire.receivers:
         raise RecipeError(f"{source}: `acquire.receivers` must name at least one receiver.")
@@ -232,16 +244,22 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
     strategies: dict[str, Strategy] = {}
     for name, s in data["strategies"].items():
         where = f"strategies.{name}"
-        _check(s, _STRATEGY, where, source, ("kind", "manager", "method"))
+        _check(s, _STRATEGY, where, source, ("kind",))
         if s["kind"] not in STRATEGY_KINDS:
             raise RecipeError(f"{source}: `{where}.kind` must be one of {', '.join(STRATEGY_KINDS)}.")
+        if s["kind"] not in RECEIVER_KINDS:
+            for key in ("manager", "method"):
+                if key not in s:
+                    raise RecipeError(f"{source}: missing key `{where}.{key}`.")
+        elif s["kind"] == "bare_with" and acquire.binds:
+            raise RecipeError(f"{source}: `{where}.kind` bare_with needs `acquire.binds = false`.")
         for imp in s.get("imports", []):
             if not re.match(r"(from\s+[\w.]+\s+)?import\s+\w", imp):
                 raise RecipeError(f"{source}: `{where}.imports` has {imp!r}, not an import statement.")
         strategies[name] = Strategy(
             name=name, description=s.get("description", ""), kind=s["kind"],
-            manager=_ident(s["manager"], f"{where}.manager", source),
-            method=_ident(s["method"], f"{where}.method", source),
+            manager=_ident(s.get("manager", "_"), f"{where}.manager", source),
+            method=_ident(s.get("method", acquire.method), f"{where}.method", source),
             imports=tuple(s.get("imports", [])),
             helper=_ident(s.get("helper", "_db_session"), f"{where}.helper", source),
             commits=s.get("commits", False), rolls_back=s.get("rolls_back", False),

@@ -44,6 +44,7 @@ def spec_for(recipe: Recipe) -> ScanSpec:
         rollback=a.rollback, commit=a.commit, watched=recipe.watched_names,
         managers=tuple(sorted({s.manager for s in recipe.strategies.values()})),
         exclude_context_managers=recipe.exclude_context_managers,
+        any_receiver=a.any_receiver, binds=a.binds, with_is_migrated=a.with_is_migrated,
     )
 
 

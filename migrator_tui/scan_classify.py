@@ -35,6 +35,9 @@ class ScanSpec(NamedTuple):
     watched: tuple[str, ...]
     managers: tuple[str, ...]
     exclude_context_managers: bool
+    any_receiver: bool = False
+    binds: bool = True
+    with_is_migrated: bool = False
 
 
 @dataclass(slots=True)
@@ -285,7 +288,7 @@ class _Finder:
             isinstance(func, ast.Attribute)
             and func.attr == self.spec.method
             and len(node.args) + len(node.keywords) == self.spec.arguments
-            and _last_name(func.value) in self.spec.receivers
+            and (self.spec.any_receiver or _last_name(func.value) in self.spec.receivers)
         )
 
     def visit(self, node: ast.AST, stack: list[ast.AST]) -> None:
@@ -627,6 +630,11 @@ def scan_source(path: str, data: bytes, text: str, spec: ScanSpec, phase: int | 
     src = _Source(path, data, text, tree, spec)
     sites = sorted((_site(call, stack) for call, stack in finder.found),
                    key=lambda s: (s.call.lineno, s.call.col_offset))
+    if spec.with_is_migrated:  # `with x.get_session() as s:` is the target form here
+        sites = [st for st in sites if not (isinstance(st.stack[-2], ast.withitem)
+                                           and st.stack[-2].context_expr is st.call)]
+    if not spec.binds:  # `lock.acquire()` as a statement of its own
+        sites = [st for st in sites if isinstance(st.stack[-2], ast.Expr)]
     kept: list[_Site] = []
     excluded: list[Excluded] = []
     for site in sites:

@@ -50,10 +50,18 @@ def run_bytes(data: bytes, strategy: str | None = None, recipe_name: str | None 
     return Outcome(encode(new, encoding), warnings, manual, regions)
 
 
+def case_options(case: Path) -> tuple[str | None, str | None]:
+    """The case's forced strategy (`strategy.txt`) and recipe (`recipe.txt`), if any."""
+    out = []
+    for name in ("strategy.txt", "recipe.txt"):
+        f = case / name
+        out.append(f.read_text().strip() if f.exists() else None)
+    return out[0], out[1]
+
+
 def run_case(case: Path) -> Outcome:
-    strategy_file = case / "strategy.txt"
-    strategy = strategy_file.read_text().strip() if strategy_file.exists() else None
-    return run_bytes((case / "before.py").read_bytes(), strategy)
+    strategy, recipe = case_options(case)
+    return run_bytes((case / "before.py").read_bytes(), strategy, recipe)
 
 
 def regenerate(case: Path) -> None:

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from rewrite_cases import CASES, run_bytes, run_case
+from rewrite_cases import CASES, case_options, run_bytes, run_case
 
 from migrator_tui.proposal import Choice
 from migrator_tui.recipe import load_recipe
@@ -40,7 +40,7 @@ def test_fixture(case: Path) -> None:
 @pytest.mark.parametrize("case", CASE_DIRS, ids=lambda p: p.name)
 def test_rewriting_the_output_changes_nothing(case: Path) -> None:
     after = (case / "after.py").read_bytes()
-    again = run_bytes(after)
+    again = run_bytes(after, recipe_name=case_options(case)[1])
     assert again.after == after
     assert again.warnings == [], "after.py still holds rewritable occurrences"
 

@@ -194,6 +194,11 @@ class Analyzer:
             return self._manual(occ, facts, None, "fallback",
                                 "the non-Flask fallback of an already migrated service method")
         parent = self.parent[call]
+        if not self.recipe.acquire.binds:
+            if isinstance(parent, ast.Expr):
+                return self._plan_statement(occ, call, parent, facts)
+            return self._manual(occ, facts, None, "session-escapes",
+                                "the acquire's result is used; only a statement of its own is rewritten")
         if isinstance(parent, ast.withitem):
             return self._plan_with(occ, call, parent, facts)
         if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is call:
@@ -343,6 +348,60 @@ class Analyzer:
         plan.end_stmt_line = seq[last].lineno
         return self._finish_linear(plan, occ, body, assign, seq[last], seq)
 
+    def _plan_statement(self, occ: Occurrence, call: ast.Call, stmt: ast.Expr, facts: Facts) -> Plan:
+        """`<resource>.acquire()` as a statement, released by `<resource>.release()` in a finally."""
+        a = self.recipe.acquire
+        resource = ast.unparse(call.func.value)  # type: ignore[attr-defined]
+        owner = self.parent[stmt]
+        seq = _stmt_list(owner, stmt)
+        plan = Plan(occ.id, None, facts, acquire_line=stmt.lineno, resource=resource)
+        if seq is None:
+            return self._manual(occ, facts, None, "session-escapes", "the acquire is in an unusual place")
+        k = _index(seq, stmt)
+        if isinstance(owner, ast.Try) and seq is owner.body and _releases_resource(owner.finalbody, resource,
+                                                                                    a.release):
+            outer = self.parent[owner]
+            outer_seq = _stmt_list(outer, owner)
+            assert outer_seq is not None
+            plan.pattern, plan.try_line = "try", owner.lineno
+            plan.body_before = [s.lineno for s in seq[:k]]
+            plan.shapes.append("acquire-in-try")
+            plan.unguarded = True
+            return self._finish_resource(occ, plan, owner, stmt)
+        for j in range(k + 1, len(seq)):
+            node = seq[j]
+            if isinstance(node, ast.Try) and _releases_resource(node.finalbody, resource, a.release):
+                plan.pattern, plan.try_line = "try", node.lineno
+                plan.pre_inside = [s.lineno for s in seq[k + 1 : j]]
+                if plan.pre_inside:
+                    plan.shapes.append("statements-before-try")
+                return self._finish_resource(occ, plan, node, stmt)
+            if any(method_call_on(n, resource, {a.release}) for n in walk_all([node])):
+                break
+        return self._manual(occ, facts, None, "used-after-close",
+                            f"`{resource}` is not released in the `finally` of a `try` that follows "
+                            "the acquire, so a `with` would change when it is released")
+
+    def _finish_resource(self, occ: Occurrence, plan: Plan, try_node: ast.Try, acquire: ast.stmt) -> Plan:
+        a = self.recipe.acquire
+        resource = plan.resource or ""
+        plan.region_start = min(acquire.lineno, try_node.lineno)
+        plan.region_end = try_node.end_lineno or try_node.lineno
+        plan.shapes.insert(0, "try-finally" if not try_node.handlers else "try-except-finally")
+        plan.finally_remove = [s.lineno for s in try_node.finalbody
+                               if is_method_stmt(s, resource, {a.release})]
+        if len(plan.finally_remove) != 1:
+            return self._manual(occ, plan.facts, None, "used-after-close",
+                                f"`{resource}` is released more than once in the `finally`")
+        inner = [s for s in try_node.body if s is not acquire]
+        releases = [n.lineno for n in walk_all(inner) if method_call_on(n, resource, {a.release})]
+        if releases:
+            return self._manual(occ, plan.facts, None, "used-after-close",
+                                f"`{resource}` is also released at line {releases[0]}, inside the block")
+        plan.io_calls = [(n.lineno, io) for n in walk_local(inner) if isinstance(n, ast.Call)
+                         and (io := _io_call(n))]
+        return plan
+
     def _finally_guarded(self, try_node: ast.Try, var: str) -> bool:
         return any(isinstance(s, ast.If) and is_guard_test(s.test, var) for s in try_node.finalbody)
 
@@ -390,6 +449,7 @@ class Analyzer:
                                     "for more than rollback()/close(); after the rewrite it would "
                                     "run on a closed session")
             plan.handler_remove.extend(removed)
+            plan.handler_close.extend(s.lineno for s in h.body if _releases(s, var, {a.release}))
             bare_raise = len(rest) == 1 and isinstance(rest[0], ast.Raise) and rest[0].exc is None
             if any(isinstance(n, ast.Raise) and n.exc is None for n in walk_local(rest)):
                 plan.reraises.append(h.lineno)
@@ -649,6 +709,10 @@ def _inside(node: ast.AST, seq: list[ast.stmt], parent: dict[ast.AST, ast.AST]) 
             return True
         node = parent[node]
     return id(node) in ids
+
+
+def _releases_resource(finalbody: list[ast.stmt], resource: str, release: str) -> bool:
+    return any(is_method_stmt(s, resource, {release}) for s in finalbody)
 
 
 def _rooted_at_self(node: ast.AST) -> bool:

@@ -50,13 +50,13 @@ def uses(nodes: Iterable[ast.AST], name: str) -> bool:
 
 def method_call_on(node: ast.AST, var: str, methods: Iterable[str]) -> bool:
     """True when `node` is the call `<var>.<method>()` for one of `methods`."""
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and isinstance(node.func.value, ast.Name)
-        and node.func.value.id == var
-        and node.func.attr in set(methods)
-    )
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in set(methods)):
+        return False
+    receiver = node.func.value
+    if isinstance(receiver, ast.Name):
+        return receiver.id == var
+    return "." in var and dotted(receiver) == var
 
 
 def is_method_stmt(stmt: ast.stmt, var: str, methods: Iterable[str]) -> bool:
@@ -77,17 +77,6 @@ def is_guard_test(test: ast.expr, var: str) -> bool:
         and isinstance(test.comparators[0], ast.Constant)
         and test.comparators[0].value is None
     )
-
-
-def uses_only_via(nodes: Iterable[ast.AST], var: str, methods: Iterable[str]) -> bool:
-    """Every use of `var` in `nodes` is `var.<method>()` for one of `methods` (or a guard test)."""
-    allowed: set[int] = set()
-    for n in walk_all(nodes):
-        if method_call_on(n, var, methods):
-            allowed.add(id(n.func.value))  # type: ignore[attr-defined]
-        elif isinstance(n, ast.If) and is_guard_test(n.test, var):
-            allowed.update(id(x) for x in name_loads([n.test], var))
-    return all(id(n) in allowed for n in name_loads(nodes, var))
 
 
 def dotted(node: ast.AST) -> str | None:

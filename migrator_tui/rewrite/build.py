@@ -306,6 +306,10 @@ class Builder(cst.CSTTransformer):
 
     def _context(self, job: Job) -> cst.BaseExpression:
         s = job.strategy
+        if s.kind == "receiver_with":
+            return cst.parse_expression(f"{job.plan.facts.receiver}.{s.method}()")
+        if s.kind == "bare_with":
+            return cst.parse_expression(job.plan.resource or job.plan.facts.receiver)
         if s.kind == "service":
             return cst.parse_expression(f"self.{s.manager}.{s.method}()")
         if s.kind == "service_helper":
@@ -317,8 +321,10 @@ class Builder(cst.CSTTransformer):
         """The rewritten region, and the statements that stay before it (service form)."""
         plan, strategy = job.plan, job.strategy
         var = plan.var
-        assert var is not None
-        remove = {*plan.handler_remove, *plan.finally_remove, *plan.body_close_remove}
+        keeps_rollback = not strategy.rolls_back
+        handler_remove = plan.handler_close if keeps_rollback else plan.handler_remove
+        handler_drop = set() if keeps_rollback else set(plan.handler_drop)
+        remove = {*handler_remove, *plan.finally_remove, *plan.body_close_remove}
         stmts = [s.visit(_Remover(self.line_of, remove)) if remove else s for s in stmts]  # type: ignore[misc]
         by_line = {self._line(s): s for s in stmts}
         lead = _leading(stmts[0])
@@ -364,15 +370,26 @@ class Builder(cst.CSTTransformer):
             body=inner, header=try_header if _has_comment(try_header) or not header else header
         )
         w = _make_with(ctx, var, block)
-        kept = [h for h in try_node.handlers if self._line(h) not in set(plan.handler_drop)]
+        kept = [h for h in try_node.handlers if self._line(h) not in handler_drop]
         orelse_after: list[cst.BaseStatement] = []
         orelse = try_node.orelse
-        if plan.orelse_hoist and orelse is not None:
+        if plan.orelse_hoist and not keeps_rollback and orelse is not None:
             orelse_after = list(orelse.body.body)
             orelse = None
         final = try_node.finalbody
         if final is not None and all(self._line(x) is None for x in final.body.body):
             final = None  # only the release was there
+        if keeps_rollback and (kept or final is not None):
+            # The context manager neither commits nor rolls back: the handlers (and what is left
+            # of the `finally`) stay inside it, where they ran before the release, so they see
+            # the same exception with the resource still held.
+            inner_try = try_node.with_changes(
+                body=try_node.body.with_changes(body=inner), handlers=kept, orelse=orelse if kept else None,
+                finalbody=final, leading_lines=[],
+            )
+            holder = _make_with(ctx, var, cst.IndentedBlock(body=[inner_try], header=header
+                                                            or cst.TrailingWhitespace()))
+            return _lead_first([*pre_out, *body_before, *([binding] if binding else []), holder], lead), []
         inner_seq = [*body_before, *([binding] if binding else []), w]
         if not kept and final is None:
             out = [*pre_out, *inner_seq, *orelse_after]
@@ -429,11 +446,9 @@ def _only_pass(stmts: Sequence[cst.BaseStatement]) -> bool:
     )
 
 
-def _make_with(ctx: cst.BaseExpression, var: str, block: cst.IndentedBlock) -> cst.With:
-    return cst.With(
-        items=[cst.WithItem(item=ctx, asname=cst.AsName(name=cst.Name(var)))],
-        body=block,
-    )
+def _make_with(ctx: cst.BaseExpression, var: str | None, block: cst.IndentedBlock) -> cst.With:
+    asname = cst.AsName(name=cst.Name(var)) if var else None
+    return cst.With(items=[cst.WithItem(item=ctx, asname=asname)], body=block)
 
 
 # --- scaffolding --------------------------------------------------------------------------

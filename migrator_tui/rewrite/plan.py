@@ -52,6 +52,10 @@ class Plan:
     finally_remove: list[int] = field(default_factory=list)
     handler_remove: list[int] = field(default_factory=list)
     handler_drop: list[int] = field(default_factory=list)
+    #: handler statements that only close (removed even when the strategy keeps rollbacks)
+    handler_close: list[int] = field(default_factory=list)
+    #: for `bare_with`: the resource expression (`self._lock`); None for bound acquires
+    resource: str | None = None
     handler_pass: list[int] = field(default_factory=list)
     orelse_hoist: bool = False
     body_close_remove: list[int] = field(default_factory=list)
