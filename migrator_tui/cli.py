@@ -25,6 +25,8 @@ COMMANDS: tuple[str, ...] = (
     "rollback",
     "integrate",
     "validate",
+    "verify",
+    "report",
 )
 DEFAULT_COMMAND = "review"
 

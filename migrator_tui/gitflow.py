@@ -482,8 +482,11 @@ class GitFlow:
         parts += commitmsg.trailers(recipe=self.recipe, base=self.base, kind="integration")
         return "\n".join(parts) + "\n"
 
-    def integrate(self) -> IntegrateResult:
-        """Create or update `<prefix>/all`: the base plus every per-file change, in one new commit."""
+    def integrate(self, paths: Iterable[str] | None = None) -> IntegrateResult:
+        """Create or update `<prefix>/all`: the base plus every per-file change, in one new commit.
+
+        With `paths`, only those files' changes (the others are left at the base).
+        """
         ref = self._ref(self.integration_branch)
         all_tip = ref_tip(self.repo, ref)
         parent = self.base
@@ -492,7 +495,7 @@ class GitFlow:
             all_commit = self.store.commit(all_tip)
             if commitmsg.parse_trailers(all_commit.message).get(commitmsg.TRAILER_BASE) == [self.base]:
                 parent = all_tip
-        tree, files, skipped = self.integration_tree(self._base_tree)
+        tree, files, skipped = self.integration_tree(self._base_tree, paths)
         if all_tip and parent == all_tip and self.store.commit(all_tip).tree == tree:
             return IntegrateResult(self.integration_branch, all_tip, tuple(files), skipped, changed=False)
         if not files and not all_tip:
@@ -505,8 +508,9 @@ class GitFlow:
         update_refs(self.repo, [(ref, sha, all_tip)], f"migrator-tui: integrate {n} files")
         return IntegrateResult(self.integration_branch, sha, tuple(files), skipped)
 
-    def integrate_into(self, branch: str) -> IntegrateResult:
-        """Bring every per-file change into the current branch `branch` (clean checkout only)."""
+    def integrate_into(self, branch: str, paths: Iterable[str] | None = None) -> IntegrateResult:
+        """Bring every per-file change (or those of `paths`) into the current branch `branch` (clean
+        checkout only)."""
         try:
             current = self.repo.active_branch.name
         except TypeError:
@@ -534,7 +538,7 @@ class GitFlow:
                     f"{path} changed on {branch} since the review's base {_short(self.base)}; "
                     "re-scan (`apply --rescan`) and commit it again before integrating."
                 )
-        tree, files, skipped = self.integration_tree(head_tree)
+        tree, files, skipped = self.integration_tree(head_tree, paths)
         if not files:
             return IntegrateResult(branch, head, (), skipped, changed=False)
         n = len(files)

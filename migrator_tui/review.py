@@ -107,12 +107,14 @@ class CommitInfo:
 class Verification:
     """The outcome of running the target's tests on a file's branch."""
 
-    status: str  # "passed" | "failed" | "error"
+    status: str  # "passed" | "failed" | "timeout" | "error"
     command: str
     sha: str
     time: str
     seconds: float = 0.0
     output: str = ""
+    #: The run's full log (a file under `<state dir>/logs/`); empty when none was written.
+    log: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +147,8 @@ class ReviewState:
     decisions: dict[str, DecisionRecord] = field(default_factory=dict)
     files: dict[str, FileRecord] = field(default_factory=dict)
     history: list[HistoryEntry] = field(default_factory=list)
+    #: Verifications of whole commits rather than one file's branch: "base", "integration".
+    checks: dict[str, Verification] = field(default_factory=dict)
     #: A view that is never written (listing without the lock).
     readonly: bool = False
     #: When set, `save` is skipped (a batch of changes is saved once at its end).
@@ -225,6 +229,12 @@ class ReviewState:
         self.save()
         return record
 
+    def set_check(self, name: str, verification: Verification) -> Verification:
+        """Record (and save) the verification of a whole commit ("base", "integration")."""
+        self.checks[name] = verification
+        self.save()
+        return verification
+
     def reconcile(self, occurrences: Sequence[Occurrence], fingerprints: Mapping[str, str]) -> list[str]:
         """Match decisions to a scan: mark stale those whose occurrence is gone or whose code changed.
 
@@ -281,6 +291,7 @@ class ReviewState:
                  "after": _record_json(h.after)}
                 for h in self.history
             ],
+            "checks": {name: asdict(v) for name, v in sorted(self.checks.items())},
         }
 
     def save(self) -> None:
@@ -377,6 +388,19 @@ def _parse_record(d: Any, what: str) -> DecisionRecord:
     )
 
 
+def _parse_verification(ver: Any, what: str) -> Verification:
+    _want(ver, dict, what)
+    return Verification(
+        status=_want(ver["status"], str, f"{what}.status"),
+        command=_want(ver["command"], str, f"{what}.command"),
+        sha=_want(ver["sha"], str, f"{what}.sha"),
+        time=_want(ver.get("time", ""), str, f"{what}.time"),
+        seconds=float(_want(ver.get("seconds", 0.0), (int, float), f"{what}.seconds")),
+        output=_want(ver.get("output", ""), str, f"{what}.output"),
+        log=_want(ver.get("log", ""), str, f"{what}.log"),
+    )
+
+
 def _parse_file(f: Any, what: str) -> FileRecord:
     _want(f, dict, what)
     commit = f.get("commit")
@@ -392,15 +416,7 @@ def _parse_file(f: Any, what: str) -> FileRecord:
         )
     ver = f.get("verification")
     if ver is not None:
-        _want(ver, dict, f"{what}.verification")
-        ver = Verification(
-            status=_want(ver["status"], str, f"{what}.verification.status"),
-            command=_want(ver["command"], str, f"{what}.verification.command"),
-            sha=_want(ver["sha"], str, f"{what}.verification.sha"),
-            time=_want(ver.get("time", ""), str, f"{what}.verification.time"),
-            seconds=float(_want(ver.get("seconds", 0.0), (int, float), f"{what}.verification.seconds")),
-            output=_want(ver.get("output", ""), str, f"{what}.verification.output"),
-        )
+        ver = _parse_verification(ver, f"{what}.verification")
     return FileRecord(
         path=_want(f["path"], str, f"{what}.path"),
         blob=_opt_str(f.get("blob"), f"{what}.blob"),
@@ -426,6 +442,8 @@ def _parse_state(path: Path, data: Any) -> ReviewState:
     for i, f in enumerate(_want(data["files"], list, "files")):
         fr = _parse_file(f, f"files[{i}]")
         state.files[fr.path] = fr
+    for name, ver in _want(data.get("checks", {}), dict, "checks").items():
+        state.checks[_want(name, str, "checks")] = _parse_verification(ver, f"checks[{name!r}]")
     for i, h in enumerate(_want(data.get("history", []), list, "history")):
         _want(h, dict, f"history[{i}]")
         before = None if h["before"] is None else _parse_record(h["before"], f"history[{i}].before")

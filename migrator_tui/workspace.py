@@ -349,10 +349,11 @@ class Workspace:
             self.state.set_file(result.path, commit=None)
         return result
 
-    def integrate(self, into: str | None = None) -> IntegrateResult:
+    def integrate(self, into: str | None = None, paths: Iterable[str] | None = None) -> IntegrateResult:
+        """Integrate every per-file change, or only those of `paths` (e.g. the verified ones)."""
         if into is None:
-            return self.flow.integrate()
-        return self.flow.integrate_into(into)
+            return self.flow.integrate(paths)
+        return self.flow.integrate_into(into, paths)
 
     def rows(self) -> list[FileRow]:
         """Every file with a decision or a branch: its branch and counts, integrated, stale."""

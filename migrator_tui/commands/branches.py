@@ -31,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace) -> int:
     from migrator_tui.recipe import load_recipe
     from migrator_tui.scan import scan
+    from migrator_tui.verify import badge
     from migrator_tui.workspace import open_readonly
 
     recipe = load_recipe(args.recipe)
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
                 {"path": r.path, "branch": r.branch, "tip": r.tip, "accepted": r.accepted,
                  "rejected": r.rejected, "pending": r.pending, "stale_decisions": r.stale_decisions,
                  "integrated": r.integrated, "stale": bool(r.stale), "stale_reasons": list(r.stale),
-                 "ours": r.ours}
+                 "ours": r.ours, **_verification(ws.state.files.get(r.path), r.tip, badge)}
                 for r in rows
             ],
         }
@@ -63,6 +64,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verification(record: Any, tip: str | None, badge: Any) -> dict[str, Any]:
+    """`verified`: the `verify` result at this tip ("passed", "failed", "timeout", "error"),
+    "outdated" when it ran on another tip, None when never verified; and the record itself."""
+    v = record.verification if record is not None else None
+    return {"verified": badge(v, tip),
+            "verification": None if v is None else {
+                "status": v.status, "sha": v.sha, "command": v.command, "time": v.time,
+                "seconds": v.seconds, "log": v.log}}
+
+
 def render(data: dict[str, Any]) -> str:
     files = data["files"]
     out = [f"base {data['base'][:12]}" + ("" if data["head"] == data["base"] else
@@ -74,7 +85,7 @@ def render(data: dict[str, Any]) -> str:
         return "\n".join(out) + "\n"
     width = max(len(f["branch"]) for f in files)
     out.append("")
-    out.append(f"{'BRANCH':<{width}}  {'TIP':<12}  {'ACC':>3} {'REJ':>3} {'PEN':>3}  STATE")
+    out.append(f"{'BRANCH':<{width}}  {'TIP':<12}  {'ACC':>3} {'REJ':>3} {'PEN':>3}  {'VERIFIED':<8}  STATE")
     for f in files:
         state = []
         if f["tip"] is None:
@@ -87,6 +98,6 @@ def render(data: dict[str, Any]) -> str:
             state.append("stale: " + ", ".join(f["stale_reasons"]))
         out.append(
             f"{f['branch']:<{width}}  {(f['tip'] or '-')[:12]:<12}  {f['accepted']:>3} {f['rejected']:>3} "
-            f"{f['pending']:>3}  {'; '.join(state) or 'fresh'}"
+            f"{f['pending']:>3}  {f.get('verified') or '-':<8}  {'; '.join(state) or 'fresh'}"
         )
     return "\n".join(out) + "\n"

@@ -25,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("path", nargs="?", default=".", metavar="PATH", help="the repository (default: .)")
     parser.add_argument("--into", metavar="BRANCH", default=None,
                         help="the current branch, to commit the changes on (working tree must be clean)")
+    parser.add_argument("--only-verified", action="store_true",
+                        help="only the files whose branch passed `verify` at its current tip")
     add_common(parser)
     parser.set_defaults(run=run)
 
@@ -35,7 +37,19 @@ def run(args: argparse.Namespace) -> int:
 
     recipe = load_recipe(args.recipe)
     with Workspace.open(args.path, recipe, check_head=False) as ws:
-        result = ws.integrate(args.into)
+        paths = None
+        if args.only_verified:
+            from migrator_tui.verify import badge
+
+            paths = []
+            for path, tip in sorted(ws.flow.tips().items()):
+                record = ws.state.files.get(path)
+                state = badge(record.verification if record else None, tip)
+                if state == "passed":
+                    paths.append(path)
+                else:
+                    print(f"skipped {path}: {'not verified' if state is None else state} at {tip[:12]}")
+        result = ws.integrate(args.into, paths)
     for path, why in sorted(result.skipped.items()):
         print(f"skipped {path}: {why}")
     n = len(result.files)

@@ -1,0 +1,279 @@
+"""Run the target project's tests on each per-file branch, each in a temporary git worktree.
+
+For every file committed by the review, `git worktree add --detach <tmp> <tip>` checks the branch
+tip out in a directory of its own (the user's working tree, index and HEAD are never touched), the
+test command runs there through the shell, in a process group of its own, with a timeout, and the
+worktree is removed again (`git worktree remove --force`, then `git worktree prune`) whatever
+happens: a pass, a failure, a timeout (the whole process group is killed), an error, or Ctrl-C
+(`KeyboardInterrupt` kills the running commands, removes every worktree, then propagates).
+
+A result (`review.Verification`) records the tip sha it ran on, so a branch that moved since shows
+as *outdated* (`badge`). The full output goes to `<state dir>/logs/<branch leaf>.log`.
+`--baseline` runs the command once on the base commit: a file whose branch fails while the base
+fails too is reported as "fails at base too" rather than blamed on the migration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from migrator_tui import refnames
+from migrator_tui.errors import MigratorError, RepositoryError
+from migrator_tui.review import ReviewState, Verification, utc_now
+
+STATUSES: tuple[str, ...] = ("passed", "failed", "timeout", "error")
+#: `badge` values: a status, or "outdated" when the branch moved since the run.
+OUTDATED = "outdated"
+BASE = "base"
+INTEGRATION = "integration"
+#: Output kept in the state (the tail of the log), for a quick look without opening the log.
+OUTPUT_TAIL_LINES = 20
+OUTPUT_TAIL_CHARS = 2000
+#: Seconds between SIGTERM and SIGKILL when a command is stopped.
+KILL_GRACE = 3.0
+#: Environment variables that would point git commands of the tests at the user's repository.
+_GIT_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One commit to test: a file's branch tip, the base, or the integration branch."""
+
+    #: The file's path, or `BASE` / `INTEGRATION`.
+    key: str
+    label: str
+    sha: str
+    log_name: str
+
+    @property
+    def is_file(self) -> bool:
+        return self.key not in (BASE, INTEGRATION)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    target: Target
+    verification: Verification
+
+
+def badge(verification: Verification | None, tip: str | None) -> str | None:
+    """What to show for a file: its status at `tip`, "outdated" if it ran on another sha, or None."""
+    if verification is None:
+        return None
+    if tip is not None and verification.sha != tip:
+        return OUTDATED
+    return verification.status
+
+
+def passed_at(verification: Verification | None, tip: str | None) -> bool:
+    """The verification passed, on exactly this tip."""
+    return verification is not None and tip is not None and verification.sha == tip \
+        and verification.status == "passed"
+
+
+def file_targets(state: ReviewState, tips: dict[str, str], only: Sequence[str] = ()) -> list[Target]:
+    """The per-file branches to test: files the state records as committed whose branch exists.
+
+    `only` keeps those paths; a path there without a branch is a `MigratorError`.
+    """
+    committed = sorted(p for p, f in state.files.items() if f.commit is not None and p in tips)
+    if only:
+        wanted = [p.strip("/") for p in only]
+        missing = [p for p in wanted if p not in committed]
+        if missing:
+            raise MigratorError(f"{missing[0]} has no per-file branch to verify (commit it first).")
+        committed = [p for p in committed if p in set(wanted)]
+    out = []
+    for path in committed:
+        branch = refnames.branch_for(state.prefix, path)
+        out.append(Target(path, branch, tips[path], f"{refnames.encode_leaf(path)}.log"))
+    return out
+
+
+def base_target(state: ReviewState) -> Target:
+    return Target(BASE, f"base {state.base[:12]}", state.base, "@base.log")
+
+
+def integration_target(branch: str, tip: str) -> Target:
+    return Target(INTEGRATION, branch, tip, "@integration.log")
+
+
+def tail(text: str) -> str:
+    lines = text.splitlines()[-OUTPUT_TAIL_LINES:]
+    return "\n".join(lines)[-OUTPUT_TAIL_CHARS:]
+
+
+class Runner:
+    """Runs a command in temporary worktrees of one repository; `cancel()` stops everything."""
+
+    def __init__(self, root: Path, command: str, *, timeout: float, log_dir: Path) -> None:
+        self.root = Path(root)
+        self.command = command
+        self.timeout = timeout
+        self.log_dir = Path(log_dir)
+        self._lock = threading.Lock()
+        self._procs: set[subprocess.Popen[bytes]] = set()
+        self._worktrees: set[Path] = set()
+        self._cancelled = threading.Event()
+
+    # -- git worktrees ---------------------------------------------------------------------
+
+    def _git(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(["git", *args], cwd=self.root, capture_output=True, check=False,
+                              env=_clean_env())
+
+    def _add_worktree(self, sha: str) -> Path:
+        tmp = Path(tempfile.mkdtemp(prefix="migrator-verify-"))
+        tree = tmp / "tree"
+        with self._lock:
+            self._worktrees.add(tree)
+        proc = self._git("worktree", "add", "--detach", "--quiet", str(tree), sha)
+        if proc.returncode != 0:
+            reason = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise RepositoryError(f"git worktree add failed: {reason[-1] if reason else 'no message'}.")
+        return tree
+
+    def remove_worktree(self, tree: Path) -> None:
+        """Remove one worktree and its temporary folder (also when git no longer knows it)."""
+        self._git("worktree", "remove", "--force", str(tree))
+        shutil.rmtree(tree.parent, ignore_errors=True)
+        with self._lock:
+            self._worktrees.discard(tree)
+
+    def cleanup(self) -> None:
+        """Remove every worktree still present, then let git forget the missing ones."""
+        with self._lock:
+            left = list(self._worktrees)
+        for tree in left:
+            self.remove_worktree(tree)
+        self._git("worktree", "prune")
+
+    # -- processes -------------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Start no new run and kill the process group of every running one."""
+        self._cancelled.set()
+        with self._lock:
+            procs = list(self._procs)
+        for proc in procs:
+            _kill_group(proc, grace=0.5)
+
+    def run(self, target: Target) -> Verification:
+        """Test one target; never raises for the command's failure (only for Ctrl-C)."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / target.log_name
+        started = utc_now()
+        t0 = time.monotonic()
+        status = "error"
+        tree: Path | None = None
+        log_path.unlink(missing_ok=True)
+        with open(log_path, "ab") as log:
+            log.write(f"$ {self.command}\n# {target.label} at {target.sha}\n".encode())
+            log.flush()
+            try:
+                if self._cancelled.is_set():
+                    log.write(b"# cancelled before it started\n")
+                    raise _Cancelled
+                tree = self._add_worktree(target.sha)
+                status = self._execute(tree, log)
+            except _Cancelled:
+                status = "error"
+            except (OSError, MigratorError) as exc:
+                log.write(f"# could not run: {exc}\n".encode())
+                status = "error"
+            finally:
+                if tree is not None:
+                    self.remove_worktree(tree)
+            seconds = round(time.monotonic() - t0, 3)
+            log.write(f"# {status} after {seconds:.1f}s\n".encode())
+        text = log_path.read_text("utf-8", "replace")
+        return Verification(status=status, command=self.command, sha=target.sha, time=started,
+                            seconds=seconds, output=tail(text), log=str(log_path))
+
+    def _execute(self, tree: Path, log: BinaryIO) -> str:
+        proc = subprocess.Popen(self.command, shell=True, cwd=tree, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True, env=_clean_env())
+        with self._lock:
+            self._procs.add(proc)
+        try:
+            if self._cancelled.is_set():
+                _kill_group(proc, grace=0.5)
+                raise _Cancelled
+            try:
+                code = proc.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc, grace=KILL_GRACE)
+                log.write(f"\n# timed out after {self.timeout:g}s: process group killed\n".encode())
+                return "timeout"
+            if self._cancelled.is_set():
+                raise _Cancelled
+            return "passed" if code == 0 else "failed"
+        finally:
+            with self._lock:
+                self._procs.discard(proc)
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in _GIT_VARS}
+
+
+def _kill_group(proc: subprocess.Popen[bytes], *, grace: float) -> None:
+    """SIGTERM the process group, SIGKILL it after `grace` seconds, and reap the leader."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=grace)
+            if sig == signal.SIGTERM:
+                # the leader is gone; make sure nothing of its group outlives it
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace)
+
+
+def run_all(runner: Runner, targets: Iterable[Target], *, jobs: int = 2,
+            on_result: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Run every target, `jobs` at a time; `on_result` is called in this thread as each ends.
+
+    On `KeyboardInterrupt` (or any exception from `on_result`) the running commands are killed, the
+    worktrees removed, and the exception propagates. Worktrees are always removed and pruned.
+    """
+    outcomes: list[Outcome] = []
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="migrator-verify")
+    try:
+        pending: dict[Future[Verification], Target] = {pool.submit(runner.run, t): t for t in targets}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: pending[f].key):
+                target = pending.pop(future)
+                outcome = Outcome(target, future.result())
+                outcomes.append(outcome)
+                if on_result is not None:
+                    on_result(outcome)
+    except BaseException:
+        runner.cancel()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        runner.cleanup()
+    return outcomes
