@@ -475,8 +475,9 @@ def _benchmark(f: Facts) -> list[str]:
             f"`{_short(after.get('sha'))}`. Ratio = after / before (above {SLOWDOWN_THRESHOLD:g} counts as "
             "a degradation).", ""]
     rows = [[f"`{r.get('route')}`", f"{float(r.get('before_ms', 0)):.3f}",
-             f"{float(r.get('after_ms', 0)):.3f}", f"{float(r.get('ratio', 0)):.2f}"]
-            for r in b["routes"] if isinstance(r, dict)]
-    out += _table(["Route", "Before (ms/request)", "After (ms/request)", "Ratio"],
-                  sorted(rows, key=lambda r: str(r[0])))
+             f"{float(r.get('after_ms', 0)):.3f}", f"{float(r.get('ratio', 0)):.2f}",
+             f"{float(r['noise']):.2f}" if "noise" in r else "-"]
+            for r in sorted((r for r in b["routes"] if isinstance(r, dict)), key=lambda r: str(r.get("route")))]
+    out += _table(["Route", "Before (ms/request)", "After (ms/request)", "Ratio",
+                   "Same code twice (noise)"], rows)
     return out

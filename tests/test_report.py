@@ -137,7 +137,7 @@ def test_no_performance_degradation_needs_a_benchmark_of_the_integration_tip(tmp
     _bench(root, tip, {"GET /": 1.1, "GET /images": 0.9})
     text = report(root, capsys)
     assert box(text, "No performance degradation")
-    assert "| `GET /` | 1.000 | 1.100 | 1.10 |" in text
+    assert "| `GET /` | 1.000 | 1.100 | 1.10 | - |" in text
     _bench(root, tip, {"GET /": 1.1, "GET /images": 1.4})
     text = report(root, capsys)
     assert not box(text, "No performance degradation") and "slowest route `GET /images`: 1.40×" in text
