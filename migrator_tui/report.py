@@ -474,10 +474,11 @@ def _benchmark(f: Facts) -> list[str]:
             f"{before.get('label', '?')} `{_short(before.get('sha'))}`, after = {after.get('label', '?')} "
             f"`{_short(after.get('sha'))}`. Ratio = after / before (above {SLOWDOWN_THRESHOLD:g} counts as "
             "a degradation).", ""]
+    routes = sorted((r for r in b["routes"] if isinstance(r, dict)), key=lambda r: str(r.get("route")))
     rows = [[f"`{r.get('route')}`", f"{float(r.get('before_ms', 0)):.3f}",
              f"{float(r.get('after_ms', 0)):.3f}", f"{float(r.get('ratio', 0)):.2f}",
              f"{float(r['noise']):.2f}" if "noise" in r else "-"]
-            for r in sorted((r for r in b["routes"] if isinstance(r, dict)), key=lambda r: str(r.get("route")))]
+            for r in routes]
     out += _table(["Route", "Before (ms/request)", "After (ms/request)", "Ratio",
                    "Same code twice (noise)"], rows)
     return out
