@@ -18,6 +18,7 @@ from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.astutil import (
     FUNCTION_NODES,
     SCOPE_NODES,
+    dotted,
     function_locals,
     is_guard_test,
     is_method_stmt,
@@ -33,6 +34,8 @@ from migrator_tui.rewrite.astutil import (
 from migrator_tui.rewrite.plan import Facts, Plan
 
 VIEW_DECORATORS = {"route", "get", "post", "put", "delete", "patch"}
+#: Calls known to make an object that `with` can take and whose `__enter__` is `acquire()`.
+LOCK_FACTORIES = {"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "allocate_lock"}
 BROAD_EXCEPTIONS = {"Exception", "BaseException"}
 IO_CALLS = {
     "sleep": "time.sleep", "urlopen": "urlopen", "request": "HTTP request",
@@ -378,7 +381,7 @@ class Analyzer:
                 return self._finish_resource(occ, plan, node, stmt)
             if any(method_call_on(n, resource, {a.release}) for n in walk_all([node])):
                 break
-        return self._manual(occ, facts, None, "used-after-close",
+        return self._manual(occ, facts, None, "release-elsewhere",
                             f"`{resource}` is not released in the `finally` of a `try` that follows "
                             "the acquire, so a `with` would change when it is released")
 
@@ -391,16 +394,54 @@ class Analyzer:
         plan.finally_remove = [s.lineno for s in try_node.finalbody
                                if is_method_stmt(s, resource, {a.release})]
         if len(plan.finally_remove) != 1:
-            return self._manual(occ, plan.facts, None, "used-after-close",
+            return self._manual(occ, plan.facts, None, "release-elsewhere",
                                 f"`{resource}` is released more than once in the `finally`")
         inner = [s for s in try_node.body if s is not acquire]
         releases = [n.lineno for n in walk_all(inner) if method_call_on(n, resource, {a.release})]
         if releases:
-            return self._manual(occ, plan.facts, None, "used-after-close",
+            return self._manual(occ, plan.facts, None, "release-elsewhere",
                                 f"`{resource}` is also released at line {releases[0]}, inside the block")
         plan.io_calls = [(n.lineno, io) for n in walk_local(inner) if isinstance(n, ast.Call)
                          and (io := _io_call(n))]
+        kind = self._resource_kind(acquire, resource)
+        if kind == "not-a-context-manager":
+            return self._manual(occ, plan.facts, None, "not-a-context-manager",
+                                f"`{resource}` has acquire()/release() methods but no __enter__ in its "
+                                "class, so `with` cannot take it")
+        plan.resource_known = kind == "known"
         return plan
+
+    def _resource_kind(self, node: ast.AST, resource: str) -> str:
+        """"known" (made by threading.Lock() & co, or its class defines __enter__), "unknown", or
+        "not-a-context-manager" (`self` of a class that defines acquire but no __enter__)."""
+        classes = [c for c in self.enclosing(node) if isinstance(c, ast.ClassDef)]
+        lineage = self._lineage(classes[0]) if classes else []
+        if resource == "self" and lineage:
+            methods = {n.name for c in lineage for n in c.body
+                       if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            if "__enter__" in methods:
+                return "known"
+            return "not-a-context-manager" if "acquire" in methods else "unknown"
+        scopes: list[ast.AST] = list(lineage) if resource.startswith("self.") else [self.tree]
+        for scope in scopes:
+            for n in ast.walk(scope):
+                if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None:
+                    targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+                    if any(dotted(t) == resource for t in targets) and _makes_lock(n.value):
+                        return "known"
+        return "unknown"
+
+    def _lineage(self, cls: ast.ClassDef) -> list[ast.ClassDef]:
+        """The class and its ancestors defined in the same module (by name)."""
+        by_name = {c.name: c for c in ast.walk(self.tree) if isinstance(c, ast.ClassDef)}
+        out, todo = [], [cls]
+        while todo:
+            c = todo.pop()
+            if c in out:
+                continue
+            out.append(c)
+            todo.extend(by_name[b.id] for b in c.bases if isinstance(b, ast.Name) and b.id in by_name)
+        return out
 
     def _finally_guarded(self, try_node: ast.Try, var: str) -> bool:
         return any(isinstance(s, ast.If) and is_guard_test(s.test, var) for s in try_node.finalbody)
@@ -709,6 +750,13 @@ def _inside(node: ast.AST, seq: list[ast.stmt], parent: dict[ast.AST, ast.AST]) 
             return True
         node = parent[node]
     return id(node) in ids
+
+
+def _makes_lock(value: ast.expr) -> bool:
+    if not isinstance(value, ast.Call):
+        return False
+    name = last_name(value.func) or ""
+    return name in LOCK_FACTORIES or name.lower().endswith("lock")
 
 
 def _releases_resource(finalbody: list[ast.stmt], resource: str, release: str) -> bool:

@@ -53,7 +53,8 @@ class FileAnalysis:
         self.occurrences = {o.id: o for o in occurrences}
         path = occurrences[0].path if occurrences else ""
         self.tree = tree if tree is not None else ast.parse(source)
-        index = repo_index(repo_root) if repo_root is not None else None
+        wraps = any(s.wraps for s in recipe.strategies.values())
+        index = repo_index(repo_root) if repo_root is not None and wraps else None
         if index is not None:  # one search for the callers of every function here
             index.prime({o.function.rsplit(".", 1)[-1] for o in occurrences})
         analyzer = Analyzer(self.tree, recipe, index.checker(self.tree, path) if index else None,

@@ -56,6 +56,8 @@ class Plan:
     handler_close: list[int] = field(default_factory=list)
     #: for `bare_with`: the resource expression (`self._lock`); None for bound acquires
     resource: str | None = None
+    #: the resource is known to be a context manager (made by `threading.Lock()` and the like)
+    resource_known: bool = False
     handler_pass: list[int] = field(default_factory=list)
     orelse_hoist: bool = False
     body_close_remove: list[int] = field(default_factory=list)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from migrator_tui.rewrite.astutil import last_name
 
+_CALLED = re.compile(rb"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+
 
 class RepoIndex:
     """Resolves decorators and catching callers inside one repository."""
@@ -27,6 +29,8 @@ class RepoIndex:
         self._trees: dict[Path, ast.Module | None] = {}
         self._catching: dict[str, list[tuple[str, int, str]]] | None = None
         self._primed: set[str] = set()
+        #: outside git: the names each catching file calls, read once
+        self._catchers: dict[str, set[bytes]] | None = None
 
     def catching_callers(self, name: str) -> list[tuple[str, int, str]]:
         """(path, line, type) of every place that calls `name(...)` where a specific exception
@@ -69,17 +73,20 @@ class RepoIndex:
             proc = None
         if proc is not None and proc.returncode in (0, 1):
             hits = [p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
-        else:  # not a git work tree: read the files
-            from migrator_tui.scan_files import walk_python_files
+        else:  # not a git work tree: search the files once, keep the ones that catch something
+            if self._catchers is None:
+                from migrator_tui.scan_files import walk_python_files
 
-            regex = re.compile(pattern.encode())
-            hits = []
-            for rel in walk_python_files(self.root):
-                try:
-                    if regex.search((self.root / rel).read_bytes()):
-                        hits.append(rel)
-                except OSError:
-                    continue
+                self._catchers = {}
+                for rel in walk_python_files(self.root):
+                    try:
+                        data = (self.root / rel).read_bytes()
+                    except OSError:
+                        continue
+                    if b"except" in data or b"aises" in data:
+                        self._catchers[rel] = set(_CALLED.findall(data))
+            wanted = {n.encode() for n in names}
+            hits = [rel for rel, called in self._catchers.items() if called & wanted]
         out = []
         for rel in hits:
             try:

@@ -24,6 +24,9 @@ CAPS: dict[str, Confidence] = {
     "used-after-close": "manual",
     "inline-acquire": "manual",
     "long-io-in-block": "safe",
+    "unknown-context-manager": "review",
+    "not-a-context-manager": "manual",
+    "release-elsewhere": "manual",
 }
 
 HINTS: dict[str, str] = {
@@ -42,6 +45,9 @@ HINTS: dict[str, str] = {
     "used-after-close": "Rewrite by hand: the code uses a closed session today.",
     "inline-acquire": "Bind the session to a name in a `with`, then query it.",
     "long-io-in-block": "Consider moving the slow call out of the block to keep the transaction short.",
+    "unknown-context-manager": "Check that the object's __enter__ acquires and its __exit__ releases.",
+    "not-a-context-manager": "Give the class __enter__/__exit__ first, or leave this one as it is.",
+    "release-elsewhere": "Rewrite by hand: the release is not in the `finally` of the following `try`.",
     "stale": "Scan again: the file changed.",
 }
 
@@ -131,6 +137,9 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
     if plan.pattern == "open":
         add("no-release", line, f"Line {line}: the session was never closed; the rewrite closes it at "
             f"the end of the block (line {plan.region_end}).")
+    if strategy.kind == "bare_with" and not plan.resource_known:
+        add("unknown-context-manager", line, f"Line {line}: nothing here shows that `{plan.resource}` "
+            "supports `with` (it is not made by threading.Lock() or the like).")
     for at, what in plan.io_calls:
         add("long-io-in-block", at, f"Line {at}: {what} inside the block keeps the transaction open.")
     confidence: Confidence = "safe"
