@@ -327,6 +327,8 @@ class Analyzer:
                 plan.pattern = "close"
                 plan.close_line = stmt.lineno
                 body = seq[k + 1 : j]
+                plan.leaky_exits = [n.lineno for n in walk_local(body)
+                                    if isinstance(n, (ast.Return, ast.Raise))]
                 return self._finish_linear(plan, occ, body, assign, stmt, seq)
 
         # "open": never closed in this block
@@ -593,7 +595,7 @@ class Analyzer:
         plan.has_commit = bool(commits)
         if commits:
             plan.shapes.append("explicit-commit")
-            plan.uncommitted_returns = self._uncommitted_returns(body, var)
+        plan.dirty_exits = _dirty_exits(body, var, a.commit, a.release)
         if any(isinstance(n, ast.Return) for n in walk_local(body)):
             plan.shapes.append("early-return")
         for n in walk_local(body):
@@ -638,31 +640,6 @@ class Analyzer:
             plan.shapes.append("async")
         if funcs and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in walk_local(funcs[0].body)):
             plan.shapes.append("generator")
-
-    def _uncommitted_returns(self, body: list[ast.stmt], var: str) -> list[int]:
-        """`return` statements with no commit before them in their own statement list."""
-        out: list[int] = []
-        commit = self.recipe.acquire.commit
-
-        def visit(seq: list[ast.stmt], committed: bool) -> None:
-            for s in seq:
-                if any(method_call_on(n, var, {commit}) for n in walk_local([s])) and not isinstance(
-                    s, (ast.If, ast.For, ast.While, ast.Try, ast.With)
-                ):
-                    committed = True
-                if isinstance(s, ast.Return) and not committed:
-                    out.append(s.lineno)
-                for fieldname in ("body", "orelse", "finalbody"):
-                    sub = getattr(s, fieldname, None)
-                    if isinstance(sub, list) and sub and isinstance(sub[0], ast.stmt) and not isinstance(
-                        s, SCOPE_NODES
-                    ):
-                        visit(sub, committed)
-                for h in getattr(s, "handlers", []) or []:
-                    visit(h.body, committed)
-
-        visit(body, False)
-        return out
 
     def _orm_escapes(self, body: list[ast.stmt], last: ast.stmt, var: str) -> list[tuple[int, str]]:
         """Values loaded from the session (ORM objects) that leave the block."""
@@ -773,22 +750,30 @@ WRITE_METHODS = {"add", "add_all", "delete", "merge", "execute", "flush", "bulk_
                  "bulk_insert_mappings", "bulk_update_mappings"}
 
 
-def _writes(body: list[ast.stmt], var: str) -> list[int]:
-    """Lines that change the database through the session (or objects loaded from it)."""
+def _loaded_names(body: list[ast.stmt], var: str) -> set[str]:
+    """Names bound (anywhere in the block) to values computed from the session."""
     loaded: set[str] = set()
-    out: list[int] = []
     for n in walk_local(body):
         if isinstance(n, ast.Assign):
             names = {x.id for x in ast.walk(n.value) if isinstance(x, ast.Name)}
             if var in names or names & loaded:
                 loaded.update(x.id for t in n.targets for x in ast.walk(t) if isinstance(x, ast.Name))
-            for t in n.targets:
-                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in loaded:
-                    out.append(n.lineno)
         elif isinstance(n, (ast.For, ast.AsyncFor)):
             names = {x.id for x in ast.walk(n.iter) if isinstance(x, ast.Name)}
             if var in names or names & loaded:
                 loaded.update(x.id for x in ast.walk(n.target) if isinstance(x, ast.Name))
+    return loaded
+
+
+def _write_lines(nodes: list[ast.AST] | list[ast.stmt], var: str, loaded: set[str]) -> list[int]:
+    """Lines in `nodes` that change the database through the session or loaded objects."""
+    out: list[int] = []
+    for n in walk_local(nodes):
+        if isinstance(n, (ast.Assign, ast.AugAssign)):
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+            for t in targets:
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in loaded:
+                    out.append(n.lineno)
         elif isinstance(n, ast.Call):
             chained = last_name(n.func) in {"delete", "update"} and var in {
                 x.id for x in ast.walk(n.func) if isinstance(x, ast.Name)
@@ -796,6 +781,84 @@ def _writes(body: list[ast.stmt], var: str) -> list[int]:
             if chained or (method_call_on(n, var, WRITE_METHODS) and not _reads_only(n)):
                 out.append(n.lineno)
     return sorted(set(out))
+
+
+def _writes(body: list[ast.stmt], var: str) -> list[int]:
+    """Lines that change the database through the session (or objects loaded from it)."""
+    return _write_lines(body, var, _loaded_names(body, var))
+
+
+def _dirty_exits(body: list[ast.stmt], var: str, commit: str, release: str) -> list[tuple[int, int]]:
+    """(exit line, write line) for every way out of the block that leaves a change uncommitted.
+
+    Follows the statements path by path: a write makes the session dirty, `commit()` clean;
+    branches merge, loops may run zero times, a `raise` leaves (a rollback follows). The exit is a
+    `return` line, or 0 for falling off the end of the block. A hand-closed session discarded those
+    changes; a context manager that commits on exit saves them.
+    """
+    loaded = _loaded_names(body, var)
+    exits: list[tuple[int, int]] = []
+
+    def simple(stmt: ast.stmt, dirty: int | None) -> int | None:
+        if is_method_stmt(stmt, var, {release}):
+            return dirty  # the rewrite removes this close(): pending changes reach the exit
+        writes = _write_lines([stmt], var, loaded)
+        commits = [n.lineno for n in walk_local([stmt]) if method_call_on(n, var, {commit})]
+        if commits:
+            return None
+        return writes[0] if writes else dirty
+
+    def run(stmts: list[ast.stmt], dirty: int | None) -> tuple[int | None, bool]:
+        for st in stmts:
+            if isinstance(st, ast.Return):
+                dirty = simple(st, dirty)
+                if dirty is not None:
+                    exits.append((st.lineno, dirty))
+                return None, True
+            if isinstance(st, ast.Raise):
+                return None, True
+            if isinstance(st, ast.If):
+                a, a_end = run(st.body, dirty)
+                b, b_end = run(st.orelse, dirty)
+                if a_end and b_end:
+                    return None, True
+                dirty = (a if not a_end else None) or (b if not b_end else None)
+            elif isinstance(st, (ast.For, ast.AsyncFor, ast.While)):
+                a, _ = run(st.body, dirty)
+                c, c_end = run(st.orelse, dirty or a)
+                dirty = dirty or a or (c if not c_end else None)
+            elif isinstance(st, (ast.With, ast.AsyncWith)):
+                a, a_end = run(st.body, dirty)
+                if a_end:
+                    return None, True
+                dirty = a
+            elif isinstance(st, ast.Try):
+                a, a_end = run(st.body, dirty)
+                after = a if not a_end else None
+                for h in st.handlers:
+                    hd, h_end = run(h.body, dirty or a)
+                    after = after or (hd if not h_end else None)
+                if st.orelse and not a_end:
+                    o, o_end = run(st.orelse, a)
+                    after = o if not o_end else after
+                if st.finalbody:
+                    f, f_end = run(st.finalbody, after)
+                    if f_end:
+                        return None, True
+                    after = f
+                if a_end and not st.handlers:
+                    return None, True
+                dirty = after
+            elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            else:
+                dirty = simple(st, dirty)
+        return dirty, False
+
+    end, ended = run(body, None)
+    if not ended and end is not None:
+        exits.append((0, end))
+    return exits
 
 
 def _reads_only(call: ast.Call) -> bool:

@@ -64,7 +64,10 @@ class Plan:
     # facts for warnings (line, detail)
     has_commit: bool = False
     writes: list[int] = field(default_factory=list)
-    uncommitted_returns: list[int] = field(default_factory=list)
+    #: (exit line or 0 for the end of the block, line of the uncommitted change)
+    dirty_exits: list[tuple[int, int]] = field(default_factory=list)
+    #: lines that leave a block that closes by a later statement, skipping that close
+    leaky_exits: list[int] = field(default_factory=list)
     specific_handlers: list[tuple[int, str]] = field(default_factory=list)
     outer_handlers: list[tuple[int, str]] = field(default_factory=list)
     caller_handlers: list[tuple[int, str]] = field(default_factory=list)

@@ -70,25 +70,14 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
             raised[len(w) - 1] = cap
 
     if strategy.commits:
-        if not plan.has_commit and plan.writes:
-            add("implicit-commit", line, f"Line {line}: the block changes data (line {plan.writes[0]}) "
-                f"but never committed, so close() discarded it; {strategy.manager}.{strategy.method}() "
-                "now commits it on exit.", "review")
-        elif not plan.has_commit:
-            add("implicit-commit", line, f"Line {line}: the block never committed; "
-                f"{strategy.manager}.{strategy.method}() commits on exit, early returns included.")
-        for r in plan.uncommitted_returns:
-            written = [x for x in plan.writes if x < r]
-            if written:
-                add("implicit-commit", r, f"Line {r}: this return did not commit the change made at "
-                    f"line {written[0]}; it is now committed on exit.", "review")
-            else:
-                add("implicit-commit", r, f"Line {r}: this return did not commit before; it now "
-                    "commits on exit.")
-        if plan.body_close_remove and plan.has_commit:
-            add("implicit-commit", plan.body_close_remove[0],
-                f"Line {plan.body_close_remove[0]}: close() discarded uncommitted changes on this path; "
-                "the context manager now commits them.")
+        cm = f"{strategy.manager}.{strategy.method}()"
+        for exit_line, write in plan.dirty_exits:
+            where = f"the return at line {exit_line}" if exit_line else "the end of the block"
+            add("implicit-commit", write, f"Line {write}: this change is not committed before "
+                f"{where}, so close() discarded it; {cm} now commits it on exit.", "review")
+        if not plan.has_commit and not plan.dirty_exits:
+            add("implicit-commit", line, f"Line {line}: the block never committed; {cm} commits on "
+                "exit (nothing is written, so only an empty transaction is committed).")
     if strategy.wraps:
         wrapped = strategy.wraps
         for at, t in plan.specific_handlers:
@@ -134,6 +123,9 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
         need = "request" if strategy.needs_request else "application"
         add("needs-app-context", line, f"Line {line}: {plan.facts.function} is not a view, but "
             f"{strategy.name} needs a Flask {need} context.")
+    for at in plan.leaky_exits:
+        add("no-release", at, f"Line {at}: this path left without the close() that follows, so the "
+            "session stayed open; the rewrite closes it.")
     if plan.pattern == "open":
         add("no-release", line, f"Line {line}: the session was never closed; the rewrite closes it at "
             f"the end of the block (line {plan.region_end}).")
