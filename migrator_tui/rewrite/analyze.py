@@ -445,6 +445,18 @@ class Analyzer:
             todo.extend(by_name[b.id] for b in c.bases if isinstance(b, ast.Name) and b.id in by_name)
         return out
 
+    def _only_plain_return_after(self, stmt: ast.stmt) -> bool:
+        """Only `return` / `return <constant>` follows `stmt` on its path, or the `finally`."""
+        owner = self.parent.get(stmt)
+        seq = _stmt_list(owner, stmt) if owner is not None else None
+        if seq is None:
+            return False
+        rest = seq[_index(seq, stmt) + 1 :]
+        if not rest:  # the last statement of the `try` body: what follows is the finally's close
+            return isinstance(owner, ast.Try) and seq is owner.body
+        return len(rest) == 1 and isinstance(rest[0], ast.Return) and (
+            rest[0].value is None or isinstance(rest[0].value, ast.Constant))
+
     def _finally_guarded(self, try_node: ast.Try, var: str) -> bool:
         return any(isinstance(s, ast.If) and is_guard_test(s.test, var) for s in try_node.finalbody)
 
@@ -513,12 +525,15 @@ class Analyzer:
                                     "session; after the rewrite it would run on a closed session")
             if len(plan.handler_drop) == len(try_node.handlers):
                 plan.orelse_hoist = True
-        # close() inside the body (closed twice today)
+        # close() inside the body (closed twice today): removed when nothing reads anything after
+        # it on its path (it then only repeats the release); kept otherwise, so what is read
+        # after it behaves as before
         for n in walk_local(inner):
             if isinstance(n, ast.stmt) and is_method_stmt(n, var, {a.release}):
-                plan.body_close_remove.append(n.lineno)
-        if plan.body_close_remove:
-            plan.shapes.append("close-in-try")
+                if "close-in-try" not in plan.shapes:
+                    plan.shapes.append("close-in-try")
+                if self._only_plain_return_after(n):
+                    plan.body_close_remove.append(n.lineno)
         reason = self._escape_reason(inner, var)
         if reason:
             return self._manual(occ, facts, var, "session-escapes", reason)
