@@ -124,6 +124,7 @@ class Runner:
         self.timeout = timeout
         self.log_dir = Path(log_dir)
         self._lock = threading.Lock()
+        self._git_lock = threading.Lock()
         self._procs: set[subprocess.Popen[bytes]] = set()
         self._worktrees: set[Path] = set()
         self._cancelled = threading.Event()
@@ -135,11 +136,12 @@ class Runner:
                               env=_clean_env())
 
     def _add_worktree(self, sha: str) -> Path:
-        tmp = Path(tempfile.mkdtemp(prefix="migrator-verify-"))
-        tree = tmp / "tree"
+        # the folder's unique name is also the worktree's name in the git directory
+        tree = Path(tempfile.mkdtemp(prefix="migrator-verify-"))
         with self._lock:
             self._worktrees.add(tree)
-        proc = self._git("worktree", "add", "--detach", "--quiet", str(tree), sha)
+        with self._git_lock:  # git's worktree bookkeeping is not safe against concurrent changes
+            proc = self._git("worktree", "add", "--detach", "--quiet", str(tree), sha)
         if proc.returncode != 0:
             reason = proc.stderr.decode("utf-8", "replace").strip().splitlines()
             raise RepositoryError(f"git worktree add failed: {reason[-1] if reason else 'no message'}.")
@@ -147,8 +149,9 @@ class Runner:
 
     def remove_worktree(self, tree: Path) -> None:
         """Remove one worktree and its temporary folder (also when git no longer knows it)."""
-        self._git("worktree", "remove", "--force", str(tree))
-        shutil.rmtree(tree.parent, ignore_errors=True)
+        with self._git_lock:
+            self._git("worktree", "remove", "--force", str(tree))
+        shutil.rmtree(tree, ignore_errors=True)
         with self._lock:
             self._worktrees.discard(tree)
 
@@ -158,7 +161,8 @@ class Runner:
             left = list(self._worktrees)
         for tree in left:
             self.remove_worktree(tree)
-        self._git("worktree", "prune")
+        with self._git_lock:
+            self._git("worktree", "prune")
 
     # -- processes -------------------------------------------------------------------------
 
@@ -263,7 +267,8 @@ def run_all(runner: Runner, targets: Iterable[Target], *, jobs: int = 2,
     try:
         pending: dict[Future[Verification], Target] = {pool.submit(runner.run, t): t for t in targets}
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            # a timeout, so that a Ctrl-C the kernel hands to a worker thread is noticed here soon
+            done, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda f: pending[f].key):
                 target = pending.pop(future)
                 outcome = Outcome(target, future.result())
