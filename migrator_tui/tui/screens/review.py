@@ -108,6 +108,9 @@ class ReviewScreen(Screen[None]):
         def progress(done: int, total: int) -> None:
             self.app.call_from_thread(bar.update, total=total, progress=done)
 
+        # load the rewrite engine (libcst) now, while the scan's progress is on screen
+        import migrator_tui.rewrite.build  # noqa: F401
+
         try:
             self.controller.scan(progress=progress)
         except MigratorError as exc:
@@ -331,7 +334,7 @@ class ReviewScreen(Screen[None]):
             if len(batch) >= BADGE_BATCH:
                 self._later(self._relabel_many, batch)
                 batch = []
-                time.sleep(0)  # let the UI thread run between batches
+                time.sleep(0.02)  # a background chore: leave the UI thread (and `n`) the CPU
         if batch:
             self._later(self._relabel_many, batch)
 

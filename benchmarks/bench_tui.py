@@ -1,0 +1,126 @@
+"""Review TUI responsiveness on a generated repository with 10,000 occurrences.
+
+    .venv/bin/python benchmarks/bench_tui.py [--files 200] [--per-file 50] [--presses 40]
+
+Builds a git repository of `files` modules with `per-file` hand-closed sessions each, opens the app
+headless (Textual's Pilot, 120×36) and measures:
+- scan: from launch until the scan worker has loaded the result;
+- first diff: from the end of the scan until the first proposal's diff is on screen (goal ≤ 1.5 s);
+- next: median time from pressing `n` to the next pending diff on screen (goal ≤ 50 ms), both
+  back to back and with a 0.3 s pause between presses (a reviewer reading; the app precomputes
+  the next proposals meanwhile).
+Results are printed as times and as ratios to the goals (< 1.0 meets the goal).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FUNCTION = '''
+
+def handler_{n}(item_id):
+    session = db_manager.get_session()
+    try:
+        row = session.query(Item).get(item_id)
+        row.count = (row.count or 0) + {n}
+        session.commit()
+        return row.count
+    except ValueError:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+'''
+
+
+def build_repo(root: Path, files: int, per_file: int) -> int:
+    (root / "admin" / "services").mkdir(parents=True)
+    for f in range(files):
+        body = "from app import db_manager, Item\n" + "".join(FUNCTION.format(n=n) for n in range(per_file))
+        where = root / "admin" / "services" / f"service_{f:04d}.py" if f % 2 else root / f"module_{f:04d}.py"
+        where.write_text(body, encoding="utf-8")
+    env = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+           "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com", "HOME": str(root)}
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "generated"]):
+        subprocess.run(["git", *args], cwd=root, check=True, env=env)
+    return files * per_file
+
+
+async def measure(root: Path, presses: int, pause: float) -> dict[str, object]:
+    from migrator_tui.tui.app import make_app
+
+    app = make_app(root)
+    ctl = app.controller
+    out: dict[str, object] = {}
+    start = time.perf_counter()
+    async with app.run_test(size=(120, 36)) as pilot:
+        while ctl.result is None:
+            await asyncio.sleep(0.005)
+        scanned = time.perf_counter()
+        while app.review_screen.shown_count == 0:
+            await asyncio.sleep(0.002)
+        await pilot.pause()
+        first = time.perf_counter()
+        out["occurrences"] = len(ctl.occurrences)
+        out["scan"] = scanned - start
+        out["first"] = first - scanned
+        screen = app.review_screen
+        timings: list[float] = []
+        for _ in range(presses):
+            before = screen.shown_count
+            target = ctl.next_pending(screen.current)
+            t0 = time.perf_counter()
+            await pilot.press("n")
+            while screen.shown_count == before or screen.current != (target.id if target else None):
+                await asyncio.sleep(0.001)
+            await pilot.pause()
+            timings.append(time.perf_counter() - t0)
+            # decide it, so `n` keeps moving forward through pending occurrences
+            ctl.workspace.decide(screen.current, "rejected")  # type: ignore[arg-type]
+            if pause:
+                await asyncio.sleep(pause)
+        out["next"] = timings
+        app.exit()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=200)
+    parser.add_argument("--per-file", type=int, default=50)
+    parser.add_argument("--presses", type=int, default=40)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
+        root = Path(tmp) / "repo"
+        root.mkdir()
+        total = build_repo(root, args.files, args.per_file)
+        print(f"generated {total} occurrences in {args.files} files")
+        for pause in (0.0, 0.3):
+            state = root / ".git" / "migrator"
+            if state.exists():
+                import shutil
+
+                shutil.rmtree(state)
+            result = asyncio.run(measure(root, args.presses, pause))
+            nxt = result["next"]
+            assert isinstance(nxt, list)
+            med = statistics.median(nxt)
+            label = "back to back" if not pause else f"{pause:.1f} s apart"
+            print(f"\n[{label}] occurrences in review: {result['occurrences']}")
+            print(f"  scan (in the app's worker):   {result['scan']:.2f} s")
+            print(f"  first diff after scan:        {result['first']:.3f} s   ratio to 1.5 s goal: "
+                  f"{result['first'] / 1.5:.2f}")  # type: ignore[operator]
+            print(f"  n → next diff, median of {len(nxt)}: {med * 1000:.1f} ms   ratio to 50 ms goal: "
+                  f"{med / 0.05:.2f}   (p90 {sorted(nxt)[int(len(nxt) * 0.9) - 1] * 1000:.1f} ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
