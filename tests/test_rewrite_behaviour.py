@@ -66,6 +66,21 @@ def test_commit_expires_and_a_closed_session_detaches():
     assert world.trace == [("read", "Item#2", "name", "ok")]
 
 
+def test_a_set_attribute_needs_no_load_and_close_detaches_for_good():
+    world = CURRENT.world = World()
+    session = world.new_session()
+    obj = session.get(ITEM, 1)
+    session.commit()
+    obj.name = "renamed"  # set on an expired object: held without a load
+    session.rollback()  # discarded: expired again, the database still has the old value
+    assert obj.name == "item-1"
+    session.close()
+    session.commit()  # used after close: recorded, and the detached object is not expired by it
+    assert ("use-after-close", "commit") in world.trace
+    assert obj.name == "item-1"
+    assert world.trace[-1] == ("read", "Item#1", "name", "ok")
+
+
 def test_a_flush_fails_only_with_writes():
     world = CURRENT.world = World(failures=Failures(flush=True))
     session = world.new_session()

@@ -19,14 +19,16 @@ from behaviour.runner import Observation
 DOCUMENTED: dict[str, str] = {
     "duplicate-close": "the original closed more than once (close() in the try and in the finally); "
                        "the rewrite closes once, and a second close() does nothing",
-    "close-on-error": "the context manager closes when the block raises; the original's close() was "
-                      "skipped when an exception escaped before it (the session leaked)",
+    "close-on-error": "the context manager closes when the block raises (it rolled back); the "
+                      "original's close() was skipped when the exception escaped before it (a leak)",
     "rollback-by-close": "a rollback() right before close() is gone: close() discards the same "
                          "uncommitted work",
     "cm-rollback": "the context manager rolls back when the block raises; the original discarded the "
                    "same uncommitted work by closing",
     "db-error-wrapped": "a database error that no handler of the file catches now reaches the caller "
                         "as SessionDatabaseError from the original (the unified manager's contract)",
+    "cm-on-closed-session": "the block closed the session itself (the rewrite keeps that close()); the "
+                            "context manager's commit or rollback on exit then runs on an empty session",
     "exit-commit-after-commit": "the context manager commits again on exit after the block's own "
                                 "commit, with nothing to flush",
 }
@@ -34,11 +36,11 @@ DOCUMENTED: dict[str, str] = {
 #: difference kind → the warning codes that explain it.
 EXPLAINED_BY: dict[str, frozenset[str]] = {
     # an extra commit on exit where the original never committed on that path (nothing to flush)
-    "exit-commit": frozenset({"implicit-commit"}),
+    "exit-commit": frozenset({"implicit-commit", "raw-with"}),
     # an extra commit on exit that saves writes the original discarded
-    "exit-commit-writes": frozenset({"implicit-commit"}),
+    "exit-commit-writes": frozenset({"implicit-commit", "raw-with"}),
     # that extra commit fails (the flush is rejected) and the caller sees the error
-    "exit-commit-failed": frozenset({"implicit-commit"}),
+    "exit-commit-failed": frozenset({"implicit-commit", "raw-with"}),
     # the session is closed where the original never closed it (on some path)
     "close-added": frozenset({"no-release", "statements-before-try"}),
     # the original closed in the call; the shared request session is closed at teardown
@@ -49,11 +51,14 @@ EXPLAINED_BY: dict[str, frozenset[str]] = {
     "read-refresh": frozenset({"orm-escape", "request-scope-shared"}),
     # a statement of the `finally` runs where the original raised before reaching the `try`
     "finally-ran": frozenset({"statements-before-try"}),
+    # a handler runs where it did not, or no longer runs where it did (its statements show it), or the
+    # `else` clause is skipped: the exception reaching the handlers changed
+    "handler-changed": frozenset({"exception-wrapped", "statements-before-try", "raw-with"}),
     # the caller now sees the domain exception wrapped in SessionDatabaseError
     "domain-error-wrapped": frozenset({"domain-raise-wrapped"}),
     # a handler no longer sees the exception it caught (it is wrapped, or raised from elsewhere now):
     # the caller sees another return value or exception
-    "handler-outcome": frozenset({"exception-wrapped", "statements-before-try"}),
+    "handler-outcome": frozenset({"exception-wrapped", "statements-before-try", "raw-with"}),
     # the function itself now raises DetachedInstanceError (possibly wrapped)
     "detached-raise": frozenset({"orm-escape"}),
     # a read that raised DetachedInstanceError now works (the shared session is still open), and so
@@ -86,6 +91,10 @@ POST_READ_KINDS = {
 }
 
 
+#: Differences that follow from a failed commit on exit (the run took the error path from there).
+CONSEQUENCES = frozenset({"handler-changed", "handler-outcome", "finally-ran", "events-removed"})
+
+
 @dataclass(frozen=True)
 class Difference:
     kind: str
@@ -109,7 +118,7 @@ def differences(old: Observation, new: Observation) -> list[Difference]:
         out.append(Difference("close-deferred", "closed at the request's teardown instead of in the call"))
     elif old_in and not new_in + new_td:
         out.append(Difference("close-lost", "the original closed the session; the rewrite never does"))
-    elif not old_in and new_in + new_td and old.outcome[0] == "raise":
+    elif not old_in and new_in + new_td and _raised(old):
         out.append(Difference("close-on-error", "the rewrite closes the session an exception leaked"))
     elif not old_in and new_in + new_td:
         out.append(Difference("close-added", "the rewrite closes a session the original left open"))
@@ -138,8 +147,10 @@ def differences(old: Observation, new: Observation) -> list[Difference]:
                                       "an added commit with nothing to flush"))
             elif e[0] == "rollback":
                 out.append(Difference("cm-rollback", f"an added rollback (discarding {e[1]} writes)"))
+            elif e[0] == "use-after-close" and e[1] in ("commit", "rollback"):
+                out.append(Difference("cm-on-closed-session", _label(e)))
             elif e[0] == "audit":
-                out.append(Difference("finally-ran", _label(e)))
+                out.append(Difference("finally-ran" if e[1] == "finally" else "handler-changed", _label(e)))
             elif e[0] == "read" and e[3] == "detached":
                 out.append(Difference("read-detached", f"{_label(e)} (added)"))
             else:
@@ -148,6 +159,8 @@ def differences(old: Observation, new: Observation) -> list[Difference]:
         for e in removed:
             if e[0] == "rollback" and _followed_by_close(old.events, e):
                 out.append(Difference("rollback-by-close", _label(e)))
+            elif e[0] == "audit" and e[1] != "finally":
+                out.append(Difference("handler-changed", f"{_label(e)} (removed)"))
             elif not trailing:
                 out.append(Difference("events-removed", _label(e)))
     if outcome_changed:
@@ -155,10 +168,23 @@ def differences(old: Observation, new: Observation) -> list[Difference]:
     elif old.post_read != new.post_read:
         kind = POST_READ_KINDS.get((str(old.post_read), str(new.post_read)), "post-read-other")
         out.append(Difference(kind, f"reading the returned object: {old.post_read} → {new.post_read}"))
-    if any(d.kind == "duplicate-close" for d in out):  # reads after the original's first close
+    # an outcome that changed because a read in the call started or stopped raising DetachedInstanceError
+    # (a caller in the module may catch it) is that read's consequence
+    for read, outcome in (("read-detached", "detached-raise"), ("read-alive", "detached-avoided")):
+        if any(d.kind == read for d in out):
+            out = [Difference(outcome, d.detail) if d.kind == "handler-outcome" else d for d in out]
+    if any(d.kind == "exit-commit-failed" for d in out):  # the failed exit commit took the error path
+        out = [Difference("exit-commit-failed", d.detail) if d.kind in CONSEQUENCES else d for d in out]
+    kinds = {d.kind for d in out}
+    if "duplicate-close" in kinds and "close-deferred" not in kinds:  # reads after the original's first close
         out = [Difference("early-close-read-alive", d.detail) if d.kind in ("read-alive", "detached-avoided")
                else d for d in out]
     return out
+
+
+def _raised(run: Observation) -> bool:
+    """An exception was raised in the run (a failed database call or the domain error), caught or not."""
+    return run.outcome[0] == "raise" or any(e[0] == "raise" or "failed" in e for e in run.events)
 
 
 def _key(e: tuple[Any, ...]) -> tuple[Any, ...]:

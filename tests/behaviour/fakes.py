@@ -8,6 +8,8 @@ modelled semantics:
   every object of the session; a rollback discards the pending writes and expires them too;
 - reading an expired attribute reloads it while the session is open ("refresh"), and raises
   `DetachedInstanceError` once the session is closed; non-expired attributes stay readable;
+- `close()` discards pending writes and expunges (detaches) every object; a closed session used
+  again is recorded ("use-after-close") and works, empty, as SQLAlchemy's does;
 - `UnifiedSessionManager.get_db_session()` commits on success, rolls back on any exception and
   re-raises it wrapped as `SessionDatabaseError(...) from exc`, and always closes;
 - `RequestSessionManager.session_scope()` shares one session per request, commits on success, rolls
@@ -90,28 +92,28 @@ class World:
 class FakeObj:
     """An ORM-like object: attribute reads and writes are recorded, expiry is honoured."""
 
-    __slots__ = ("_expired", "_label", "_session", "_values", "_world")
+    __slots__ = ("_db", "_expired", "_label", "_session", "_values", "_world")
 
     def __init__(self, world: World, label: str, values: dict[str, Any],
                  session: FakeSession | None = None) -> None:
         object.__setattr__(self, "_world", world)
         object.__setattr__(self, "_label", label)
-        object.__setattr__(self, "_values", dict(values))
+        object.__setattr__(self, "_values", dict(values))  # what the object holds
+        object.__setattr__(self, "_db", dict(values))  # what the database holds
         object.__setattr__(self, "_session", session)
-        object.__setattr__(self, "_expired", False)
+        object.__setattr__(self, "_expired", set())  # attributes to reload before reading
 
     def __getattr__(self, name: str) -> Any:
         if name not in FIELDS:
             raise AttributeError(name)
-        session = self._session
-        if self._expired:
-            if session is None or session.closed:
+        if name in self._expired:
+            if self._session is None:
                 self._world.record("read", self._label, name, "detached")
                 raise DetachedInstanceError(
                     f"Instance <{self._label}> is not bound to a Session; attribute refresh operation "
                     "cannot proceed")
             self._world.record("read", self._label, name, "refresh")
-            object.__setattr__(self, "_expired", False)
+            self._refresh()
         else:
             self._world.record("read", self._label, name, "ok")
         return self._values[name]
@@ -121,9 +123,22 @@ class FakeObj:
             raise AttributeError(name)
         self._world.record("set", self._label, name)
         self._values[name] = value
+        self._expired.discard(name)  # a set value is held without a load, as SQLAlchemy's __dict__
         session = self._session
-        if session is not None and not session.closed and self not in session.dirty:
+        if session is not None and self not in session.dirty:
             session.dirty.append(self)
+
+    def _refresh(self) -> None:
+        """Reload every expired attribute from the database (one load, as SQLAlchemy does)."""
+        for name in self._expired:
+            self._values[name] = self._db[name]
+        self._expired.clear()
+
+    def _expire(self) -> None:
+        self._expired.update(FIELDS)
+
+    def _flushed(self) -> None:
+        self._db.update(self._values)
 
     def __repr__(self) -> str:
         return f"<{self._label}>"
@@ -175,8 +190,9 @@ class FakeSession:
 
     # -- helpers -------------------------------------------------------------------------------
     def _use(self, op: str) -> None:
-        if self.closed:
+        if self.closed:  # recorded; the session then works again, empty, as SQLAlchemy's does
             self.world.record("use-after-close", op)
+            self.closed = False
 
     def _run(self, op: str) -> None:
         self._use(op)
@@ -191,12 +207,12 @@ class FakeSession:
             obj = FakeObj(self.world, f"Item#{ident}", {"id": ident, "name": f"item-{ident}"}, self)
             self.identity[ident] = obj
         else:  # a query refreshes an expired object of the identity map
-            object.__setattr__(obj, "_expired", False)
+            obj._refresh()
         return obj
 
     def _expire_all(self) -> None:
         for obj in self.identity.values():
-            object.__setattr__(obj, "_expired", True)
+            obj._expire()
 
     # -- the Session API used by the generated code --------------------------------------------
     def query(self, model: Model) -> FakeQuery:
@@ -205,6 +221,18 @@ class FakeSession:
     def get(self, model: Model, ident: int) -> FakeObj:
         self._run("get")
         return self._load(ident)
+
+    def delete(self, obj: FakeObj) -> None:
+        self._use("delete")
+        self.world.record("delete", obj._label)
+        if obj not in self.dirty:
+            self.dirty.append(obj)
+
+    def __enter__(self) -> FakeSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def add(self, obj: FakeObj) -> None:
         self._use("add")
@@ -221,8 +249,10 @@ class FakeSession:
             raise IntegrityError("duplicate key value violates unique constraint")
         self.world.record("commit", "ok", pending)
         for i, obj in enumerate(self.new, start=100):
-            self._values_of(obj)["id"] = i
+            obj._values["id"] = i
             self.identity[i] = obj
+        for obj in [*self.new, *self.dirty]:
+            obj._flushed()
         self.new.clear()
         self.dirty.clear()
         self._expire_all()
@@ -237,14 +267,14 @@ class FakeSession:
         self._expire_all()
 
     def close(self) -> None:
+        """Discard pending writes and expunge every object: they are detached from now on."""
         self.world.record("close")
         self.closed = True
+        for obj in [*self.identity.values(), *self.new]:
+            object.__setattr__(obj, "_session", None)
+        self.identity.clear()
         self.new.clear()
         self.dirty.clear()
-
-    @staticmethod
-    def _values_of(obj: FakeObj) -> dict[str, Any]:
-        return obj._values
 
 
 class FakeDbManager:
@@ -338,6 +368,19 @@ def _import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = 
     return builtins.__import__(name, globals, locals, fromlist, level)
 
 
+class RecordedValueError(ValueError):
+    """The generated modules' `ValueError`: raising one is recorded (the trace shows the domain error)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        CURRENT.world.record("raise", "ValueError")
+
+
+RecordedValueError.__name__ = RecordedValueError.__qualname__ = "ValueError"
+
+
 def module_namespace(name: str) -> dict[str, Any]:
-    """Globals for exec'ing a generated module: its imports resolve to the fakes above."""
-    return {"__name__": name, "__builtins__": {**builtins.__dict__, "__import__": _import}}
+    """Globals for exec'ing a generated module: its imports resolve to the fakes above, and its
+    `ValueError` records when one is made."""
+    return {"__name__": name,
+            "__builtins__": {**builtins.__dict__, "__import__": _import, "ValueError": RecordedValueError}}

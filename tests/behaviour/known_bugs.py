@@ -11,27 +11,21 @@ from collections.abc import Callable
 
 from behaviour.programs import Program
 
-WRITES = ("add", "modify")
+WRITES = ("add", "modify", "delete")
 
 
-def _write_after_last_commit(p: Program) -> bool:
-    if "commit" not in p.body:
-        return False
-    last = max(i for i, s in enumerate(p.body) if s == "commit")
-    return any(s in WRITES for s in p.body[last + 1:])
-
-
-def _early_return_before_close_statement(p: Program) -> bool:
-    return p.release == "after" and any(s.startswith("early") for s in p.body)
+def _read_only_early_return_before_commit(p: Program) -> bool:
+    for i, step in enumerate(p.body):
+        if step.startswith("early"):
+            before = p.body[:i]
+            return "commit" not in before and not set(before) & set(WRITES) and "commit" in p.body[i:]
+    return False
 
 
 KNOWN_BUGS: dict[str, Callable[[Program], bool]] = {
-    # B1: a write after the block's last commit is committed on exit with no implicit-commit warning
-    # (the check is "the block never committed", not "this path left writes uncommitted").
-    "B1 write after the last commit": _write_after_last_commit,
-    # B2: a return before a closing `close()` statement left the session open; the rewrite closes
-    # it on that path with no warning.
-    "B2 early return before close()": _early_return_before_close_statement,
+    # B4: an early return before the block's commit, with no write before it, now commits on exit
+    # without the `implicit-commit` warning DESIGN.md asks for ("also on early return").
+    "B4 read-only early return before the commit": _read_only_early_return_before_commit,
 }
 
 

@@ -12,22 +12,26 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 #: How the session is released: in a `finally` (optionally with an `audit()` call before or after the
-#: close), by a `close()` statement after the body, or never.
-RELEASES = ("finally", "finally-audit-before", "finally-audit-after", "after", "none")
+#: close), by a `close()` statement after the body, never, or by the raw session's own `with`.
+RELEASES = ("finally", "finally-audit-before", "finally-audit-after", "after", "none", "raw-with")
 #: Where the acquire sits: before the `try`, inside it after `session = None`, or inside it unguarded.
 ACQUIRES = ("plain", "guard", "in-try")
 #: Statements of the body, after the object is loaded.
-STEPS = ("count", "all", "add", "modify", "read", "commit", "early-obj", "early-none", "raise")
+STEPS = ("count", "all", "add", "modify", "delete", "read", "commit", "early-obj", "early-none", "raise")
 #: What the function returns.
 RETURNS = ("none", "obj", "attr", "count", "query", "container", "rows")
 #: Handler types: `""` is a bare `except:`.
 CATCHES = ("Exception", "IntegrityError", "SQLAlchemyError", "ValueError", "")
+#: What a caller in the same module catches around the call (`""`: there is no such caller, twice as
+#: likely as each type).
+CALLERS = ("", "", "ValueError", "IntegrityError", "SQLAlchemyError", "Exception")
 
 STEP_CODE = {
     "count": ["count = session.query(Item).count()"],
     "all": ["rows = session.query(Item).all()"],
     "add": ['session.add(Item(name="new"))'],
     "modify": ['obj.name = "renamed"'],
+    "delete": ["session.delete(obj)"],
     "read": ["seen = obj.name"],
     "commit": ["session.commit()"],
     "early-obj": ['if mode == "early":', "    return obj"],
@@ -53,10 +57,13 @@ class Handler:
     catches: str
     rollback: bool
     action: str  # "raise" (bare re-raise) or "return" (return "failed")
+    audit: bool = False  # the handler also calls `audit("handler")`
 
     def lines(self) -> list[str]:
         head = f"except {self.catches} as exc:" if self.catches else "except:  # noqa: E722"
         body = ["session.rollback()"] if self.rollback else []
+        if self.audit:
+            body.append('audit("handler")')
         body.append("raise" if self.action == "raise" else 'return "failed"')
         return [head, *("    " + b for b in body)]
 
@@ -77,6 +84,9 @@ class Program:
     release: str
     ret: str
     ret_after: bool  # the return statement follows the `try` (it runs after the close)
+    orelse: bool = False  # the `try` has an `else: audit("else")` (it needs handlers)
+    #: A caller in the same module, `entry(item_id, mode)`, catching this type around the call ("": none)
+    caller: str = ""
 
     @property
     def tried(self) -> bool:
@@ -98,9 +108,17 @@ class Program:
             head += ["class ItemService:", "    def __init__(self, db_manager):",
                      "        self.db_manager = db_manager", ""]
             fn = self.function_lines("self.db_manager", "def op(self, item_id, mode):")
+            fn += self.caller_lines("def entry(self, item_id, mode):", "self.op")
             return "\n".join(head + ["    " + line if line else "" for line in fn]) + "\n"
         deco = ['@app.route("/items/<int:item_id>")'] if self.view else []
-        return "\n".join(head + deco + self.function_lines("db_manager", "def op(item_id, mode):")) + "\n"
+        fn = self.function_lines("db_manager", "def op(item_id, mode):")
+        return "\n".join(head + deco + fn + self.caller_lines("def entry(item_id, mode):", "op")) + "\n"
+
+    def caller_lines(self, signature: str, callee: str) -> list[str]:
+        if not self.caller:
+            return []
+        return ["", "", signature, "    try:", f"        return {callee}(item_id, mode)",
+                f"    except {self.caller}:", '        return "caught"']
 
     def function_lines(self, receiver: str, signature: str) -> list[str]:
         acquire = f"session = {receiver}.get_session()"
@@ -112,6 +130,10 @@ class Program:
         for step in self.body:
             body += STEP_CODE[step]
         ret = [RETURN_CODE[self.ret]] if self.ret != "none" else []
+        if self.release == "raw-with":
+            out.append(ind + f"with {receiver}.get_session() as session:")
+            out += [ind * 2 + b for b in body + ret]
+            return out
         if not self.tried:
             out.append(ind + acquire)
             out += [ind + b for b in body]
@@ -137,6 +159,8 @@ class Program:
             out += [ind * 2 + r for r in ret]
         for h in self.handlers:
             out += [ind + line for line in h.lines()]
+        if self.orelse and self.handlers:
+            out += [ind + "else:", ind * 2 + 'audit("else")']
         out.append(ind + "finally:")
         if self.release == "finally-audit-before":
             out.append(ind * 2 + 'audit("finally")')
@@ -170,7 +194,7 @@ def programs(draw: st.DrawFn) -> Program:
     handlers: tuple[Handler, ...] = ()
     if tried:
         handler = st.builds(Handler, st.sampled_from(CATCHES), st.booleans(),
-                            st.sampled_from(("raise", "return")))
+                            st.sampled_from(("raise", "return")), st.booleans())
         drawn = draw(st.lists(handler, max_size=2, unique_by=lambda h: h.catches))
         handlers = tuple(sorted(drawn, key=lambda h: h.catches == ""))  # a bare `except:` comes last
     return Program(
@@ -188,4 +212,6 @@ def programs(draw: st.DrawFn) -> Program:
         release=release,
         ret=ret,
         ret_after=ret_after,
+        orelse=bool(handlers) and draw(st.booleans()),
+        caller=draw(st.sampled_from(CALLERS)),
     )

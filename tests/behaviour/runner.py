@@ -84,8 +84,10 @@ def load(source: str) -> Entry:
     exec(compile(source, "<generated>", "exec"), ns)
     if "ItemService" in ns:
         service = ns["ItemService"]
+        if hasattr(service, "entry"):
+            return lambda item_id, mode: service(DB_MANAGER).entry(item_id, mode)
         return lambda item_id, mode: service(DB_MANAGER).op(item_id, mode)
-    return ns["op"]  # type: ignore[no-any-return]
+    return ns.get("entry", ns["op"])  # type: ignore[no-any-return]
 
 
 def describe(value: Any) -> Any:
