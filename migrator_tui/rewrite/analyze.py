@@ -52,16 +52,24 @@ NON_ORM_CALLS = {"count", "len", "int", "str", "bool", "float", "sum", "exists",
 DecoratorCheck = Callable[[ast.expr], list[tuple[int, str]]]
 
 
-def find_call(tree: ast.AST, occ: Occurrence, method: str) -> ast.Call | None:
+def calls_by_line(tree: ast.AST, method: str) -> dict[int, list[ast.Call]]:
+    """Every `<x>.<method>(...)` call, by first line."""
+    out: dict[int, list[ast.Call]] = {}
     for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and node.lineno == occ.line
-            and node.col_offset == occ.column
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == method
-        ):
-            return node
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == method:
+            out.setdefault(node.lineno, []).append(node)
+    return out
+
+
+def find_call(calls: dict[int, list[ast.Call]], occ: Occurrence, source_lines: list[str]) -> ast.Call | None:
+    """The acquire call of `occ` (its column counts characters; `ast` counts UTF-8 bytes)."""
+    candidates = calls.get(occ.line, [])
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    line = source_lines[occ.line - 1] if occ.line <= len(source_lines) else ""
+    for call in candidates:
+        if len(line.encode("utf-8")[: call.col_offset].decode("utf-8", "replace")) == occ.column:
+            return call
     return None
 
 
@@ -138,9 +146,12 @@ class Analyzer:
     """Analyses every occurrence of one parsed file."""
 
     def __init__(self, tree: ast.Module, recipe: Recipe, decorator_check: DecoratorCheck | None = None,
-                 catching_callers: Callable[[str], list[tuple[str, int, str]]] | None = None):
+                 catching_callers: Callable[[str], list[tuple[str, int, str]]] | None = None,
+                 source: str | None = None):
         self.tree = tree
         self.catching_callers = catching_callers
+        self._calls: dict[int, list[ast.Call]] | None = None
+        self.source_lines: list[str] = source.splitlines() if source is not None else []
         self.recipe = recipe
         self.parent = parents(tree)
         self.bound = frozenset(module_bindings(tree))
@@ -187,7 +198,9 @@ class Analyzer:
     # --- the plan -------------------------------------------------------------------------
 
     def plan(self, occ: Occurrence) -> Plan:
-        call = find_call(self.tree, occ, self.recipe.acquire.method)
+        if self._calls is None:
+            self._calls = calls_by_line(self.tree, self.recipe.acquire.method)
+        call = find_call(self._calls, occ, self.source_lines)
         if call is None:
             return Plan(occ.id, None, Facts(function=occ.function), manual_reason=(
                 f"the acquire at line {occ.line} is no longer there (the file changed since the scan)"),

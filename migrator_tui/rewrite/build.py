@@ -1,24 +1,37 @@
-"""Execute rewrite plans on the concrete syntax tree (libcst).
+"""Execute rewrite plans on the concrete syntax tree (libcst), then splice the text.
 
 Statements are located by their first line (the plan was made on `ast`, whose statement line
-numbers are the same). Every node outside a rewritten region is reused as is, so the code
-regenerates byte for byte; inside a region, the original statement nodes (with their comments)
-move into the new `with`, and libcst re-indents them.
+numbers are the same). Inside a region, the original statement nodes (with their comments) move
+into the new `with`, and libcst re-indents them; the region's new code is then spliced into the
+original text in place of its lines, so every line outside a region is the original line.
 """
 
 from __future__ import annotations
 
 import ast
-import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState
 
 from migrator_tui.recipe import Recipe, Strategy
 from migrator_tui.rewrite.plan import Plan
 
 FALLBACK_COMMENT = "# Fallback for non-Flask contexts"
+
+
+@lru_cache(maxsize=256)
+def _expression(code: str) -> cst.BaseExpression:
+    """Parsed once: libcst nodes are immutable, so a parsed template can be reused anywhere."""
+    return cst.parse_expression(code)
+
+
+@lru_cache(maxsize=256)
+def _statement(code: str, indent: str, newline: str) -> cst.BaseStatement:
+    config = cst.PartialParserConfig(default_indent=indent, default_newline=newline)
+    return cst.parse_statement(code, config=config)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +60,14 @@ def _is_expr_call(stmt: cst.BaseStatement, var: str, methods: set[str]) -> bool:
 class _Remover(cst.CSTTransformer):
     """Removes the statements at the given lines; an emptied block gets `pass`."""
 
-    def __init__(self, line_of: dict[int, int], lines: set[int]) -> None:
+    def __init__(self, line_of: dict[int, int], lines: set[int], keep: list[cst.CSTNode]) -> None:
         super().__init__()
-        self.keep: list[cst.CSTNode] = []
+        self.keep = keep  # the builder's: every node with a recorded id must outlive the build
         self.line_of = line_of
         self.lines = lines
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return isinstance(node, (*_CONTAINERS, cst.BaseStatement)) and super().on_visit(node)
 
     def on_leave(self, original_node, updated_node):  # type: ignore[no-untyped-def]
         result = super().on_leave(original_node, updated_node)
@@ -145,40 +161,48 @@ class Parsed:
         self.module = cst.parse_module(source)
         self.lines: dict[int, int] = {}
         self.ends: dict[int, int] = {}
-        _map_block(self.module.body, (tree or ast.parse(source)).body, self.lines, self.ends)
-        # Text of each top-level statement, so that a rebuilt module only generates code for the
-        # statements that changed (code generation of a whole module costs as much as a parse).
-        m = self.module
-        self._top = {id(st): m.code_for_node(st) for st in m.body}
-        self._head = "".join(m.code_for_node(h) for h in m.header)
-        self._foot = "".join(m.code_for_node(f) for f in m.footer)
-        self._splice = self._join(m) == source
-        self._defines: dict[tuple[int, str], bool] = {}
+        tree = tree or ast.parse(source)
+        _map_block(self.module.body, tree.body, self.lines, self.ends)
+        self.text_lines = source.splitlines(keepends=True)
+        #: per `class` line: the names the class defines in its body or assigns on `self`
+        self.class_names: dict[int, set[str]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                names = {b.name for b in node.body
+                         if isinstance(b, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+                direct = _direct_targets(node)
+                for n in ast.walk(node):
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n in direct:
+                        names.add(n.id)
+                    elif (isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
+                          and isinstance(n.value, ast.Name) and n.value.id == "self"):
+                        names.add(n.attr)
+                self.class_names[node.lineno] = names
 
-    def _join(self, new: cst.Module) -> str:
-        text = self._head + "".join(
-            self._top.get(id(st)) or new.code_for_node(st) for st in new.body
-        ) + "".join(new.code_for_node(f) for f in new.footer)
-        if not new.has_trailing_newline and text.endswith(new.default_newline):
-            text = text[: -len(new.default_newline)]
-        return text
+    def indent_of(self, line: int) -> str:
+        text = self.text_lines[line - 1] if 0 < line <= len(self.text_lines) else ""
+        return text[: len(text) - len(text.lstrip(" \t"))]
 
-    def defines(self, cls: cst.ClassDef) -> Callable[[str], bool]:
-        """`name -> bool`: the class defines or assigns `name` (cached per class)."""
+    def render(self, stmts: Sequence[cst.CSTNode], indent: str) -> str:
+        """The code of `stmts` at the indentation `indent` (multi-line strings kept verbatim)."""
+        state = CodegenState(default_indent=self.module.default_indent,
+                             default_newline=self.module.default_newline)
+        if indent:
+            state.increase_indent(indent)
+        for st in stmts:
+            st._codegen(state)
+        return "".join(state.tokens)
 
-        def check(name: str) -> bool:
-            key = (id(cls), name)
-            if key not in self._defines:
-                self._defines[key] = class_defines(cls, name)
-            return self._defines[key]
 
-        return check
-
-    def code(self, new: cst.Module) -> str:
-        """`new.code`, reusing the text of top-level statements that did not change."""
-        if self._splice and new.header is self.module.header:
-            return self._join(new)
-        return new.code
+def _direct_targets(cls: ast.ClassDef) -> set[ast.AST]:
+    """Names assigned directly in a class body (class attributes)."""
+    out: set[ast.AST] = set()
+    for b in cls.body:
+        if isinstance(b, ast.Assign):
+            out.update(t for t in b.targets if isinstance(t, ast.Name))
+        elif isinstance(b, ast.AnnAssign) and isinstance(b.target, ast.Name):
+            out.add(b.target)
+    return out
 
 
 #: Nodes that can hold statements: the only ones the builder descends into.
@@ -197,8 +221,9 @@ class Builder(cst.CSTTransformer):
         self.targets = sorted({*self.jobs, *(j.plan.facts.class_line for j in jobs
                                              if j.plan.facts.class_line)})
         self.keep: list[cst.CSTNode] = []
-        self.capture = False
         self.captured: dict[str, list[cst.BaseStatement]] = {}
+        #: (original class node, its jobs): scaffolding to add, spliced in by `build`
+        self.scaffold: list[tuple[cst.ClassDef, list[Job]]] = []
         self.class_jobs: dict[int, list[Job]] = {}
         for j in jobs:
             if j.strategy.kind in ("service", "service_helper") and j.plan.facts.class_line:
@@ -242,9 +267,9 @@ class Builder(cst.CSTTransformer):
 
     def leave_ClassDef(self, original, updated):  # type: ignore[no-untyped-def]
         jobs = self.class_jobs.get(self.line_of.get(id(original), -1))
-        if not jobs:
-            return updated
-        return add_class_scaffolding(updated, jobs, self.module, self.parsed.defines(original))
+        if jobs:
+            self.scaffold.append((original, jobs))
+        return updated
 
     def _rewrite_body(self, body: list[cst.BaseStatement]) -> list[cst.BaseStatement] | None:
         if not any(self._line(s) in self.jobs for s in body):
@@ -259,8 +284,7 @@ class Builder(cst.CSTTransformer):
                 continue
             end = self._region_end(body, i, job.plan)
             new = self._region(body[i : end + 1], job)
-            if self.capture:
-                self.captured[job.plan.occurrence_id] = new
+            self.captured[job.plan.occurrence_id] = new
             out.extend(new)
             i = end + 1
         return out
@@ -277,8 +301,12 @@ class Builder(cst.CSTTransformer):
 
     def _region(self, stmts: list[cst.BaseStatement], job: Job) -> list[cst.BaseStatement]:
         plan, strategy = job.plan, job.strategy
-        if job.edited is not None:
-            return self._edited(stmts, job.edited)
+        # the comment lines above the region's first statement stay where they are in the file
+        first = _with_leading(stmts[0], [])
+        if first is not stmts[0]:
+            self.line_of[id(first)] = self.line_of[id(stmts[0])]
+            self.keep.append(first)
+        stmts = [first, *stmts[1:]]
         primary, before = self._primary(stmts, job)
         if strategy.kind != "service":
             return [*before, *primary]
@@ -287,7 +315,7 @@ class Builder(cst.CSTTransformer):
         lead = _leading(primary[0]) if primary else []
         primary[0] = _with_leading(primary[0], [])
         fallback[0] = _with_leading(fallback[0], [cst.EmptyLine(comment=cst.Comment(FALLBACK_COMMENT))])
-        test = cst.parse_expression(f"self.{strategy.manager}")
+        test = _expression(f"self.{strategy.manager}")
         node = cst.If(
             test=test, body=cst.IndentedBlock(body=primary),
             orelse=cst.Else(body=cst.IndentedBlock(body=fallback)), leading_lines=lead,
@@ -297,24 +325,17 @@ class Builder(cst.CSTTransformer):
             before[0] = _with_leading(before[0], lead)
         return [*before, node]
 
-    def _edited(self, stmts: list[cst.BaseStatement], text: str) -> list[cst.BaseStatement]:
-        parsed = cst.parse_module(textwrap.dedent(text), config=self.module.config_for_parsing)
-        new = list(parsed.body)
-        if new and stmts:
-            new[0] = _with_leading(new[0], [*_leading(stmts[0]), *parsed.header])
-        return new
-
     def _context(self, job: Job) -> cst.BaseExpression:
         s = job.strategy
         if s.kind == "receiver_with":
-            return cst.parse_expression(f"{job.plan.facts.receiver}.{s.method}()")
+            return _expression(f"{job.plan.facts.receiver}.{s.method}()")
         if s.kind == "bare_with":
-            return cst.parse_expression(job.plan.resource or job.plan.facts.receiver)
+            return _expression(job.plan.resource or job.plan.facts.receiver)
         if s.kind == "service":
-            return cst.parse_expression(f"self.{s.manager}.{s.method}()")
+            return _expression(f"self.{s.manager}.{s.method}()")
         if s.kind == "service_helper":
-            return cst.parse_expression(f"self.{s.helper}()")
-        return cst.parse_expression(f"{s.manager}.{s.method}()")
+            return _expression(f"self.{s.helper}()")
+        return _expression(f"{s.manager}.{s.method}()")
 
     def _primary(self, stmts: list[cst.BaseStatement], job: Job
                  ) -> tuple[list[cst.BaseStatement], list[cst.BaseStatement]]:
@@ -325,7 +346,7 @@ class Builder(cst.CSTTransformer):
         handler_remove = plan.handler_close if keeps_rollback else plan.handler_remove
         handler_drop = set() if keeps_rollback else set(plan.handler_drop)
         remove = {*handler_remove, *plan.finally_remove, *plan.body_close_remove}
-        stmts = [s.visit(_Remover(self.line_of, remove)) if remove else s for s in stmts]  # type: ignore[misc]
+        stmts = [s.visit(_Remover(self.line_of, remove, self.keep)) if remove else s for s in stmts]  # type: ignore[misc]
         by_line = {self._line(s): s for s in stmts}
         lead = _leading(stmts[0])
         binding = self._binding(job)
@@ -406,8 +427,8 @@ class Builder(cst.CSTTransformer):
         s = job.strategy
         if s.kind != "admin_route":
             return None
-        return cst.parse_statement(f"{s.manager} = current_app.{s.manager}\n",
-                                   config=self.module.config_for_parsing)
+        m = self.module
+        return _statement(f"{s.manager} = current_app.{s.manager}\n", m.default_indent, m.default_newline)
 
 
 # --- node helpers -------------------------------------------------------------------------
@@ -482,68 +503,35 @@ def {helper}(self):
 '''
 
 
-def class_defines(cls: cst.ClassDef, name: str) -> bool:
-    """The class defines `name` in its body or assigns `self.<name>` in a method."""
-    for stmt in cls.body.body:
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) and stmt.name.value == name:
-            return True
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                targets = []
-                if isinstance(small, cst.Assign):
-                    targets = [t.target for t in small.targets]
-                elif isinstance(small, cst.AnnAssign):
-                    targets = [small.target]
-                if any(isinstance(t, cst.Name) and t.value == name for t in targets):
-                    return True
-    finder = _SelfAttrStore(name)
-    cls.visit(finder)
-    return finder.found
-
-
-class _SelfAttrStore(cst.CSTVisitor):
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-        self.found = False
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        t = node.target
-        if (isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self"
-                and t.attr.value == self.name):
-            self.found = True
-
-
-def add_class_scaffolding(cls: cst.ClassDef, jobs: Sequence[Job], module: cst.Module,
-                          defines: Callable[[str], bool]) -> cst.ClassDef:
-    """Add, once, the manager property (and the session helper) the class's jobs need.
-
-    `defines(name)` tells whether the original class already defines or assigns `name`."""
+def scaffold_edit(parsed: Parsed, cls: cst.ClassDef, jobs: Sequence[Job]) -> tuple[int, int, str] | None:
+    """The text to insert into a class for its jobs: the manager property (and the session
+    helper), once, unless the class already defines or assigns those names."""
     strategy = jobs[0].strategy
+    defined = parsed.class_names.get(parsed.lines.get(id(cls), -1), set())
     add: list[cst.BaseStatement] = []
-    config = module.config_for_parsing
-    indent = module.default_indent
-    if not defines(strategy.manager):
+    indent = parsed.module.default_indent
+    if strategy.manager not in defined:
         code = PROPERTY.format(manager=strategy.manager).replace("    ", indent)
-        add.append(cst.parse_statement(code, config=config))
+        add.append(_statement(code, indent, parsed.module.default_newline))
     helpers = [j for j in jobs if j.strategy.kind == "service_helper"]
-    if helpers and not defines(helpers[0].strategy.helper):
+    if helpers and helpers[0].strategy.helper not in defined:
         s = helpers[0].strategy
         code = HELPER.format(helper=s.helper, manager=s.manager, method=s.method,
                              receiver=helpers[0].plan.facts.receiver).replace("    ", indent)
-        add.append(cst.parse_statement(code, config=config))
-    if not add:
-        return cls
-    add = [_with_leading(s, [cst.EmptyLine(indent=False)]) for s in add]
-    body = list(cls.body.body)
-    at = next((i + 1 for i, s in enumerate(body)
-               if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
-    if at is None:
-        at = 1 if body and _is_docstring(body[0]) else 0
-        if at == 0 and body:
-            add[0] = _with_leading(add[0], [])
-            body[0] = _with_leading(body[0], [cst.EmptyLine(indent=False), *_leading(body[0])])
-    return cls.with_changes(body=cls.body.with_changes(body=[*body[:at], *add, *body[at:]]))
+        add.append(_statement(code, indent, parsed.module.default_newline))
+    body = list(cls.body.body) if isinstance(cls.body, cst.IndentedBlock) else []
+    if not add or not body:
+        return None
+    blank = cst.EmptyLine(indent=False)
+    body_indent = parsed.indent_of(parsed.lines[id(body[0])])
+    init = next((st for st in body if isinstance(st, cst.FunctionDef) and st.name.value == "__init__"), None)
+    if init is not None or _is_docstring(body[0]):
+        after = parsed.ends[id(init if init is not None else body[0])]
+        text = parsed.render([_with_leading(st, [blank]) for st in add], body_indent)
+        return after + 1, after, text
+    first = parsed.lines[id(body[0])] - len(body[0].leading_lines)
+    text = parsed.render([_with_leading(st, [blank] if i else []) for i, st in enumerate(add)], body_indent)
+    return first, first - 1, text + parsed.module.default_newline
 
 
 def _is_docstring(stmt: cst.BaseStatement) -> bool:
@@ -554,27 +542,54 @@ def _is_docstring(stmt: cst.BaseStatement) -> bool:
 
 def build(parsed: Parsed, jobs: Sequence[Job], recipe: Recipe, bound: frozenset[str] | set[str]
           ) -> tuple[str, dict[str, str]]:
-    """The new text of a module with every job applied (imports added once, where needed), and
-    each job's replacement text, indented as its region is (for review and edit).
+    """The new text of a module with every job applied, and each job's replacement text.
 
-    `bound` = the names bound at module level in the original source."""
+    The jobs are built on the syntax tree, then spliced into the original text: every line outside
+    a rewritten region is the original line, byte for byte. Imports and class scaffolding are added
+    once, where an accepted job needs them and only if the name is not already bound. An edited
+    job's text replaces its region as the reviewer wrote it. `bound` = the names bound at module
+    level in the original source.
+    """
     if not jobs:
         return parsed.source, {}
-    builder = Builder(parsed, jobs)
-    builder.capture = True
-    new = parsed.module.visit(builder)
-    new = add_imports(new, needed_imports(jobs, recipe, bound))
-    code = parsed.code(new)
-    lines = parsed.source.splitlines(keepends=True)
+    normal = [j for j in jobs if j.edited is None]
+    builder = Builder(parsed, normal)
+    if normal:
+        parsed.module.visit(builder)
+    newline = parsed.module.default_newline
     regions: dict[str, str] = {}
+    for job in normal:
+        regions[job.plan.occurrence_id] = parsed.render(
+            builder.captured[job.plan.occurrence_id], parsed.indent_of(job.plan.region_start))
     for job in jobs:
-        stmts = builder.captured.get(job.plan.occurrence_id, [])
-        text = "".join(parsed.module.code_for_node(st) for st in stmts)
-        first = lines[job.plan.region_start - 1] if lines else ""
-        indent = first[: len(first) - len(first.lstrip(" \t"))]
-        regions[job.plan.occurrence_id] = "".join(
-            indent + ln if ln.strip() else ln for ln in text.splitlines(keepends=True))
-    return code, regions
+        if job.edited is not None:
+            text = newline.join(job.edited.splitlines())
+            regions[job.plan.occurrence_id] = text + newline if text else ""
+    spans = [(j.plan.region_start, j.plan.region_end, j.plan.occurrence_id) for j in jobs]
+    edits: list[tuple[int, int, str]] = [
+        (start, end, regions[oid]) for start, end, oid in spans
+        if not any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in spans)
+    ]
+    for cls, cjobs in builder.scaffold:
+        edit = scaffold_edit(parsed, cls, cjobs)
+        if edit is not None:
+            edits.append(edit)
+    edits.extend(import_edits(parsed, needed_imports(jobs, recipe, bound)))
+    return splice(parsed.text_lines, edits), regions
+
+
+def splice(lines: list[str], edits: Sequence[tuple[int, int, str]]) -> str:
+    """Apply (first line, last line, new text) replacements to 1-based lines; `last = first - 1`
+    inserts before `first`. Insertions at one place keep their order."""
+    out = list(lines)
+    order = sorted(range(len(edits)), key=lambda i: (edits[i][0], i), reverse=True)
+    for i in order:
+        first, last, text = edits[i]
+        out[first - 1 : last] = [text]
+    text = "".join(out)
+    if lines and not lines[-1].endswith(("\n", "\r")) and text.endswith(("\n", "\r")):
+        text = text.rstrip("\r\n")  # the file had no final newline: keep it that way
+    return text
 
 
 def needed_imports(jobs: Sequence[Job], recipe: Recipe, bound: frozenset[str] | set[str]) -> list[str]:
@@ -598,10 +613,8 @@ def needed_imports(jobs: Sequence[Job], recipe: Recipe, bound: frozenset[str] | 
     return out
 
 
-def add_imports(module: cst.Module, imports: Sequence[str]) -> cst.Module:
-    from migrator_tui.rewrite.imports import insert_import
+def import_edits(parsed: Parsed, imports: Sequence[str]) -> list[tuple[int, int, str]]:
+    from migrator_tui.rewrite.imports import import_edits as edits
 
-    for imp in imports:
-        module = insert_import(module, imp)
-    return module
+    return edits(parsed, imports)
 

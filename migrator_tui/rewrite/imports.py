@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 
 import libcst as cst
 
@@ -12,13 +13,6 @@ def import_binds(statement: str) -> list[str]:
     node = ast.parse(statement).body[0]
     assert isinstance(node, (ast.Import, ast.ImportFrom))
     return [(a.asname or a.name).split(".")[0] for a in node.names]
-
-
-def bound_names(module: cst.Module) -> set[str]:
-    """Names bound at module level (including inside top-level if/try blocks)."""
-    from migrator_tui.rewrite.astutil import module_bindings
-
-    return module_bindings(ast.parse(module.code))
 
 
 def _is_import(stmt: cst.BaseStatement) -> bool:
@@ -39,36 +33,62 @@ def _module_name(node: cst.ImportFrom) -> str | None:
     return cst.Module([]).code_for_node(node.module)
 
 
-def insert_import(module: cst.Module, statement: str) -> cst.Module:
-    """Add `statement` once: merged into an existing one-line `from X import ...` of the same
-    module, or as a new line after the module's leading imports."""
-    new = cst.parse_statement(statement + "\n", config=module.config_for_parsing)
-    assert isinstance(new, cst.SimpleStatementLine)
-    target = new.body[0]
+def import_edits(parsed, imports: Sequence[str]) -> list[tuple[int, int, str]]:  # type: ignore[no-untyped-def]
+    """Text edits that add `imports` once each: merged into an existing one-line
+    `from X import ...` of the same module, or as new lines after the module's leading imports."""
+    module: cst.Module = parsed.module
     body = list(module.body)
-    if isinstance(target, cst.ImportFrom) and not isinstance(target.names, cst.ImportStar):
-        wanted = _module_name(target)
+    merged: dict[int, cst.SimpleStatementLine] = {}  # body index -> statement with added names
+    new_lines: list[cst.SimpleStatementLine] = []
+    for statement in imports:
+        new = cst.parse_statement(statement + "\n", config=module.config_for_parsing)
+        assert isinstance(new, cst.SimpleStatementLine)
+        target = new.body[0]
+        index = _mergeable(body, merged, target)
+        if index is None:
+            new_lines.append(new)
+            continue
+        stmt = merged.get(index, body[index])
+        imp = stmt.body[0]
+        assert isinstance(imp, cst.ImportFrom) and not isinstance(imp.names, cst.ImportStar)
+        names = list(imp.names)
+        names[-1] = names[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        assert isinstance(target, cst.ImportFrom) and not isinstance(target.names, cst.ImportStar)
+        names.extend(a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in target.names)
+        merged[index] = stmt.with_changes(body=[imp.with_changes(names=names)])
+    edits: list[tuple[int, int, str]] = []
+    for index, stmt in merged.items():
+        text = parsed.render([stmt.with_changes(leading_lines=[])], "")
+        edits.append((parsed.lines[id(body[index])], parsed.ends[id(body[index])], text))
+    if new_lines:
+        at = 0  # index of the statement after which the imports go (0: none, at the top)
         for i, stmt in enumerate(body):
-            if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
-                continue
-            imp = stmt.body[0]
-            if (isinstance(imp, cst.ImportFrom) and _module_name(imp) == wanted and imp.lpar is None
-                    and not isinstance(imp.names, cst.ImportStar)):
-                names = list(imp.names)
-                names[-1] = names[-1].with_changes(
-                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-                names.extend(a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in target.names)
-                body[i] = stmt.with_changes(body=[imp.with_changes(names=names)])
-                return module.with_changes(body=body)
-    at = 0
+            if _is_import(stmt) or (i == 0 and _is_docstring(stmt)):
+                at = i + 1
+            elif at or not _is_docstring(stmt):
+                break
+        text = parsed.render(new_lines, "")
+        if at:
+            after = parsed.ends[id(body[at - 1])]
+            edits.append((after + 1, after, text))
+        elif body:
+            first = parsed.lines[id(body[0])] - len(body[0].leading_lines)
+            edits.append((first, first - 1, text + module.default_newline))
+        else:
+            edits.append((len(parsed.text_lines) + 1, len(parsed.text_lines), text))
+    return edits
+
+
+def _mergeable(body: list[cst.BaseStatement], merged: dict[int, cst.SimpleStatementLine],
+               target: cst.BaseSmallStatement) -> int | None:
+    if not isinstance(target, cst.ImportFrom) or isinstance(target.names, cst.ImportStar):
+        return None
+    wanted = _module_name(target)
     for i, stmt in enumerate(body):
-        if _is_import(stmt) or (i == 0 and _is_docstring(stmt)):
-            at = i + 1
-        elif at or not _is_docstring(stmt):
-            break
-    if at == 0 and body:
-        # No imports: keep the header comments first, then the new import and a blank line.
-        body[0] = body[0].with_changes(leading_lines=[cst.EmptyLine(indent=False), *body[0].leading_lines]) \
-            if hasattr(body[0], "leading_lines") else body[0]
-    body.insert(at, new)
-    return module.with_changes(body=body)
+        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+            continue
+        imp = stmt.body[0]
+        if (isinstance(imp, cst.ImportFrom) and _module_name(imp) == wanted and imp.lpar is None
+                and not isinstance(imp.names, cst.ImportStar)):
+            return i
+    return None
