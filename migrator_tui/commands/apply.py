@@ -161,7 +161,7 @@ def _subfolder(path: Path, root: Path) -> str:
 
 def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
     from migrator_tui.errors import MigratorError
-    from migrator_tui.rewrite import propose_all
+    from migrator_tui.rewrite.batch import propose_files
     from migrator_tui.scan import scan
     from migrator_tui.workspace import decode_python
 
@@ -170,21 +170,25 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
     chosen = select(result, recipe, args.phase, args.file)
     failed = 0
     chunks: list[str] = []
-    for path, occs in chosen.items():
+    for path, text, proposals, error in propose_files(Path(result.root), chosen, recipe):
+        occs = chosen[path]
+        if error is not None or text is None:
+            print(f"migrator-tui: {path} {error}.", file=sys.stderr)
+            failed += 1
+            continue
+        if args.dry_run:
+            chunks.append(_diffs(path, text, occs, proposals, args.min_confidence))
+            continue
         file = Path(result.root) / path
         try:
             data = file.read_bytes()
-            text, encoding, bom = decode_python(data)
+            decoded = decode_python(data)
         except (OSError, MigratorError) as exc:
             print(f"migrator-tui: {path} cannot be read ({getattr(exc, 'message', exc)}).", file=sys.stderr)
             failed += 1
             continue
-        proposals = propose_all(text, occs, recipe, repo_root=Path(result.root))
-        if args.dry_run:
-            chunks.append(_diffs(path, text, occs, proposals, args.min_confidence))
-            continue
         try:
-            n = _write_in_place(file, path, data, (text, encoding, bom), occs, proposals, args.min_confidence,
+            n = _write_in_place(file, path, data, decoded, occs, proposals, args.min_confidence,
                                 recipe, result.file_hashes.get(path), Path(result.root))
         except MigratorError as exc:
             print(f"migrator-tui: {exc.message}", file=sys.stderr)

@@ -1,0 +1,64 @@
+"""Proposals for many files at once, spread over processes when there are many.
+
+The parent primes the repository index (callers that catch specific exceptions) for every
+function before forking, so the workers inherit it instead of searching again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+from migrator_tui.model import Occurrence
+from migrator_tui.proposal import Proposal
+from migrator_tui.recipe import Recipe
+
+#: Below this many files, one process is faster than starting workers.
+PARALLEL_FILES = 48
+
+FileProposals = tuple[str, str | None, dict[str, Proposal], str | None]
+
+_JOB: tuple[Path, Mapping[str, Sequence[Occurrence]], Recipe] | None = None
+
+
+def _one(path: str) -> FileProposals:
+    from migrator_tui.rewrite.engine import FileAnalysis
+    from migrator_tui.sourcefile import decode
+
+    assert _JOB is not None
+    root, by_path, recipe = _JOB
+    occs = by_path[path]
+    try:
+        text, _ = decode((root / path).read_bytes())
+    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+        return path, None, {}, f"cannot be read ({exc.__class__.__name__})"
+    try:
+        fa = FileAnalysis(text, occs, recipe, repo_root=root)
+    except SyntaxError as exc:
+        return path, text, {}, f"cannot be parsed (line {exc.lineno})"
+    return path, text, {o.id: fa.propose(o.id) for o in occs}, None
+
+
+def propose_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Recipe,
+                  *, workers: int | None = None) -> Iterator[FileProposals]:
+    """(path, text, {id: Proposal}, error) for every file, in the order of `by_path`."""
+    global _JOB
+    from migrator_tui.rewrite.engine import repo_index
+
+    _JOB = (root, by_path, recipe)
+    paths = list(by_path)
+    if any(s.wraps for s in recipe.strategies.values()):
+        repo_index(root).prime({o.function.rsplit(".", 1)[-1] for occs in by_path.values() for o in occs})
+    workers = workers or min(os.cpu_count() or 1, 4)
+    try:
+        if workers > 1 and len(paths) >= PARALLEL_FILES and hasattr(os, "fork"):
+            import multiprocessing
+
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                yield from pool.imap(_one, paths, chunksize=max(1, len(paths) // (workers * 8)))
+        else:
+            for path in paths:
+                yield _one(path)
+    finally:
+        _JOB = None
