@@ -217,6 +217,11 @@ def test_the_table_uses_only_engine_codes_and_safe_kinds_need_safe_codes():
 @example(_p(method=True, close_in_try=True, body=("count",), ret="count", ret_after=True))
 @example(_p(view=True, release="finally-audit-before", handlers=(Handler("ValueError", False, "return"),),
             body=("raise", "commit")))
+# found by the long exploration: a DetachedInstanceError that the caller's `except SQLAlchemyError`
+# caught now arrives wrapped; a read after the block raises before the domain error did
+@example(_p(method=True, acquire="guard", guard_is_not_none=True, body=("commit",), close_in_try=True,
+            release="finally-audit-before", caller="SQLAlchemyError"))
+@example(_p(method=True, release="none", load="first", body=("read", "raise"), caller="Exception"))
 @settings(max_examples=250, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(programs())

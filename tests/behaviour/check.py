@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from behaviour.compare import EXPLAINED_BY, Difference, differences, unexplained
 from behaviour.programs import Program
-from behaviour.runner import analyse, configs, load, observe, proposals, rewrite
+from behaviour.runner import RECIPE, analyse, configs, load, observe, proposals, rewrite
 
 
 @dataclass
@@ -61,8 +61,7 @@ def check(program: Program, stats: Stats) -> list[Failure]:
         codes = {w.code for w in p.warnings}
         new_source = rewrite(fa, occ_id, p.strategy)
         rewritten = load(new_source)
-        kind = RECIPE_KINDS[p.strategy]
-        for config in configs(kind):
+        for config in configs(RECIPE.strategies[p.strategy].kind):
             old, new = observe(original, config), observe(rewritten, config)
             stats.runs += 1
             diffs = differences(old, new)
@@ -76,12 +75,3 @@ def check(program: Program, stats: Stats) -> list[Failure]:
                                         diffs, source, new_source, old, new))
                 break  # one failing configuration per strategy is enough to report
     return failures
-
-
-def _kinds() -> dict[str, str]:
-    from behaviour.runner import RECIPE
-
-    return {name: s.kind for name, s in RECIPE.strategies.items()}
-
-
-RECIPE_KINDS = _kinds()

@@ -65,10 +65,6 @@ EXPLAINED_BY: dict[str, frozenset[str]] = {
     # the function no longer raises it
     "read-alive": frozenset({"request-scope-shared"}),
     "detached-avoided": frozenset({"request-scope-shared"}),
-    # the same, because the rewrite dropped a close() inside the block (the original closed twice): a
-    # read between that close and the block's end raised after the block's commit, and now reloads
-    # (implicit-commit names the removed close's line)
-    "early-close-read-alive": frozenset({"implicit-commit"}),
     # the caller's read of the returned object raises DetachedInstanceError
     "post-read-detached": frozenset({"orm-escape"}),
     # the caller's read of the returned object reloads it (session still open, object expired)
@@ -78,7 +74,7 @@ EXPLAINED_BY: dict[str, frozenset[str]] = {
 }
 
 #: Besides DOCUMENTED, what a `safe` proposal may show (its explaining warning is capped at safe).
-SAFE_KINDS = frozenset({"exit-commit", "early-close-read-alive"})
+SAFE_KINDS = frozenset({"exit-commit"})
 
 
 #: (original, rewrite) state of the caller's read of the returned object → difference kind.
@@ -90,6 +86,9 @@ POST_READ_KINDS = {
     ("detached", "refresh"): "post-read-alive",
 }
 
+
+#: Differences that raise in the rewrite's run where the original went on.
+STOPPERS = frozenset({"read-detached", "exit-commit-failed"})
 
 #: Differences that follow from a failed commit on exit (the run took the error path from there).
 CONSEQUENCES = frozenset({"handler-changed", "handler-outcome", "finally-ran", "events-removed"})
@@ -155,7 +154,8 @@ def differences(old: Observation, new: Observation) -> list[Difference]:
                 out.append(Difference("read-detached", f"{_label(e)} (added)"))
             else:
                 out.append(Difference("events-added", _label(e)))
-        trailing = i2 == len(a) and outcome_changed  # the rewrite stopped early: the outcome says why
+        # the rewrite stopped early (an exception): the outcome, or the read or commit that raised, says why
+        trailing = i2 == len(a) and (outcome_changed or any(d.kind in STOPPERS for d in out))
         for e in removed:
             if e[0] == "rollback" and _followed_by_close(old.events, e):
                 out.append(Difference("rollback-by-close", _label(e)))
@@ -164,7 +164,7 @@ def differences(old: Observation, new: Observation) -> list[Difference]:
             elif not trailing:
                 out.append(Difference("events-removed", _label(e)))
     if outcome_changed:
-        out.append(_outcome_difference(old.outcome, new.outcome, out))
+        out.append(_outcome_difference(old, new, out))
     elif old.post_read != new.post_read:
         kind = POST_READ_KINDS.get((str(old.post_read), str(new.post_read)), "post-read-other")
         out.append(Difference(kind, f"reading the returned object: {old.post_read} → {new.post_read}"))
@@ -175,10 +175,6 @@ def differences(old: Observation, new: Observation) -> list[Difference]:
             out = [Difference(outcome, d.detail) if d.kind == "handler-outcome" else d for d in out]
     if any(d.kind == "exit-commit-failed" for d in out):  # the failed exit commit took the error path
         out = [Difference("exit-commit-failed", d.detail) if d.kind in CONSEQUENCES else d for d in out]
-    kinds = {d.kind for d in out}
-    if "duplicate-close" in kinds and "close-deferred" not in kinds:  # reads after the original's first close
-        out = [Difference("early-close-read-alive", d.detail) if d.kind in ("read-alive", "detached-avoided")
-               else d for d in out]
     return out
 
 
@@ -208,10 +204,12 @@ def _followed_by_close(events: tuple[tuple[Any, ...], ...], event: tuple[Any, ..
     return bool(later) and later[0][0] == "close"
 
 
-def _outcome_difference(old: tuple[Any, ...], new: tuple[Any, ...], seen: list[Difference]) -> Difference:
+def _outcome_difference(old_run: Observation, new_run: Observation, seen: list[Difference]) -> Difference:
+    old, new = old_run.outcome, new_run.outcome
     detail = f"{old} → {new}"
     detached = "DetachedInstanceError"
-    if new[0] == "raise" and detached in new[1:3] and detached not in old:
+    old_detached = any(e[0] == "read" and e[3] == "detached" for e in old_run.events)
+    if new[0] == "raise" and detached in new[1:3] and detached not in old and not old_detached:
         return Difference("detached-raise", detail)
     if old[0] == "raise" and detached in old[1:3] and detached not in new:
         return Difference("detached-avoided", detail)
