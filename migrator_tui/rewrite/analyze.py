@@ -623,7 +623,7 @@ class Analyzer:
         plan.has_commit = bool(commits)
         if commits:
             plan.shapes.append("explicit-commit")
-        plan.dirty_exits = _dirty_exits(body, var, a.commit, a.release)
+        plan.dirty_exits, plan.uncommitted_exits = _dirty_exits(body, var, a.commit, a.release)
         if any(isinstance(n, ast.Return) for n in walk_local(body)):
             plan.shapes.append("early-return")
         for n in walk_local(body):
@@ -816,77 +816,83 @@ def _writes(body: list[ast.stmt], var: str) -> list[int]:
     return _write_lines(body, var, _loaded_names(body, var))
 
 
-def _dirty_exits(body: list[ast.stmt], var: str, commit: str, release: str) -> list[tuple[int, int]]:
-    """(exit line, write line) for every way out of the block that leaves a change uncommitted.
+State = tuple[int | None, bool]  # (line of the first uncommitted change, committed on this path)
 
-    Follows the statements path by path: a write makes the session dirty, `commit()` clean;
-    branches merge, loops may run zero times, a `raise` leaves (a rollback follows). The exit is a
-    `return` line, or 0 for falling off the end of the block. A hand-closed session discarded those
-    changes; a context manager that commits on exit saves them.
+
+def _dirty_exits(body: list[ast.stmt], var: str, commit: str, release: str
+                 ) -> tuple[list[tuple[int, int]], list[int]]:
+    """The ways out of the block, as the context manager's commit on exit sees them.
+
+    Returns (exit line, write line) for every exit that leaves a change uncommitted, and the exit
+    lines reached without any commit on their path and with nothing pending. Follows the
+    statements path by path: a write makes the session dirty, `commit()` clean and committed;
+    branches merge (dirty if any is, committed if all are), loops may run zero times, a `raise`
+    leaves (a rollback follows). An exit is a `return` line, or 0 for the end of the block.
     """
     loaded = _loaded_names(body, var)
-    exits: list[tuple[int, int]] = []
+    dirty_exits: list[tuple[int, int]] = []
+    clean_exits: list[int] = []
 
-    def simple(stmt: ast.stmt, dirty: int | None) -> int | None:
+    def simple(stmt: ast.stmt, state: State) -> State:
+        dirty, committed = state
         if is_method_stmt(stmt, var, {release}):
-            return dirty  # the rewrite removes this close(): pending changes reach the exit
+            return state  # the rewrite removes this close(): pending changes reach the exit
+        if any(method_call_on(n, var, {commit}) for n in walk_local([stmt])):
+            return None, True
         writes = _write_lines([stmt], var, loaded)
-        commits = [n.lineno for n in walk_local([stmt]) if method_call_on(n, var, {commit})]
-        if commits:
-            return None
-        return writes[0] if writes else dirty
+        return (writes[0] if writes and dirty is None else dirty), committed
 
-    def run(stmts: list[ast.stmt], dirty: int | None) -> tuple[int | None, bool]:
+    def leave(line: int, state: State) -> None:
+        dirty, committed = state
+        if dirty is not None:
+            dirty_exits.append((line, dirty))
+        elif not committed:
+            clean_exits.append(line)
+
+    def merge(states: list[State]) -> State | None:
+        if not states:
+            return None
+        dirty = next((d for d, _ in states if d is not None), None)
+        return dirty, all(c for _, c in states)
+
+    def run(stmts: list[ast.stmt], state: State) -> State | None:
+        """The state after `stmts`, or None when every path left (return/raise)."""
+        current: State | None = state
         for st in stmts:
+            if current is None:
+                return None
             if isinstance(st, ast.Return):
-                dirty = simple(st, dirty)
-                if dirty is not None:
-                    exits.append((st.lineno, dirty))
-                return None, True
+                leave(st.lineno, simple(st, current))
+                return None
             if isinstance(st, ast.Raise):
-                return None, True
+                return None
             if isinstance(st, ast.If):
-                a, a_end = run(st.body, dirty)
-                b, b_end = run(st.orelse, dirty)
-                if a_end and b_end:
-                    return None, True
-                dirty = (a if not a_end else None) or (b if not b_end else None)
+                current = merge([x for x in (run(st.body, current), run(st.orelse, current)) if x])
             elif isinstance(st, (ast.For, ast.AsyncFor, ast.While)):
-                a, _ = run(st.body, dirty)
-                c, c_end = run(st.orelse, dirty or a)
-                dirty = dirty or a or (c if not c_end else None)
+                after_body = run(st.body, current)
+                current = merge([x for x in (current, after_body) if x])
+                if st.orelse and current is not None:
+                    current = run(st.orelse, current)
             elif isinstance(st, (ast.With, ast.AsyncWith)):
-                a, a_end = run(st.body, dirty)
-                if a_end:
-                    return None, True
-                dirty = a
+                current = run(st.body, current)
             elif isinstance(st, ast.Try):
-                a, a_end = run(st.body, dirty)
-                after = a if not a_end else None
+                after = run(st.body, current)
+                outs = [run(st.orelse, after) if st.orelse and after else after]
                 for h in st.handlers:
-                    hd, h_end = run(h.body, dirty or a)
-                    after = after or (hd if not h_end else None)
-                if st.orelse and not a_end:
-                    o, o_end = run(st.orelse, a)
-                    after = o if not o_end else after
+                    outs.append(run(h.body, merge([x for x in (current, after) if x]) or current))
+                current = merge([x for x in outs if x])
                 if st.finalbody:
-                    f, f_end = run(st.finalbody, after)
-                    if f_end:
-                        return None, True
-                    after = f
-                if a_end and not st.handlers:
-                    return None, True
-                dirty = after
+                    current = run(st.finalbody, current) if current is not None else None
             elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
             else:
-                dirty = simple(st, dirty)
-        return dirty, False
+                current = simple(st, current)
+        return current
 
-    end, ended = run(body, None)
-    if not ended and end is not None:
-        exits.append((0, end))
-    return exits
+    end = run(body, (None, False))
+    if end is not None:
+        leave(0, end)
+    return dirty_exits, clean_exits
 
 
 def _reads_only(call: ast.Call) -> bool:

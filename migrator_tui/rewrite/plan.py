@@ -66,6 +66,8 @@ class Plan:
     writes: list[int] = field(default_factory=list)
     #: (exit line or 0 for the end of the block, line of the uncommitted change)
     dirty_exits: list[tuple[int, int]] = field(default_factory=list)
+    #: exits (a return line, 0 = the end) reached with no commit on their path and nothing pending
+    uncommitted_exits: list[int] = field(default_factory=list)
     #: lines that leave a block that closes by a later statement, skipping that close
     leaky_exits: list[int] = field(default_factory=list)
     specific_handlers: list[tuple[int, str]] = field(default_factory=list)

@@ -15,7 +15,7 @@ CAPS: dict[str, Confidence] = {
     "orm-escape": "review",
     "statements-before-try": "review",
     "unguarded-acquire": "safe",
-    "raw-with": "review",
+    "raw-session-with": "review",
     "request-scope-shared": "review",
     "needs-app-context": "review",
     "no-release": "review",
@@ -36,7 +36,7 @@ HINTS: dict[str, str] = {
     "orm-escape": "Read what the caller needs inside the block, or turn off expire_on_commit.",
     "statements-before-try": "Check that the moved statements may now be rolled back and caught.",
     "unguarded-acquire": "Nothing to do: the rewrite removes a latent UnboundLocalError.",
-    "raw-with": "The raw session only closed; check that a commit on exit is wanted.",
+    "raw-session-with": "The raw session only closed; check that a commit on exit is wanted.",
     "request-scope-shared": "Check the request's other pending work and that a request context exists.",
     "needs-app-context": "Check every caller runs inside a Flask application or request context.",
     "no-release": "Check nothing relied on the session staying open.",
@@ -78,6 +78,11 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
         if not plan.has_commit and not plan.dirty_exits:
             add("implicit-commit", line, f"Line {line}: the block never committed; {cm} commits on "
                 "exit (nothing is written, so only an empty transaction is committed).")
+        elif plan.has_commit:
+            for exit_line in plan.uncommitted_exits:
+                where = f"the return at line {exit_line}" if exit_line else "the end of the block"
+                add("implicit-commit", exit_line or line, f"Line {exit_line or line}: {where} did not "
+                    f"commit before; {cm} now commits there (nothing is pending on that path).")
     if strategy.wraps:
         wrapped = strategy.wraps
         for at, t in plan.specific_handlers:
@@ -113,8 +118,8 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
         add("unguarded-acquire", line, f"Line {line}: the acquire sits inside the `try` and the `finally` "
             "closes unconditionally (an UnboundLocalError if the acquire fails); the rewrite removes it.")
     if plan.pattern == "with" and (strategy.commits or strategy.wraps):
-        add("raw-with", line, f"Line {line}: the raw session's own `with` only closed it; the new one "
-            "commits on exit and wraps exceptions.")
+        add("raw-session-with", line, f"Line {line}: the raw session's own `with` only closed it; "
+            "the new one commits on exit and wraps exceptions.")
     if strategy.shared:
         add("request-scope-shared", line, f"Line {line}: {strategy.manager}.{strategy.method}() shares "
             "the request's session: a rollback discards the request's other pending work, and the "

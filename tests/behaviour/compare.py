@@ -36,11 +36,11 @@ DOCUMENTED: dict[str, str] = {
 #: difference kind → the warning codes that explain it.
 EXPLAINED_BY: dict[str, frozenset[str]] = {
     # an extra commit on exit where the original never committed on that path (nothing to flush)
-    "exit-commit": frozenset({"implicit-commit", "raw-with"}),
+    "exit-commit": frozenset({"implicit-commit", "raw-session-with"}),
     # an extra commit on exit that saves writes the original discarded
-    "exit-commit-writes": frozenset({"implicit-commit", "raw-with"}),
+    "exit-commit-writes": frozenset({"implicit-commit", "raw-session-with"}),
     # that extra commit fails (the flush is rejected) and the caller sees the error
-    "exit-commit-failed": frozenset({"implicit-commit", "raw-with"}),
+    "exit-commit-failed": frozenset({"implicit-commit", "raw-session-with"}),
     # the session is closed where the original never closed it (on some path)
     "close-added": frozenset({"no-release", "statements-before-try"}),
     # the original closed in the call; the shared request session is closed at teardown
@@ -53,12 +53,12 @@ EXPLAINED_BY: dict[str, frozenset[str]] = {
     "finally-ran": frozenset({"statements-before-try"}),
     # a handler runs where it did not, or no longer runs where it did (its statements show it), or the
     # `else` clause is skipped: the exception reaching the handlers changed
-    "handler-changed": frozenset({"exception-wrapped", "statements-before-try", "raw-with"}),
+    "handler-changed": frozenset({"exception-wrapped", "statements-before-try", "raw-session-with"}),
     # the caller now sees the domain exception wrapped in SessionDatabaseError
     "domain-error-wrapped": frozenset({"domain-raise-wrapped"}),
     # a handler no longer sees the exception it caught (it is wrapped, or raised from elsewhere now):
     # the caller sees another return value or exception
-    "handler-outcome": frozenset({"exception-wrapped", "statements-before-try", "raw-with"}),
+    "handler-outcome": frozenset({"exception-wrapped", "statements-before-try", "raw-session-with"}),
     # the function itself now raises DetachedInstanceError (possibly wrapped)
     "detached-raise": frozenset({"orm-escape"}),
     # a read that raised DetachedInstanceError now works (the shared session is still open), and so
