@@ -234,8 +234,13 @@ class ReviewScreen(Screen[None]):
                           f"{counts[REJECTED]} rejected · {counts[PENDING]} pending")
 
     def select(self, occ_id: str) -> None:
+        path = self.controller.occurrence(occ_id).path
+        file_node = self.tree.nodes.get(("file", path))
+        was_open = file_node is None or file_node.is_expanded
         self.tree.reveal("occurrence", occ_id)
         self.show_occurrence(occ_id)
+        if not was_open:
+            self.fill_badges()
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self, event: Tree.NodeHighlighted[NodeRef]) -> None:
@@ -322,7 +327,11 @@ class ReviewScreen(Screen[None]):
         """Put every occurrence's confidence badge in the tree (cheap summaries, no rewrite built)."""
         worker = get_current_worker()
         batch: list[str] = []
-        for occ in list(self.shown_occs):
+        # only files open in the tree: on a large review they open as the reviewer reaches them
+        nodes = self.tree.nodes
+        wanted = [o for o in self.shown_occs
+                  if (node := nodes.get(("file", o.path))) is not None and node.is_expanded]
+        for occ in wanted:
             if worker.is_cancelled:
                 return
             if self.controller.confidence(occ) is None:
