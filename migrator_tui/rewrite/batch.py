@@ -40,9 +40,32 @@ def _one(path: str) -> FileProposals:
     return path, text, {o.id: fa.propose(o.id) for o in occs}, None
 
 
-def propose_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Recipe,
-                  *, workers: int | None = None) -> Iterator[FileProposals]:
-    """(path, text, {id: Proposal}, error) for every file, in the order of `by_path`."""
+def _summaries(path: str) -> tuple[str, dict[str, Proposal]]:
+    from migrator_tui.rewrite.engine import FileAnalysis
+    from migrator_tui.sourcefile import decode
+
+    assert _JOB is not None
+    root, by_path, recipe = _JOB
+    occs = by_path[path]
+    try:
+        text, _ = decode((root / path).read_bytes())
+        fa = FileAnalysis(text, occs, recipe, repo_root=root)
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return path, {}  # unreadable now: its occurrences keep only the scan's facts
+    return path, {o.id: fa.summary(o.id) for o in occs}
+
+
+def summarize_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Recipe,
+                    *, workers: int | None = None) -> dict[str, Proposal]:
+    """Strategy, alternatives, confidence and warnings of every occurrence (`ast` only)."""
+    out: dict[str, Proposal] = {}
+    for _, summaries in _map(_summaries, root, by_path, recipe, workers):
+        out.update(summaries)
+    return out
+
+
+def _map(fn, root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Recipe,  # type: ignore[no-untyped-def]
+         workers: int | None) -> Iterator:  # type: ignore[type-arg]
     global _JOB
     from migrator_tui.rewrite.engine import repo_index
 
@@ -56,9 +79,15 @@ def propose_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recip
             import multiprocessing
 
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                yield from pool.imap(_one, paths, chunksize=max(1, len(paths) // (workers * 8)))
+                yield from pool.imap(fn, paths, chunksize=max(1, len(paths) // (workers * 8)))
         else:
             for path in paths:
-                yield _one(path)
+                yield fn(path)
     finally:
         _JOB = None
+
+
+def propose_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Recipe,
+                  *, workers: int | None = None) -> Iterator[FileProposals]:
+    """(path, text, {id: Proposal}, error) for every file, in the order of `by_path`."""
+    yield from _map(_one, root, by_path, recipe, workers)

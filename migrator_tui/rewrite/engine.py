@@ -211,19 +211,10 @@ def apply_choices(source: str, occurrences: Sequence[Occurrence], choices: Mappi
 def summarize(result: ScanResult, recipe: Recipe) -> dict[str, Proposal]:
     """Default strategy, alternatives, confidence and warnings of every scanned occurrence.
 
-    Uses only the `ast` analysis (no libcst), one parse per file: cheap enough for `scan --json`.
-    A file that cannot be read again gives no summaries (its occurrences keep only scan facts).
+    Uses only the `ast` analysis (no libcst), one parse per file, over worker processes when
+    there are many files. A file that cannot be read again gives no summaries (its occurrences
+    keep only the scan's facts).
     """
-    from migrator_tui.sourcefile import decode
+    from migrator_tui.rewrite.batch import summarize_files
 
-    root = Path(result.root)
-    out: dict[str, Proposal] = {}
-    for path, occs in result.by_path().items():
-        try:
-            text, _ = decode((root / path).read_bytes())
-            fa = FileAnalysis(text, occs, recipe, repo_root=root)
-        except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-            continue
-        for occ in occs:
-            out[occ.id] = fa.summary(occ.id)
-    return out
+    return summarize_files(Path(result.root), result.by_path(), recipe)
