@@ -477,7 +477,7 @@ def _make_with(ctx: cst.BaseExpression, var: str | None, block: cst.IndentedBloc
 PROPERTY = '''\
 @property
 def {manager}(self):
-    """The application's {manager}; None outside a Flask application context."""
+    """Flask's {manager}, or None outside an application context."""
     try:
         from flask import current_app
 
