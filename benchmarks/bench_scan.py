@@ -8,8 +8,10 @@ Not a test. Builds three git repositories in a temporary folder:
 - dense:  2,000 generated service modules with 3 occurrences each.
 
 Then runs, in alternating rounds, `git grep -n get_session`, `ast-grep run -p '$A.get_session()'
---lang python` and `migrator-tui scan --json` as subprocesses, and prints the median wall time of
-each, the ratios, and the scan's peak resident memory (the largest process of the scan).
+--lang python`, `migrator-tui scan --json --no-proposals` (finding and classifying) and
+`migrator-tui scan --json` (plus each occurrence's strategy, confidence and warnings) as
+subprocesses, and prints the median wall time of each, the ratios, and the scans' peak resident
+memory (the largest process of a scan).
 
     .venv/bin/python benchmarks/bench_scan.py [--rounds 5] [--keep DIR]
 
@@ -152,7 +154,8 @@ def main() -> int:
         tools["ast-grep"] = [astgrep, "run", "-p", "$A.get_session()", "--lang", "python"]
     else:
         print("ast-grep: not installed (pip install ast-grep-cli), its column is skipped")
-    tools["scan"] = scan_cmd
+    tools["scan"] = [*scan_cmd, "--no-proposals"]
+    tools["scan+proposals"] = scan_cmd
 
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
@@ -170,14 +173,15 @@ def main() -> int:
                 for tool, cmd in tools.items():
                     elapsed, rss = _run(cmd, root)
                     times[tool].append(elapsed)
-                    if tool == "scan":
+                    if tool.startswith("scan"):
                         peak = max(peak, rss)
             med = {t: statistics.median(v) for t, v in times.items()}
             rows.append((name, files, size, found, med, peak))
 
     head = f"{'corpus':<8}{'files':>7}{'MB':>7}{'found':>7}{'git grep':>10}"
     head += f"{'ast-grep':>10}" if astgrep else ""
-    head += f"{'scan':>9}{'scan/ast-grep':>15}{'scan/git grep':>15}{'scan peak RSS':>15}"
+    head += f"{'scan':>9}{'scan/ast-grep':>15}{'scan/git grep':>15}{'+proposals':>12}{'/ast-grep':>11}"
+    head += f"{'peak RSS':>10}"
     print(f"\nmedian of {args.rounds} alternating rounds, seconds; {os.cpu_count()} CPUs")
     print(head)
     for name, files, size, found, med, peak in rows:
@@ -186,7 +190,9 @@ def main() -> int:
             line += f"{med['ast-grep']:>10.3f}"
         line += f"{med['scan']:>9.3f}"
         line += f"{med['scan'] / med['ast-grep']:>14.2f}x" if astgrep else f"{'-':>15}"
-        line += f"{med['scan'] / med['git grep']:>14.1f}x{peak / 1024:>12.0f} MB"
+        line += f"{med['scan'] / med['git grep']:>14.1f}x{med['scan+proposals']:>12.3f}"
+        line += f"{med['scan+proposals'] / med['ast-grep']:>10.2f}x" if astgrep else f"{'-':>11}"
+        line += f"{peak / 1024:>7.0f} MB"
         print(line)
     return 0
 
