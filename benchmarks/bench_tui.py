@@ -53,6 +53,14 @@ def build_repo(root: Path, files: int, per_file: int) -> int:
     return files * per_file
 
 
+async def until(condition, what: str, timeout: float = 300.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        await asyncio.sleep(0.001)
+
+
 async def measure(root: Path, presses: int, pause: float) -> dict[str, object]:
     from migrator_tui.tui.app import make_app
 
@@ -61,11 +69,9 @@ async def measure(root: Path, presses: int, pause: float) -> dict[str, object]:
     out: dict[str, object] = {}
     start = time.perf_counter()
     async with app.run_test(size=(120, 36)) as pilot:
-        while ctl.result is None:
-            await asyncio.sleep(0.005)
+        await until(lambda: ctl.result is not None, "the scan")
         scanned = time.perf_counter()
-        while app.review_screen.shown_count == 0:
-            await asyncio.sleep(0.002)
+        await until(lambda: app.review_screen.shown_count > 0, "the first diff")
         await pilot.pause()
         first = time.perf_counter()
         out["occurrences"] = len(ctl.occurrences)
@@ -78,8 +84,8 @@ async def measure(root: Path, presses: int, pause: float) -> dict[str, object]:
             target = ctl.next_pending(screen.current)
             t0 = time.perf_counter()
             await pilot.press("n")
-            while screen.shown_count == before or screen.current != (target.id if target else None):
-                await asyncio.sleep(0.001)
+            await until(lambda: screen.shown_count > before  # noqa: B023
+                        and screen.current == (target.id if target else None), "the next diff")  # noqa: B023
             await pilot.pause()
             timings.append(time.perf_counter() - t0)
             # decide it, so `n` keeps moving forward through pending occurrences
