@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import ast
 import itertools
-import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import replace as dataclass_replace
 from pathlib import Path
 
 from migrator_tui.errors import MigratorError
@@ -138,6 +138,10 @@ class FileAnalysis:
                 error = edit_error(choice.edited)
                 if error:
                     raise RewriteError(f"The edited text of {occ_id} does not parse: {error}.")
+                if plan.is_manual:  # a hand rewrite of a manual occurrence replaces its function
+                    occ = self.occurrences[occ_id]
+                    plan = dataclass_replace(plan, region_start=occ.scope_start or occ.line,
+                                             region_end=occ.scope_end or occ.line)
             jobs.append(Job(plan, self.recipe.strategies[choice.strategy], choice.edited))
         _check_disjoint(jobs)
         new_source, _ = build(self.parsed, jobs, self.recipe, self.bound)
@@ -175,15 +179,20 @@ def _prove(source: str, path: str) -> None:
 
 
 def edit_error(text: str) -> str | None:
-    """Why an edited region does not parse, or None."""
+    """Why an edited region does not parse on its own, or None.
+
+    The region is indented as it stands in its file: the first line's indentation is taken off
+    every line that starts with it (lines of a multi-line string that do not are left alone).
+    The edit is checked again in its file when it is applied.
+    """
     import libcst as cst
 
-    code = textwrap.dedent(text)
-    try:
+    lines = text.splitlines(keepends=True)
+    first = next((ln for ln in lines if ln.strip()), "")
+    prefix = first[: len(first) - len(first.lstrip(" \t"))]
+    code = "".join(ln[len(prefix):] if ln.startswith(prefix) else ln for ln in lines)
+    try:  # syntax only: `return` and `yield` are fine here, the file's compile() judges them
         cst.parse_module(code)
-        compile(code, "<edit>", "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        return f"{exc.msg} at line {exc.lineno}"
     except cst.ParserSyntaxError as exc:
         return f"{exc.message} at line {exc.raw_line}"
     return None
