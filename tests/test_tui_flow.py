@@ -138,8 +138,6 @@ async def test_edit_valid_is_accepted_and_invalid_is_refused(demo: Path) -> None
         assert "# reviewed" in ctl.proposed_source(occ, proposal)
 
 
-@pytest.mark.xfail(strict=True, reason="the rewrite engine's edit check compiles the region outside its "
-                   "function, so an edit holding `return` is refused")
 @sync
 async def test_edit_of_a_region_that_returns(demo: Path) -> None:
     app = make_app(demo)
