@@ -396,6 +396,10 @@ class Analyzer:
                 return self._finish_resource(occ, plan, node, stmt)
             if any(method_call_on(n, resource, {a.release}) for n in walk_all([node])):
                 break
+        if isinstance(owner, ast.If) and len(seq) == 1:
+            return self._manual(occ, facts, None, "release-elsewhere",
+                                f"`{resource}` is acquired only under `if {ast.unparse(owner.test)[:40]}:`, "
+                                "so a `with` would have to be conditional too")
         return self._manual(occ, facts, None, "release-elsewhere",
                             f"`{resource}` is not released in the `finally` of a `try` that follows "
                             "the acquire, so a `with` would change when it is released")
