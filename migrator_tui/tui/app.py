@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -66,7 +67,25 @@ def make_app(
     controller = ReviewController(Path(path).resolve(), recipe, phase=phase, path_glob=path_glob,
                                   rescan=rescan)
     controller.open()
+    _start_resource_tracker()
     return MigratorApp(controller)
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker while stderr is still the real one.
+
+    On a large repository the scan spreads over a pool of spawned processes; spawning starts the
+    tracker with `sys.stderr.fileno()`, which fails once Textual has captured stderr.
+    """
+    if sys.platform == "win32":
+        return
+    from multiprocessing import resource_tracker
+
+    try:
+        sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # no real stderr here: the tracker cannot be started from this process either
+    resource_tracker.ensure_running()
 
 
 def run_review(
