@@ -8,6 +8,7 @@ made from the app's worker threads.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import threading
 from collections.abc import Callable, Iterable
@@ -23,6 +24,7 @@ from migrator_tui.recipe import Recipe, glob_to_regex
 
 if TYPE_CHECKING:
     from migrator_tui.gitflow import Committed, IntegrateResult, RollbackResult
+    from migrator_tui.review import Verification
     from migrator_tui.rewrite import FileAnalysis
     from migrator_tui.workspace import UndoResult, Workspace
 
@@ -55,6 +57,25 @@ class BranchView:
     state: str
     decisions: str
     has_branch: bool
+    #: The file's last `migrator-tui verify` result, None when it was never verified.
+    check: CheckView | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckView:
+    """A `verify` result as the TUI shows it.
+
+    `badge` is the status ("passed", "failed", "timeout", "error") or "outdated" when the commit
+    moved since the run; `log` is relative to the repository when it lies inside it.
+    """
+
+    badge: str
+    status: str
+    seconds: float
+    sha: str
+    command: str
+    log: str
+    output: str
 
 
 class EditError(MigratorError):
@@ -120,6 +141,8 @@ class ReviewController:
         self._lock = threading.RLock()
         self.ws: Workspace | None = None
         self._edits: dict[tuple[str, str, str, str], str] = {}
+        #: path -> tip of its branch, read once per change of branches (`forget_tips`).
+        self._tips: dict[str, str] | None = None
 
     # --- opening -----------------------------------------------------------------------------
 
@@ -364,7 +387,10 @@ class ReviewController:
 
     def undo(self) -> UndoResult | None:
         """Undo the last decision change (its file is re-committed if it had been)."""
-        return self.workspace.undo()
+        try:
+            return self.workspace.undo()
+        finally:
+            self.forget_tips()
 
     def first_pending(self) -> Occurrence | None:
         return next((o for o in self.occurrences if self.decision(o.id).status == PENDING), None)
@@ -383,11 +409,67 @@ class ReviewController:
                 return occ
         return None
 
+    # --- verification ------------------------------------------------------------------------
+
+    def _check_view(self, verification: Verification | None, tip: str | None) -> CheckView | None:
+        from migrator_tui.verify import badge
+
+        shown = badge(verification, tip)
+        if verification is None or shown is None:
+            return None
+        log = verification.log
+        if log:
+            with contextlib.suppress(ValueError):
+                log = str(Path(log).resolve().relative_to(self.root))
+        return CheckView(shown, verification.status, verification.seconds, verification.sha,
+                         verification.command, log, verification.output)
+
+    def tips(self) -> dict[str, str]:
+        """path -> tip of every per-file branch (cached until a commit, rollback or undo)."""
+        with self._lock:
+            if self._tips is None:
+                self._tips = self.workspace.flow.tips()
+            return self._tips
+
+    def forget_tips(self) -> None:
+        with self._lock:
+            self._tips = None
+
+    def file_check(self, path: str) -> CheckView | None:
+        """The file's verification against its branch's current tip (None: never verified)."""
+        ws = self.ws
+        record = ws.state.files.get(path) if ws is not None else None
+        if record is None or record.verification is None:
+            return None
+        return self._check_view(record.verification, self.tips().get(path))
+
+    def checks(self) -> dict[str, CheckView]:
+        """The verifications of whole commits: "base" (the review's base) and "integration"."""
+        from migrator_tui.verify import BASE, INTEGRATION
+
+        state = self.workspace.state
+        out: dict[str, CheckView] = {}
+        for name, verification in sorted(state.checks.items()):
+            if name == BASE:
+                tip: str | None = state.base
+            elif name == INTEGRATION:
+                branch = self.workspace.flow.integration_branch
+                tip = self.workspace.flow.tips_of([branch]).get(branch, "")
+            else:
+                tip = None
+            view = self._check_view(verification, tip)
+            if view is not None:
+                out[name] = view
+        return out
+
     # --- git ---------------------------------------------------------------------------------
 
     def commit_file(self, path: str) -> Committed | None:
         """Commit the file's accepted proposals to its branch (None: nothing accepted, branch removed)."""
-        return self.workspace.commit_file(path)
+        try:
+            return self.workspace.commit_file(path)
+        finally:
+            self.forget_tips()
 
     def committed(self, path: str) -> bool:
         ws = self.ws
@@ -406,7 +488,12 @@ class ReviewController:
             else:
                 state = "committed"
             counts = f"{row.accepted} accepted, {row.rejected} rejected, {row.pending} pending"
-            out.append(BranchView(row.path, row.branch, row.tip or "", state, counts, row.tip is not None))
+            check = None
+            record = self.workspace.state.files.get(row.path)
+            if record is not None:
+                check = self._check_view(record.verification, row.tip)
+            out.append(BranchView(row.path, row.branch, row.tip or "", state, counts, row.tip is not None,
+                                  check))
         return out
 
     def branch_diff(self, path: str) -> tuple[str, str]:
@@ -425,7 +512,13 @@ class ReviewController:
         return texts[0], texts[1]
 
     def rollback(self, path: str) -> RollbackResult:
-        return self.workspace.rollback(path)
+        try:
+            return self.workspace.rollback(path)
+        finally:
+            self.forget_tips()
 
     def integrate(self) -> IntegrateResult:
-        return self.workspace.integrate()
+        try:
+            return self.workspace.integrate()
+        finally:
+            self.forget_tips()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.text import Text
 
 from migrator_tui.model import Occurrence
@@ -10,6 +12,34 @@ from migrator_tui.model import Occurrence
 MARKS: dict[str, str] = {"pending": "·", "accepted": "✓", "edited": "✎", "rejected": "✗", "stale": "!"}
 BADGES: dict[str, str] = {"safe": "safe", "review": "review", "manual": "manual", "": "…"}
 BADGE_STYLES: dict[str, str] = {"safe": "green", "review": "yellow", "manual": "red", "": "dim"}
+#: `migrator-tui verify` results of a file's branch (`verify.badge`): a mark and a word, so they
+#: read without colour.
+CHECK_MARKS: dict[str, str] = {
+    "passed": "✓ tests", "failed": "✗ tests", "timeout": "⏱ timeout", "error": "! error",
+    "outdated": "~ outdated",
+}
+#: Which theme colour each result takes (`check_palette` resolves them).
+CHECK_COLOURS: dict[str, str] = {
+    "passed": "success", "failed": "error", "timeout": "warning", "error": "error", "outdated": "",
+}
+_FALLBACK = {"success": "green", "error": "red", "warning": "yellow"}
+
+
+def check_palette(theme_colours: Mapping[str, str | None]) -> dict[str, str]:
+    """badge -> rich style, from the theme's colours (`success`, `error`, `warning`)."""
+    out = {}
+    for badge, name in CHECK_COLOURS.items():
+        out[badge] = (theme_colours.get(name) or _FALLBACK[name]) if name else "dim"
+    return out
+
+
+def check_text(badge: str, palette: Mapping[str, str] | None = None, detail: str = "") -> Text:
+    """A verification badge (`✓ tests`, `✗ tests`, `⏱ timeout`, `! error`, `~ outdated`)."""
+    style = (palette or check_palette({})).get(badge, "")
+    text = Text(CHECK_MARKS.get(badge, badge), style=style, no_wrap=True, end="")
+    if detail:
+        text.append(detail, "dim")
+    return text
 
 
 def phase_label(number: int | None, name: str, priority: str | None, reviewed: int, total: int) -> Text:
@@ -22,12 +52,18 @@ def phase_label(number: int | None, name: str, priority: str | None, reviewed: i
     return text
 
 
-def file_label(path: str, count: int, reviewed: int, committed: bool) -> Text:
+def file_label(
+    path: str, count: int, reviewed: int, committed: bool, check: str | None = None,
+    palette: Mapping[str, str] | None = None,
+) -> Text:
     text = Text(no_wrap=True, end="")
     text.append(path)
     text.append(f"  {reviewed}/{count}", "dim")
     if committed:
         text.append("  ⎇ committed", "green")
+    if check is not None:
+        text.append("  ")
+        text.append_text(check_text(check, palette))
     return text
 
 

@@ -84,19 +84,65 @@ async def manual(pilot: Pilot) -> None:
     await show(pilot, occ.id)
 
 
-async def branches(pilot: Pilot) -> None:
-    """Accept the first two proposals of the first file, commit it, open the branches screen."""
-    await ready(pilot)
+#: The test output the branches screenshot shows for its failing file.
+FAILED_OUTPUT = """\
+tests/test_reviews.py::test_publish_review FAILED
+E   AssertionError: review 12 was not published
+FAILED tests/test_reviews.py::test_publish_review - AssertionError
+1 failed, 23 passed in 2.41s"""
+
+
+async def commit_first_two(pilot: Pilot, path: str) -> None:
+    """Accept the first two pending proposals of `path` and commit it."""
+    app = pilot.app
+    assert isinstance(app, MigratorApp)
+    ctl = app.controller
+    first = next(o for o in ctl.occurrences if o.path == path and ctl.decision(o.id).status == "pending")
+    await show(pilot, first.id)
     await pilot.press("a", "a")
     await settle(pilot)
+    await show(pilot, first.id)  # accepting the file's last one moves on to the next file
     await pilot.press("c")
-    app = pilot.app
-    ctl = app.controller  # type: ignore[attr-defined]
-    path = ctl.occurrences[0].path
     await wait_until(pilot, lambda: ctl.committed(path))
     await settle(pilot)
+
+
+def record_verification(app: MigratorApp, path: str, status: str, seconds: float, output: str) -> None:
+    """Record a `verify` result for `path`'s branch tip as `migrator-tui verify` would, log included."""
+    from migrator_tui import refnames
+    from migrator_tui.review import Verification
+
+    ctl = app.controller
+    state = ctl.workspace.state
+    log = state.path.parent / "logs" / f"{refnames.encode_leaf(path)}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(output + "\n", encoding="utf-8")
+    state.set_file(path, verification=Verification(
+        status=status, command="pytest -q", sha=ctl.tips()[path], time="2024-01-15T10:05:00Z",
+        seconds=seconds, output=output, log=str(log)))
+
+
+async def branches(pilot: Pilot) -> None:
+    """Commit two files, one verified passing and one failing; the branches screen on the failing one."""
+    await ready(pilot)
+    app = pilot.app
+    assert isinstance(app, MigratorApp)
+    ctl = app.controller
+    paths = list(dict.fromkeys(o.path for o in ctl.occurrences))[:2]
+    for path in paths:
+        await commit_first_two(pilot, path)
+    from migrator_tui.review import Verification
+
+    state = ctl.workspace.state
+    state.set_check("base", Verification(status="passed", command="pytest -q", sha=state.base,
+                                         time="2024-01-15T10:04:00Z", seconds=2.3, output="24 passed"))
+    record_verification(app, paths[0], "passed", 2.2, "24 passed in 2.20s")
+    record_verification(app, paths[1], "failed", 2.4, FAILED_OUTPUT)
     await pilot.press("b")
     await pilot.pause(0.3)
+    rows = app.screen.rows  # type: ignore[attr-defined]
+    for _ in range(next(i for i, r in enumerate(rows) if r.path == paths[1])):
+        await pilot.press("down")
     await pilot.press("enter")
     await settle(pilot)
 

@@ -1,9 +1,15 @@
-"""Per-file branches: branch, sha, state; view a branch's diff, roll one back, integrate them all."""
+"""Per-file branches: branch, sha, state, tests; view a branch's diff, roll one back, integrate them all.
+
+The tests column is the last `migrator-tui verify` of each branch (status, seconds, log); the tail of
+the selected row's output shows under the table, and the header line has the base and integration
+checks.
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -13,9 +19,10 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from migrator_tui.diff import build_diff
 from migrator_tui.errors import MigratorError
-from migrator_tui.tui.controller import BranchView, ReviewController
+from migrator_tui.tui.controller import BranchView, CheckView, ReviewController
 from migrator_tui.tui.diff_view import DiffView
 from migrator_tui.tui.keys import BRANCH_KEYS
+from migrator_tui.tui.labels import check_palette, check_text
 from migrator_tui.tui.screens.confirm import ConfirmScreen
 
 
@@ -33,13 +40,14 @@ class BranchesScreen(Screen[None]):
         with Vertical(id="branches-body"):
             yield Static("", id="branches-summary")
             yield DataTable(id="branches-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="branch-check")
             yield DiffView(id="branch-diff")
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = "Branches"
         table = self.query_one(DataTable)
-        table.add_columns("file", "branch", "sha", "state", "decisions")
+        table.add_columns("file", "tests", "state", "decisions", "sha", "branch", "log")
         self.refresh_rows()
         table.focus()
 
@@ -51,18 +59,68 @@ class BranchesScreen(Screen[None]):
         except MigratorError as exc:
             self.rows = []
             self.app.notify(exc.message, title=exc.title, severity="error")
+        palette = self._palette()
         for row in self.rows:
-            table.add_row(row.path, row.branch if row.has_branch else "—", row.sha[:10] or "—", row.state,
-                          row.decisions, key=row.path)
+            check = row.check
+            tests: Text | str = "—"
+            if check is not None:
+                tests = check_text(check.badge, palette, f" {check.seconds:.1f}s")
+            table.add_row(row.path, tests, row.state, row.decisions, row.sha[:10] or "—",
+                          row.branch if row.has_branch else "—",
+                          (check.log if check is not None else "") or "—", key=row.path)
         summary = self.query_one("#branches-summary", Static)
         if self.rows:
             n = sum(1 for r in self.rows if r.has_branch)
-            summary.update(f"{n} per-file branch{'es' if n != 1 else ''} from base "
-                           f"{self.controller.base_label()}. Enter: diff · x: roll back · i: integrate · "
-                           "Esc: back")
+            text = Text(f"{n} per-file branch{'es' if n != 1 else ''} from base "
+                        f"{self.controller.base_label()}. Enter: diff · x: roll back · i: integrate · "
+                        "Esc: back")
         else:
-            summary.update("No per-file branch yet: commit a file with c on the review screen.")
+            text = Text("No per-file branch yet: commit a file with c on the review screen.")
+        text.append_text(self._checks_line(palette))
+        summary.update(text)
         self.query_one(DiffView).clear()
+        self.show_check(self._selected())
+
+    def _palette(self) -> dict[str, str]:
+        theme = self.app.current_theme
+        return check_palette({"success": theme.success, "error": theme.error, "warning": theme.warning})
+
+    def _checks_line(self, palette: dict[str, str]) -> Text:
+        """A second line `base: ✓ tests 2.1s · integration: ~ outdated`; empty when neither ran."""
+        try:
+            checks = self.controller.checks()
+        except MigratorError:
+            return Text()
+        if not checks:
+            return Text()
+        line = Text("\n")
+        for i, (name, check) in enumerate(checks.items()):
+            if i:
+                line.append(" · ")
+            line.append(f"{name}: ", "bold")
+            line.append_text(check_text(check.badge, palette, f" {check.seconds:.1f}s"))
+        return line
+
+    def show_check(self, row: BranchView | None) -> None:
+        """The selected row's verification: status, command, log and the tail of its output."""
+        panel = self.query_one("#branch-check", Static)
+        check: CheckView | None = row.check if row is not None else None
+        panel.display = check is not None
+        if row is None or check is None:
+            panel.update("")
+            return
+        text = Text()
+        text.append_text(check_text(check.badge, self._palette()))
+        when = f" on {check.sha[:10]}" + (" (the branch moved since)" if check.badge == "outdated" else "")
+        text.append(f"  {row.path}: {check.status} in {check.seconds:.1f}s{when} · {check.command}", "bold")
+        if check.log:
+            text.append(f"\nlog: {check.log}", "dim")
+        if check.output:
+            text.append("\n" + check.output)
+        panel.update(text)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_check(self._selected())
 
     def _selected(self) -> BranchView | None:
         table = self.query_one(DataTable)

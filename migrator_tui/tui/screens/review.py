@@ -29,7 +29,7 @@ from migrator_tui.tui.controller import (
 from migrator_tui.tui.diff_view import DiffView
 from migrator_tui.tui.filters import FILTER_HELP, Filter, parse_filter
 from migrator_tui.tui.keys import REVIEW_KEYS
-from migrator_tui.tui.labels import file_label, occurrence_label, phase_label
+from migrator_tui.tui.labels import check_palette, file_label, occurrence_label, phase_label
 from migrator_tui.tui.occurrence_tree import NodeRef, OccurrenceTree
 from migrator_tui.tui.proposal_header import ProposalHeader
 from migrator_tui.tui.screens.branches import BranchesScreen
@@ -63,6 +63,8 @@ class ReviewScreen(Screen[None]):
         self.shown_occs: list[Occurrence] = []
         #: Set each time a proposal's diff is on screen (the benchmark and tests wait on it).
         self.shown_count = 0
+        #: path -> the verification badge its tree node shows (None: not verified).
+        self.shown_checks: dict[str, str | None] = {}
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -152,6 +154,7 @@ class ReviewScreen(Screen[None]):
                 [(path, self._file_text(path, occs), [(o.id, self._occ_text(o)) for o in occs])
                  for path, occs in files.items()],
             ))
+        self.shown_checks = {p: self.shown_checks[p] for files in groups.values() for p in files}
         self.tree.populate(built, len(self.shown_occs))
         self._update_title()
         label = self.query_one("#filter-label", Label)
@@ -195,7 +198,18 @@ class ReviewScreen(Screen[None]):
 
     def _file_text(self, path: str, occs: list[Occurrence]) -> Text:
         reviewed = sum(1 for o in occs if self.controller.decision(o.id).status != PENDING)
-        return file_label(path, len(occs), reviewed, self.controller.committed(path))
+        try:
+            check = self.controller.file_check(path)
+        except MigratorError:
+            check = None
+        badge = check.badge if check is not None else None
+        self.shown_checks[path] = badge
+        return file_label(path, len(occs), reviewed, self.controller.committed(path), badge,
+                          self._palette() if badge else None)
+
+    def _palette(self) -> dict[str, str]:
+        theme = self.app.current_theme
+        return check_palette({"success": theme.success, "error": theme.error, "warning": theme.warning})
 
     def _occ_text(self, occ: Occurrence) -> Text:
         d = self.controller.decision(occ.id)
