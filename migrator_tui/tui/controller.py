@@ -34,6 +34,8 @@ PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
 #: (default), 3+ the function widened by `WIDEN_STEP` lines per level.
 DEFAULT_CONTEXT_LEVEL = 2
 WIDEN_STEP = 10
+#: Diffs kept (oldest dropped first).
+DIFF_CACHE = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,7 @@ class ReviewController:
         self._lock = threading.RLock()
         self.ws: Workspace | None = None
         self._edits: dict[tuple[str, str, str, str], str] = {}
+        self._diffs: dict[tuple[str, str, str | None, str | None, int, bool], list[Hunk]] = {}
         #: path -> tip of its branch, read once per change of branches (`forget_tips`).
         self._tips: dict[str, str] | None = None
 
@@ -176,8 +179,18 @@ class ReviewController:
         from migrator_tui.scan import scan
 
         result = scan(self.root, self.recipe, progress=progress)
+        self.prime_callers(result)
         self.load(result)
         return result
+
+    def prime_callers(self, result: ScanResult) -> None:
+        """Index the repository's callers of every scanned function at once (one `git grep`), so no
+        proposal pays for its own search later."""
+        from migrator_tui.rewrite.engine import repo_index
+
+        names = {o.function.rsplit(".", 1)[-1] for o in result.occurrences if o.function}
+        if names:
+            repo_index(self.root).prime(names)
 
     def load(self, result: ScanResult) -> None:
         """Take a scan's result: match saved decisions, keep the slice, order by phase, path, line."""
@@ -335,12 +348,25 @@ class ReviewController:
         return start, end, d.edited if d.edited is not None else text
 
     def diff(self, occ: Occurrence, proposal: Proposal, level: int, whole_file: bool) -> list[Hunk]:
+        """The proposal's hunks at a context level (cached: `n` back to a shown one costs nothing)."""
+        key = (self.file_hash(occ.path), occ.id, proposal.strategy, self.decision(occ.id).edited, level,
+               whole_file)
+        with self._lock:
+            found = self._diffs.get(key)
+        if found is not None:
+            return found
         old = self.source(occ.path)
         new = self.proposed_source(occ, proposal)
         if whole_file:
-            return build_diff(old, new, context=None)
-        context, focus = context_args(level, occ)
-        return build_diff(old, new, context=context, focus=focus)
+            hunks = build_diff(old, new, context=None)
+        else:
+            context, focus = context_args(level, occ)
+            hunks = build_diff(old, new, context=context, focus=focus)
+        with self._lock:
+            if len(self._diffs) >= DIFF_CACHE:
+                self._diffs.pop(next(iter(self._diffs)))
+            self._diffs[key] = hunks
+        return hunks
 
     # --- decisions ---------------------------------------------------------------------------
 

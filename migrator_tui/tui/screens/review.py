@@ -28,6 +28,7 @@ from migrator_tui.tui.controller import (
 )
 from migrator_tui.tui.diff_view import DiffView
 from migrator_tui.tui.filters import FILTER_HELP, Filter, parse_filter
+from migrator_tui.tui.highlight import highlight_lines
 from migrator_tui.tui.keys import REVIEW_KEYS
 from migrator_tui.tui.labels import check_palette, file_label, occurrence_label, phase_label
 from migrator_tui.tui.occurrence_tree import NodeRef, OccurrenceTree
@@ -65,6 +66,8 @@ class ReviewScreen(Screen[None]):
         self.shown_count = 0
         #: path -> the verification badge its tree node shows (None: not verified).
         self.shown_checks: dict[str, str | None] = {}
+        #: `_view_key`s whose diff is built and whose texts are highlighted (by a worker).
+        self._prepared: set[tuple[object, ...]] = set()
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -271,10 +274,20 @@ class ReviewScreen(Screen[None]):
 
     # --- the proposal ------------------------------------------------------------------------
 
-    def show_occurrence(self, occ_id: str) -> None:
+    def _view_key(self, occ: Occurrence, proposal: Proposal) -> tuple[object, ...]:
+        """What a prepared diff depends on: the proposal, the edit, the view and the theme."""
+        return (occ.id, self.controller.file_hash(occ.path), proposal.strategy,
+                self.controller.decision(occ.id).edited, self.context_level, self.whole_file,
+                self.app.current_theme.dark)
+
+    def show_occurrence(self, occ_id: str, prepared: bool = False) -> None:
+        """Show a proposal whose diff is ready; otherwise its header now and the diff once a worker
+        has prepared it (the UI thread never builds a proposal or highlights a file)."""
         self.current = occ_id
         occ = self.controller.occurrence(occ_id)
         proposal = self.controller.cached_proposal(occ)
+        if proposal is not None and not prepared and self._view_key(occ, proposal) not in self._prepared:
+            proposal = None
         if proposal is None:
             d = self.controller.decision(occ_id)
             self.query_one(ProposalHeader).show(occ, None, d.status, d.edited is not None, d.note, [])
@@ -287,12 +300,28 @@ class ReviewScreen(Screen[None]):
     def compute_proposal(self, occ_id: str) -> None:
         occ = self.controller.occurrence(occ_id)
         try:
-            self.controller.proposal(occ)
+            self.prepare(occ)
         except MigratorError as exc:
             self.app.call_from_thread(self.app.notify, exc.message, title=exc.title, severity="error")
             return
         if not get_current_worker().is_cancelled:
             self._later(self._computed, occ_id)
+
+    def prepare(self, occ: Occurrence) -> Proposal:
+        """From a worker: the proposal, its diff at the current view and both texts highlighted, so
+        showing it on the UI thread only swaps them in."""
+        ctl = self.controller
+        proposal = ctl.proposal(occ)
+        key = self._view_key(occ, proposal)
+        if key in self._prepared:
+            return proposal
+        if not (proposal.is_manual and ctl.decision(occ.id).edited is None):
+            ctl.diff(occ, proposal, self.context_level, self.whole_file)
+            dark = self.app.current_theme.dark
+            highlight_lines(ctl.source(occ.path), dark)
+            highlight_lines(ctl.proposed_source(occ, proposal), dark)
+        self._prepared.add(key)
+        return proposal
 
     def _later(self, fn, *args) -> None:  # type: ignore[no-untyped-def]
         """From a worker thread: run `fn(*args)` on the UI thread, if this screen is still there."""
@@ -307,7 +336,7 @@ class ReviewScreen(Screen[None]):
     def _computed(self, occ_id: str) -> None:
         self.tree.relabel("occurrence", occ_id, self._occ_text(self.controller.occurrence(occ_id)))
         if occ_id == self.current:
-            self.show_occurrence(occ_id)
+            self.show_occurrence(occ_id, prepared=True)
 
     def _relabel_occ(self, occ_id: str) -> None:
         self.tree.relabel("occurrence", occ_id, self._occ_text(self.controller.occurrence(occ_id)))
@@ -328,13 +357,13 @@ class ReviewScreen(Screen[None]):
             if worker.is_cancelled:
                 return
             occ = self.controller.occurrence(other)
-            if self.controller.cached_proposal(occ) is not None:
-                continue
+            known = self.controller.cached_proposal(occ) is not None
             try:
-                self.controller.proposal(occ)
+                self.prepare(occ)
             except MigratorError:
                 continue
-            self._later(self._relabel_occ, other)
+            if not known:
+                self._later(self._relabel_occ, other)
 
     @work(thread=True, exclusive=True, group="badges")
     def fill_badges(self) -> None:
