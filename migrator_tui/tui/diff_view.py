@@ -19,7 +19,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from migrator_tui.diff import DiffLine, Hunk, side_by_side
-from migrator_tui.tui.highlight import highlight_lines
+from migrator_tui.tui.highlight import highlight_changed, highlight_lines
 
 NUMBER_WIDTH = 5
 
@@ -140,7 +140,7 @@ class DiffView(ScrollView, can_focus=True):
         dark = self.app.current_theme.dark if self.is_mounted else True
         source = self._old if old_side else self._new
         number = line.old if old_side else line.new
-        lines = highlight_lines(source, dark)
+        lines = highlight_lines(source, dark) if old_side else highlight_changed(self._old, source, dark)
         if number is not None and 0 < number <= len(lines) and lines[number - 1].plain == line.text:
             return lines[number - 1].copy()
         return Text(line.text, no_wrap=True, end="")

@@ -30,6 +30,31 @@ def _style(theme_name: str, token_type: object) -> Style:
 @lru_cache(maxsize=32)
 def highlight_lines(source: str, dark: bool = True) -> tuple[Text, ...]:
     """One highlighted `Text` per line of `source` (line endings removed)."""
+    return _lex(source, dark)
+
+
+@lru_cache(maxsize=64)
+def highlight_changed(old: str, new: str, dark: bool = True) -> tuple[Text, ...]:
+    """`new` highlighted, reusing `old`'s highlighted lines for the lines both share at the start and
+    at the end: only the changed middle is lexed (a proposal changes one region of a long file)."""
+    if old == new:
+        return highlight_lines(old, dark)
+    a, b = old.splitlines(), new.splitlines()
+    old_lines = highlight_lines(old, dark)
+    if len(old_lines) != len(a):
+        return highlight_lines(new, dark)
+    shortest = min(len(a), len(b))
+    head = 0
+    while head < shortest and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < shortest - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
+        tail += 1
+    middle = _lex("\n".join(b[head:len(b) - tail]), dark) if head + tail < len(b) else ()
+    return old_lines[:head] + middle + old_lines[len(a) - tail:]
+
+
+def _lex(source: str, dark: bool) -> tuple[Text, ...]:
     theme_name = DARK_THEME if dark else LIGHT_THEME
     text = Text(no_wrap=True, end="")
     for token_type, value in _LEXER.get_tokens(source):

@@ -28,7 +28,7 @@ from migrator_tui.tui.controller import (
 )
 from migrator_tui.tui.diff_view import DiffView
 from migrator_tui.tui.filters import FILTER_HELP, Filter, parse_filter
-from migrator_tui.tui.highlight import highlight_lines
+from migrator_tui.tui.highlight import highlight_changed
 from migrator_tui.tui.keys import REVIEW_KEYS
 from migrator_tui.tui.labels import check_palette, file_label, occurrence_label, phase_label
 from migrator_tui.tui.occurrence_tree import NodeRef, OccurrenceTree
@@ -318,8 +318,7 @@ class ReviewScreen(Screen[None]):
         if not (proposal.is_manual and ctl.decision(occ.id).edited is None):
             ctl.diff(occ, proposal, self.context_level, self.whole_file)
             dark = self.app.current_theme.dark
-            highlight_lines(ctl.source(occ.path), dark)
-            highlight_lines(ctl.proposed_source(occ, proposal), dark)
+            highlight_changed(ctl.source(occ.path), ctl.proposed_source(occ, proposal), dark)
         self._prepared.add(key)
         return proposal
 
