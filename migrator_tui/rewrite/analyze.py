@@ -685,8 +685,11 @@ class Analyzer:
             elif isinstance(n, (ast.For, ast.AsyncFor)) and _may_be_orm(n.iter, var, tainted):
                 tainted.update(x.id for x in ast.walk(n.target) if isinstance(x, ast.Name))
             elif isinstance(n, ast.Call) and method_call_on(n, var, {"add", "add_all", "merge"}):
-                for arg in n.args:
-                    tainted.update(x.id for x in ast.walk(arg) if isinstance(x, ast.Name))
+                for arg in n.args:  # `session.add(obj)`: obj is now the session's
+                    if isinstance(arg, ast.Name):
+                        tainted.add(arg.id)
+                    elif isinstance(arg, (ast.List, ast.Tuple, ast.Set)):
+                        tainted.update(e.id for e in arg.elts if isinstance(e, ast.Name))
             if isinstance(n, ast.Assign) and _may_be_orm(n.value, var, tainted):
                 for t in n.targets:
                     if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):

@@ -413,6 +413,8 @@ class Builder(cst.CSTTransformer):
             return _lead_first([*pre_out, *body_before, *([binding] if binding else []), holder], lead), []
         inner_seq = [*body_before, *([binding] if binding else []), w]
         if not kept and final is None:
+            if strategy.kind == "service":  # the statements before stay before the `if`
+                return _lead_first([*inner_seq, *orelse_after], lead), pre_out
             out = [*pre_out, *inner_seq, *orelse_after]
             return _lead_first(out, lead), []
         new_try = try_node.with_changes(
