@@ -500,8 +500,8 @@ class Analyzer:
 
         # finally: drop the release, keep the rest
         for s in try_node.finalbody:
-            if _releases(s, var, {a.release, a.rollback}):
-                plan.finally_remove.append(s.lineno)
+            if _releases(s, var, {a.release, a.rollback}) or _is_none_assign(s, var):
+                plan.finally_remove.append(s.lineno)  # `session = None` after the close goes too
             elif uses([s], var):
                 return self._manual(occ, facts, var, "handler-uses-session",
                                     f"the `finally` uses the session at line {s.lineno} for more than "

@@ -73,7 +73,9 @@ def import_edits(parsed, imports: Sequence[str]) -> list[tuple[int, int, str]]: 
             edits.append((after + 1, after, text))
         elif body:
             first = parsed.lines[id(body[0])] - len(body[0].leading_lines)
-            edits.append((first, first - 1, text + module.default_newline))
+            # PEP 8: two blank lines before a top-level def or class, one before anything else
+            gap = 2 if isinstance(body[0], (cst.FunctionDef, cst.ClassDef)) else 1
+            edits.append((first, first - 1, text + module.default_newline * gap))
         else:
             edits.append((len(parsed.text_lines) + 1, len(parsed.text_lines), text))
     return edits
