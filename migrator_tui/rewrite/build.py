@@ -17,6 +17,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from migrator_tui.recipe import Recipe, Strategy
+from migrator_tui.rewrite.imports import is_docstring
 from migrator_tui.rewrite.plan import Plan
 
 FALLBACK_COMMENT = "# Fallback for non-Flask contexts"
@@ -527,19 +528,13 @@ def scaffold_edit(parsed: Parsed, cls: cst.ClassDef, jobs: Sequence[Job]) -> tup
     blank = cst.EmptyLine(indent=False)
     body_indent = parsed.indent_of(parsed.lines[id(body[0])])
     init = next((st for st in body if isinstance(st, cst.FunctionDef) and st.name.value == "__init__"), None)
-    if init is not None or _is_docstring(body[0]):
+    if init is not None or is_docstring(body[0]):
         after = parsed.ends[id(init if init is not None else body[0])]
         text = parsed.render([_with_leading(st, [blank]) for st in add], body_indent)
         return after + 1, after, text
     first = parsed.lines[id(body[0])] - len(body[0].leading_lines)
     text = parsed.render([_with_leading(st, [blank] if i else []) for i, st in enumerate(add)], body_indent)
     return first, first - 1, text + parsed.module.default_newline
-
-
-def _is_docstring(stmt: cst.BaseStatement) -> bool:
-    return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
-            and isinstance(stmt.body[0], cst.Expr)
-            and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
 
 
 def build(parsed: Parsed, jobs: Sequence[Job], recipe: Recipe, bound: frozenset[str] | set[str]

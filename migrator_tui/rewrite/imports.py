@@ -21,7 +21,8 @@ def _is_import(stmt: cst.BaseStatement) -> bool:
     )
 
 
-def _is_docstring(stmt: cst.BaseStatement) -> bool:
+def is_docstring(stmt: cst.BaseStatement) -> bool:
+    """A string literal on its own line (a module's or a class's docstring)."""
     return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
             and isinstance(stmt.body[0], cst.Expr)
             and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
@@ -63,9 +64,9 @@ def import_edits(parsed, imports: Sequence[str]) -> list[tuple[int, int, str]]: 
     if new_lines:
         at = 0  # index of the statement after which the imports go (0: none, at the top)
         for i, stmt in enumerate(body):
-            if _is_import(stmt) or (i == 0 and _is_docstring(stmt)):
+            if _is_import(stmt) or (i == 0 and is_docstring(stmt)):
                 at = i + 1
-            elif at or not _is_docstring(stmt):
+            elif at or not is_docstring(stmt):
                 break
         text = parsed.render(new_lines, "")
         if at:
