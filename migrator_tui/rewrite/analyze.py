@@ -271,7 +271,6 @@ class Analyzer:
         plan = Plan(occ.id, var, facts, pattern="with", acquire_line=with_node.lineno,
                     region_start=with_node.lineno, region_end=with_node.end_lineno or with_node.lineno,
                     with_line=with_node.lineno)
-        plan.shapes.append("raw-with")
         body = with_node.body
         reason = self._escape_reason(body, var)
         if reason:
@@ -302,14 +301,12 @@ class Analyzer:
             plan.pattern = "try"
             plan.try_line = owner.lineno
             plan.body_before = [s.lineno for s in seq[:k]]
-            plan.shapes.append("acquire-in-try")
             start = owner
             for g in range(t - 1, -1, -1):
                 if _is_none_assign(outer_seq[g], var):
                     if not uses(outer_seq[g + 1 : t], var):
                         plan.guard_line = outer_seq[g].lineno
                         start = outer_seq[g]
-                        plan.shapes.append("none-guard")
                     break
                 if uses([outer_seq[g]], var):
                     break
@@ -329,8 +326,6 @@ class Analyzer:
                 first_use = next((i for i, s in enumerate(pre) if uses([s], var)), len(pre))
                 plan.pre_outside = [s.lineno for s in pre[:first_use]]
                 plan.pre_inside = [s.lineno for s in pre[first_use:]]
-                if pre:
-                    plan.shapes.append("statements-before-try")
                 return self._finish_try(plan, occ, stmt, list(stmt.body), pre[first_use:], assign, seq)
             if _assigns(stmt, var) or (any(
                 method_call_on(n, var, {a.release}) for n in walk_all([stmt])
@@ -361,7 +356,6 @@ class Analyzer:
             if uses([seq[j]], var):
                 last = j
         plan.pattern = "open"
-        plan.shapes.append("no-close")
         body = seq[k + 1 : last + 1]
         plan.end_stmt_line = seq[last].lineno
         return self._finish_linear(plan, occ, body, assign, seq[last], seq)
@@ -383,7 +377,6 @@ class Analyzer:
             assert outer_seq is not None
             plan.pattern, plan.try_line = "try", owner.lineno
             plan.body_before = [s.lineno for s in seq[:k]]
-            plan.shapes.append("acquire-in-try")
             plan.unguarded = True
             return self._finish_resource(occ, plan, owner, stmt)
         for j in range(k + 1, len(seq)):
@@ -391,8 +384,6 @@ class Analyzer:
             if isinstance(node, ast.Try) and _releases_resource(node.finalbody, resource, a.release):
                 plan.pattern, plan.try_line = "try", node.lineno
                 plan.pre_inside = [s.lineno for s in seq[k + 1 : j]]
-                if plan.pre_inside:
-                    plan.shapes.append("statements-before-try")
                 return self._finish_resource(occ, plan, node, stmt)
             if any(method_call_on(n, resource, {a.release}) for n in walk_all([node])):
                 break
@@ -409,7 +400,6 @@ class Analyzer:
         resource = plan.resource or ""
         plan.region_start = min(acquire.lineno, try_node.lineno)
         plan.region_end = try_node.end_lineno or try_node.lineno
-        plan.shapes.insert(0, "try-finally" if not try_node.handlers else "try-except-finally")
         plan.finally_remove = [s.lineno for s in try_node.finalbody
                                if is_method_stmt(s, resource, {a.release})]
         if len(plan.finally_remove) != 1:
@@ -495,7 +485,6 @@ class Analyzer:
         facts = plan.facts
         plan.region_start = min(start.lineno, plan.acquire_line)
         plan.region_end = try_node.end_lineno or try_node.lineno
-        plan.shapes.insert(0, "try-finally" if not try_node.handlers else "try-except-finally")
         inner = [*pre_inside, *body]
 
         # finally: drop the release, keep the rest
@@ -512,8 +501,6 @@ class Analyzer:
         for h in reversed(try_node.handlers):
             rest = [s for s in h.body if not _releases(s, var, {a.rollback, a.release})]
             removed = [s.lineno for s in h.body if _releases(s, var, {a.rollback, a.release})]
-            if removed and "rollback-in-handler" not in plan.shapes:
-                plan.shapes.append("rollback-in-handler")
             if uses(rest, var):
                 line = next(n.lineno for n in name_loads(rest, var))
                 return self._manual(occ, facts, var, "handler-uses-session",
@@ -546,11 +533,9 @@ class Analyzer:
         # it on its path (it then only repeats the release); kept otherwise, so what is read
         # after it behaves as before
         for n in walk_local(inner):
-            if isinstance(n, ast.stmt) and is_method_stmt(n, var, {a.release}):
-                if "close-in-try" not in plan.shapes:
-                    plan.shapes.append("close-in-try")
-                if self._only_plain_return_after(n):
-                    plan.body_close_remove.append(n.lineno)
+            if (isinstance(n, ast.stmt) and is_method_stmt(n, var, {a.release})
+                    and self._only_plain_return_after(n)):
+                plan.body_close_remove.append(n.lineno)
         reason = self._escape_reason(inner, var)
         if reason:
             return self._manual(occ, facts, var, "session-escapes", reason)
@@ -625,11 +610,7 @@ class Analyzer:
         a = self.recipe.acquire
         commits = [n for n in walk_local(body) if method_call_on(n, var, {a.commit})]
         plan.has_commit = bool(commits)
-        if commits:
-            plan.shapes.append("explicit-commit")
         plan.dirty_exits, plan.uncommitted_exits = _dirty_exits(body, var, a.commit, a.release)
-        if any(isinstance(n, ast.Return) for n in walk_local(body)):
-            plan.shapes.append("early-return")
         for n in walk_local(body):
             if isinstance(n, ast.Raise) and n.exc is not None:
                 plan.raises.append((n.lineno, f"raise {ast.unparse(n.exc)[:50]}"))
@@ -648,30 +629,12 @@ class Analyzer:
             if isinstance(anc, ast.Try) and _inside(last, anc.body, self.parent):
                 for h in anc.handlers:
                     plan.outer_handlers.extend((h.lineno, t) for t in specific_types(h, None))
-                if anc.handlers and "outer-handler" not in plan.shapes:
-                    plan.shapes.append("outer-handler")
         plan.caller_handlers = self._callers_catching(last)
         func = next((f for f in self.enclosing(last)
                      if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
         if func is not None and self.decorator_check is not None:
             for d in func.decorator_list:
                 plan.decorator_handlers.extend(self.decorator_check(d))
-        self._shape_tags(plan, last)
-
-    def _shape_tags(self, plan: Plan, node: ast.AST) -> None:
-        chain = self.enclosing(node)
-        funcs = [n for n in chain if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        if len(funcs) > 1 and not isinstance(self.parent.get(funcs[0]), ast.ClassDef):
-            plan.shapes.append("nested-function")
-        if plan.facts.receiver_self:
-            plan.shapes.append("method")
-        if not funcs:
-            plan.shapes.append("class-body" if any(isinstance(n, ast.ClassDef) for n in chain)
-                               else "module-level")
-        elif isinstance(funcs[0], ast.AsyncFunctionDef):
-            plan.shapes.append("async")
-        if funcs and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in walk_local(funcs[0].body)):
-            plan.shapes.append("generator")
 
     def _orm_escapes(self, body: list[ast.stmt], last: ast.stmt, var: str) -> list[tuple[int, str]]:
         """Values loaded from the session (ORM objects) that leave the block."""

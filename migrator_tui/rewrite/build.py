@@ -17,7 +17,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from migrator_tui.recipe import Recipe, Strategy
-from migrator_tui.rewrite.imports import is_docstring
+from migrator_tui.rewrite.imports import import_binds, import_edits, is_docstring
 from migrator_tui.rewrite.plan import Plan
 
 FALLBACK_COMMENT = "# Fallback for non-Flask contexts"
@@ -590,8 +590,6 @@ def splice(lines: list[str], edits: Sequence[tuple[int, int, str]]) -> str:
 
 
 def needed_imports(jobs: Sequence[Job], recipe: Recipe, bound: frozenset[str] | set[str]) -> list[str]:
-    from migrator_tui.rewrite.imports import import_binds
-
     out: list[str] = []
     for job in jobs:
         s = job.strategy
@@ -608,10 +606,3 @@ def needed_imports(jobs: Sequence[Job], recipe: Recipe, bound: frozenset[str] | 
             if imp not in out and not set(import_binds(imp)) <= bound:
                 out.append(imp)
     return out
-
-
-def import_edits(parsed: Parsed, imports: Sequence[str]) -> list[tuple[int, int, str]]:
-    from migrator_tui.rewrite.imports import import_edits as edits
-
-    return edits(parsed, imports)
-

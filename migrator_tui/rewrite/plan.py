@@ -79,7 +79,6 @@ class Plan:
     orm_escapes: list[tuple[int, str]] = field(default_factory=list)
     io_calls: list[tuple[int, str]] = field(default_factory=list)
     unguarded: bool = False
-    shapes: list[str] = field(default_factory=list)
 
     @property
     def is_manual(self) -> bool:
