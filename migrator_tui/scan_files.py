@@ -112,25 +112,10 @@ def read_file(root_real: str, path: str, known: frozenset[str] | set[str]) -> by
 
 
 def decode_source(data: bytes) -> str:
-    """Source text from bytes: UTF-8, or the encoding a PEP 263 coding declaration names."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    else:
-        return text[1:] if text.startswith("\ufeff") else text
-    import io
-    import tokenize
+    """Source text from bytes, as Python reads it (`sourcefile.decode`); `Unreadable` if it cannot."""
+    from migrator_tui.sourcefile import UndecodableSource, decode
 
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:  # no usable declaration, or an unknown encoding
-        if "unknown encoding" in str(exc):
-            raise Unreadable(f"declares an {exc}") from None
-        raise Unreadable("not UTF-8 and no coding declaration") from None
-    if encoding in ("utf-8", "utf-8-sig"):
-        raise Unreadable("not UTF-8 and no coding declaration")
-    try:
-        return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
-        raise Unreadable(f"cannot be decoded as {encoding}") from None
+        return decode(data)[0]
+    except UndecodableSource as exc:
+        raise Unreadable(str(exc)) from None

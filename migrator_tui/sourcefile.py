@@ -1,20 +1,44 @@
-"""Read and write Python source exactly: encoding cookie honoured, line endings kept."""
+"""Read and write Python source exactly: encoding cookie honoured, line endings kept.
+
+The one decoder of the project: the scanner, the rewrite engine and the review workspace all read
+a file the way Python does (a UTF-8 BOM or a PEP 263 coding declaration in the first two lines
+wins; UTF-8 otherwise), so that lines and columns mean the same thing everywhere.
+"""
 
 from __future__ import annotations
 
+import codecs
 import io
 import tokenize
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """The text of a Python file and its encoding (PEP 263 cookie or BOM, else UTF-8).
+class UndecodableSource(ValueError):
+    """The bytes are not in the encoding Python would read them with; the message says why."""
 
-    Line endings are kept as they are (no universal-newline translation), so `encode(decode(b))`
-    gives back `b` byte for byte. Raises `UnicodeDecodeError` or `SyntaxError` (bad cookie).
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The text of a Python file and its encoding (`utf-8-sig` when it starts with a BOM).
+
+    Line endings are kept as they are (no universal-newline translation), so
+    `encode(*decode(b)) == b`. Raises `UndecodableSource` with a few words of reason.
     """
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    text = data.decode(encoding)
-    return text, encoding
+    head = data.split(b"\n", 2)[:2]
+    if not data.startswith(codecs.BOM_UTF8) and not any(b"coding" in line for line in head):
+        encoding = "utf-8"  # the common case, without tokenize
+    else:
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as exc:  # a declaration naming an unknown encoding, or a bad BOM pair
+            message = str(exc)
+            if "unknown encoding" in message:
+                raise UndecodableSource(f"declares an {message}") from None
+            raise UndecodableSource(message) from None
+    try:
+        return data.decode(encoding), encoding
+    except (UnicodeDecodeError, LookupError):
+        if encoding == "utf-8":
+            raise UndecodableSource("not UTF-8 and no coding declaration") from None
+        raise UndecodableSource(f"cannot be decoded as {encoding}") from None
 
 
 def encode(text: str, encoding: str) -> bytes:

@@ -76,20 +76,15 @@ class FileRow:
 
 def decode_python(data: bytes) -> tuple[str, str, bool]:
     """(text, encoding, had a UTF-8 BOM) of Python source bytes; line endings are kept as is."""
-    bom = data.startswith(codecs.BOM_UTF8)
-    body = data[3:] if bom else data
-    try:
-        return body.decode("utf-8"), "utf-8", bom
-    except UnicodeDecodeError:
-        pass
-    import io
-    import tokenize
+    from migrator_tui.sourcefile import UndecodableSource, decode
 
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return data.decode(encoding), encoding, False
-    except (SyntaxError, UnicodeDecodeError, LookupError):
+        text, encoding = decode(data)
+    except UndecodableSource:
         raise CommitError("The file is neither UTF-8 nor in the encoding it declares.") from None
+    if encoding == "utf-8-sig":
+        return text, "utf-8", True
+    return text, encoding, False
 
 
 def encode_python(text: str, encoding: str, bom: bool) -> bytes:
