@@ -206,9 +206,6 @@ class Analyzer:
                 f"the acquire at line {occ.line} is no longer there (the file changed since the scan)"),
                 manual_code="stale")
         facts = self.facts(call, occ)
-        if self.is_generated_fallback(call):
-            return self._manual(occ, facts, None, "fallback",
-                                "the non-Flask fallback of an already migrated service method")
         parent = self.parent[call]
         if not self.recipe.acquire.binds:
             if isinstance(parent, ast.Expr):
@@ -233,27 +230,6 @@ class Analyzer:
                                 "the session itself is returned or yielded to the caller")
         return self._manual(occ, facts, None, "session-escapes",
                             f"the session is passed on without a name (`{ast.unparse(parent)[:60]}`)")
-
-    def is_generated_fallback(self, call: ast.Call) -> bool:
-        """The acquire sits in the `else:` of `if self.<manager>:` whose body uses the manager's
-        `with` — the fallback the `service` strategy writes."""
-        managers = {(s.manager, s.method) for s in self.recipe.strategies.values() if s.kind == "service"}
-        node: ast.AST = call
-        for anc in self.enclosing(call):
-            if isinstance(anc, SCOPE_NODES):
-                return False
-            if isinstance(anc, ast.If) and _inside(node, anc.orelse, self.parent):
-                test = anc.test
-                if (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name)
-                        and test.value.id == "self"):
-                    for n in walk_local(anc.body):
-                        if isinstance(n, ast.withitem) and isinstance(n.context_expr, ast.Call):
-                            f = n.context_expr.func
-                            if (isinstance(f, ast.Attribute) and (test.attr, f.attr) in managers
-                                    and ast.unparse(f.value) == f"self.{test.attr}"):
-                                return True
-            node = anc
-        return False
 
     def _manual(self, occ: Occurrence, facts: Facts, var: str | None, code: str, reason: str) -> Plan:
         return Plan(occ.id, var, facts, pattern="manual", manual_code=code, manual_reason=reason,
