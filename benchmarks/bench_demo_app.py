@@ -156,9 +156,9 @@ def _git(root: Path, *args: str) -> str:
 
 def demo_variants(work: Path) -> tuple[Path, Path, dict[str, object], dict[str, object]]:
     from migrator_tui.demo.build import build_demo
-    from migrator_tui.proposal import Choice
     from migrator_tui.recipe import load_recipe
     from migrator_tui.rewrite import FileAnalysis
+    from migrator_tui.rewrite.proposal import Choice
     from migrator_tui.scan import scan
 
     before = work / "before"
@@ -190,7 +190,7 @@ def main() -> int:
     parser.add_argument("--recipe", default=None, help="the review's recipe (default: db-session)")
     args = parser.parse_args()
 
-    from migrator_tui.review import atomic_write, utc_now
+    from migrator_tui.review.state import atomic_write, utc_now
 
     work = Path(tempfile.mkdtemp(prefix="bench-demo-app-"))
     worktrees: list[Path] = []
@@ -199,9 +199,9 @@ def main() -> int:
             before, after, b_info, a_info = demo_variants(work)
             out_file = None
         else:
+            from migrator_tui.checks.report import BENCHMARK_FILE
             from migrator_tui.recipe import load_recipe
-            from migrator_tui.report import BENCHMARK_FILE
-            from migrator_tui.workspace import open_readonly
+            from migrator_tui.review.workspace import open_readonly
 
             recipe = load_recipe(args.recipe)
             ws = open_readonly(args.repo, recipe)

@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from migrator_tui.gitflow import FileChange, GitFlow
-from migrator_tui.gitrepo import open_repo
+from migrator_tui.git.flow import FileChange, GitFlow
+from migrator_tui.git.repo import open_repo
 
 ENV = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
        "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}

@@ -157,7 +157,7 @@ def test_lock_held_by_another_review(repo: Path, capsys: pytest.CaptureFixture[s
     lock = repo / ".git/migrator/db-session/lock"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import time; from migrator_tui.lock import ReviewLock; "
+         "import time; from migrator_tui.review.lock import ReviewLock; "
          f"ReviewLock({str(lock)!r}).acquire(); print('held', flush=True); time.sleep(30)"],
         stdout=subprocess.PIPE, text=True,
     )

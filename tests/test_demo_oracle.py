@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from migrator_tui.demo.build import build_demo
-from migrator_tui.proposal import Choice
 from migrator_tui.recipe import load_recipe
 from migrator_tui.rewrite import FileAnalysis
+from migrator_tui.rewrite.proposal import Choice
 from migrator_tui.scan import scan
 
 #: (pattern in the failure line, warning codes any one of which explains it)

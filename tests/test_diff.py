@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import difflib
 
-from migrator_tui.diff import build_diff, side_by_side, stats, unified
+from migrator_tui.review.diff import build_diff, side_by_side, stats, unified
 
 OLD = "".join(f"line {i}\n" for i in range(1, 21))
 

@@ -8,8 +8,8 @@ import pytest
 from gitfixtures import branches, demo_repo, git, head, make_dirty, make_repo, snapshot
 
 from migrator_tui.errors import RepositoryError
-from migrator_tui.gitflow import BranchTakenError, CommitError, FileChange, GitFlow
-from migrator_tui.gitrepo import open_repo
+from migrator_tui.git.flow import BranchTakenError, CommitError, FileChange, GitFlow
+from migrator_tui.git.repo import open_repo
 from migrator_tui.scan import blob_hash
 
 RECIPE = "db-session"

@@ -20,15 +20,15 @@ import pytest
 from gitfixtures import branches, git, head, make_repo
 
 from migrator_tui.cli import main
-from migrator_tui.gitflow import FileChange, GitFlow
-from migrator_tui.gitobjects import ObjectStore
-from migrator_tui.gitrepo import open_repo
-from migrator_tui.review import ReviewState
+from migrator_tui.git.flow import FileChange, GitFlow
+from migrator_tui.git.objects import ObjectStore
+from migrator_tui.git.repo import open_repo
+from migrator_tui.review.state import ReviewState
 
 BATCH_CHILD = """
 import sys
-from migrator_tui.gitflow import FileChange, GitFlow
-from migrator_tui.gitrepo import open_repo
+from migrator_tui.git.flow import FileChange, GitFlow
+from migrator_tui.git.repo import open_repo
 repo = open_repo(sys.argv[1])
 base = repo.head.commit.hexsha
 flow = GitFlow(repo, recipe="db-session", base=base, author="R <r@example.com>")

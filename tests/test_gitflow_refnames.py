@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from migrator_tui.refnames import branch_for, decode_leaf, encode_leaf, path_for
+from migrator_tui.git.refnames import branch_for, decode_leaf, encode_leaf, path_for
 
 PREFIX = "migrate/db-session"
 

@@ -10,8 +10,8 @@ import pytest
 from gitfixtures import SERVICE, WEB_APP, branches, make_repo
 
 from migrator_tui import cli
+from migrator_tui.checks.report import BENCHMARK_FILE, criteria, gather
 from migrator_tui.recipe import load_recipe
-from migrator_tui.report import BENCHMARK_FILE, criteria, gather
 
 Capsys = pytest.CaptureFixture[str]
 INLINE = ("from database import db_manager\n\n\n"
@@ -101,8 +101,8 @@ def test_all_tests_pass_needs_every_current_tip_or_the_integration_branch(tmp_pa
     run(capsys, "verify", str(root), "--test-cmd", "true")
     assert box(report(root, capsys), "All tests pass")
     # a branch moves after its verification: no longer proven
+    from migrator_tui.review.workspace import Workspace
     from migrator_tui.scan import scan
-    from migrator_tui.workspace import Workspace
 
     recipe = load_recipe()
     with Workspace.open(root, recipe) as ws:

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from migrator_tui.errors import StateError
-from migrator_tui.lock import ReviewLock
 from migrator_tui.model import Occurrence
-from migrator_tui.review import CommitInfo, ReviewState, Verification, fingerprint
+from migrator_tui.review.lock import ReviewLock
+from migrator_tui.review.state import CommitInfo, ReviewState, Verification, fingerprint
 
 SOURCE = """\
 import os
@@ -146,7 +146,7 @@ def test_lock_excludes_a_live_owner(tmp_path: Path) -> None:
     path = tmp_path / "lock"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from migrator_tui.lock import ReviewLock; "
+         "import sys, time; from migrator_tui.review.lock import ReviewLock; "
          f"l = ReviewLock({str(path)!r}).acquire(); print('held', flush=True); time.sleep(30)"],
         stdout=subprocess.PIPE, text=True,
     )

@@ -8,11 +8,11 @@ import pytest
 from gitfixtures import WEB_APP, branches, demo_repo, git, make_dirty, snapshot
 
 from migrator_tui.errors import StateError
-from migrator_tui.gitflow import CommitError
+from migrator_tui.git.flow import CommitError
 from migrator_tui.recipe import load_recipe
-from migrator_tui.review import ReviewState
+from migrator_tui.review.state import ReviewState
+from migrator_tui.review.workspace import Workspace
 from migrator_tui.scan import scan
-from migrator_tui.workspace import Workspace
 
 RECIPE = load_recipe()
 COUNT = "web_app.py::count_users::0"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from migrator_tui.proposal import Choice
 from migrator_tui.recipe import load_recipe
 from migrator_tui.rewrite import FileAnalysis, RewriteError, edit_error
+from migrator_tui.rewrite.proposal import Choice
 from migrator_tui.scan import scan
 
 SOURCE = '''from web_app import db_manager, unified_session_manager

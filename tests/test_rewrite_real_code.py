@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from migrator_tui.proposal import Choice
 from migrator_tui.recipe import load_recipe
 from migrator_tui.rewrite import FileAnalysis
+from migrator_tui.rewrite.proposal import Choice
 from migrator_tui.scan import scan
 from migrator_tui.sourcefile import decode
 

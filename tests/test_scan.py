@@ -249,7 +249,7 @@ def test_context_manager_implementation_is_excluded(tmp_path: Path) -> None:
 
 
 def test_exclusion_can_be_turned_off(tmp_path: Path) -> None:
-    recipe_text = (Path(__file__).parents[1] / "migrator_tui/recipes/db_session.toml").read_text()
+    recipe_text = (Path(__file__).parents[1] / "migrator_tui/recipe/builtin/db_session.toml").read_text()
     custom = tmp_path / "r.toml"
     custom.write_text(recipe_text.replace("context_managers = true", "context_managers = false"))
     repo = make_repo(tmp_path / "repo", {"a.py": """
@@ -281,7 +281,7 @@ def test_many_candidates_use_worker_processes_with_the_same_result(tmp_path: Pat
     repo = make_repo(tmp_path / "repo", files)
     seen: list[tuple[int, int]] = []
     parallel = scan(repo, load_recipe(), progress=lambda d, t: seen.append((d, t)))
-    import migrator_tui.scan as scan_module
+    import migrator_tui.scan.run as scan_module
 
     with monkeypatch.context() as patch:  # a threaded caller: a pool of spawned processes instead
         patch.setattr(scan_module, "_fork_safe", lambda: False)

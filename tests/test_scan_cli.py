@@ -13,8 +13,8 @@ from test_scan_helpers import make_repo
 from migrator_tui.cli import main
 from migrator_tui.commands.scan import occurrence_json, scan_json
 from migrator_tui.model import SHAPES
-from migrator_tui.proposal import Finding, Proposal
 from migrator_tui.recipe import load_recipe
+from migrator_tui.rewrite.proposal import Finding, Proposal
 from migrator_tui.scan import scan
 
 SOURCES = {
@@ -152,7 +152,7 @@ def test_bad_recipe_exits_2_with_one_sentence(repo: Path, tmp_path: Path,
 
 
 def test_recipe_file_is_used(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    builtin = resources.files("migrator_tui").joinpath("recipes/db_session.toml").read_text()
+    builtin = resources.files("migrator_tui").joinpath("recipe/builtin/db_session.toml").read_text()
     custom = tmp_path / "custom.toml"
     custom.write_text(builtin.replace('name = "db-session"', 'name = "custom"')
                       .replace('paths = ["web_app.py"]', 'paths = ["scripts/*.py"]'))

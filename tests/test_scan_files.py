@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from test_scan_helpers import git, make_repo
 
-import migrator_tui.scan_files as scan_files
+import migrator_tui.scan.files as scan_files
 from migrator_tui.errors import MigratorError
 from migrator_tui.recipe import load_recipe
 from migrator_tui.scan import scan

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from migrator_tui.scan_files import Unreadable, decode_source
+from migrator_tui.review.workspace import decode_python
+from migrator_tui.scan.files import Unreadable, decode_source
 from migrator_tui.sourcefile import UndecodableSource, decode, encode
-from migrator_tui.workspace import decode_python
 
 
 @pytest.mark.parametrize("data", [

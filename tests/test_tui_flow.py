@@ -13,8 +13,8 @@ import git
 import pytest
 
 from migrator_tui.demo import build_demo
-from migrator_tui.proposal import Choice
 from migrator_tui.rewrite import apply_choices
+from migrator_tui.rewrite.proposal import Choice
 from migrator_tui.tui.app import MigratorApp, make_app
 from migrator_tui.tui.screens.branches import BranchesScreen
 from migrator_tui.tui.screens.edit import EditScreen

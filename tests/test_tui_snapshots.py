@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from migrator_tui import gitobjects
+from migrator_tui.git import objects as gitobjects
 from migrator_tui.tui.screenshots import FIXED_TIMESTAMP, SCENARIOS, Scenario, demo_app
 
 

@@ -14,9 +14,9 @@ import pytest
 from gitfixtures import branches, demo_repo, git, snapshot
 
 from migrator_tui import cli
+from migrator_tui.checks.verify import OUTDATED, Runner, badge, file_targets, run_all
 from migrator_tui.recipe import load_recipe
-from migrator_tui.review import STATE_FILE, ReviewState, Verification
-from migrator_tui.verify import OUTDATED, Runner, badge, file_targets, run_all
+from migrator_tui.review.state import STATE_FILE, ReviewState, Verification
 
 Capsys = pytest.CaptureFixture[str]
 WEB = "web_app.py"
@@ -89,8 +89,8 @@ def test_branches_json_shows_result_then_outdated(repo: Path, capsys: Capsys) ->
     assert rows[WEB]["verified"] == "passed" and rows[SERVICE]["verified"] == "failed"
     assert rows[WEB]["verification"]["sha"] == rows[WEB]["tip"]
     # the branch moves (one occurrence rejected, the file re-committed): the result is outdated
+    from migrator_tui.review.workspace import Workspace
     from migrator_tui.scan import scan
-    from migrator_tui.workspace import Workspace
 
     recipe = load_recipe()
     with Workspace.open(repo, recipe) as ws:

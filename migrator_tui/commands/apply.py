@@ -21,8 +21,8 @@ from migrator_tui.commands.branches import add_common
 
 if TYPE_CHECKING:
     from migrator_tui.model import Occurrence, ScanResult
-    from migrator_tui.proposal import Proposal
     from migrator_tui.recipe import Recipe
+    from migrator_tui.rewrite.proposal import Proposal
 
 APPLY_NOTE = "accepted by apply"
 
@@ -99,9 +99,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
+    from migrator_tui.review.workspace import Workspace
     from migrator_tui.rewrite import FileAnalysis
     from migrator_tui.scan import scan
-    from migrator_tui.workspace import Workspace
 
     with Workspace.open(args.path, recipe, rescan=args.rescan, prefix=args.prefix) as ws:
         result = scan(ws.root, recipe)
@@ -161,9 +161,9 @@ def _subfolder(path: Path, root: Path) -> str:
 
 def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
     from migrator_tui.errors import MigratorError
+    from migrator_tui.review.workspace import decode_python
     from migrator_tui.rewrite.batch import propose_files
     from migrator_tui.scan import scan
-    from migrator_tui.workspace import decode_python
 
     root = Path(args.path)
     result = scan(root, recipe)
@@ -237,11 +237,11 @@ def _write_in_place(file: Path, path: str, data: bytes, decoded: tuple[str, str,
     import os
 
     from migrator_tui.errors import MigratorError
-    from migrator_tui.proposal import Choice
-    from migrator_tui.review import atomic_write
+    from migrator_tui.review.state import atomic_write
+    from migrator_tui.review.workspace import encode_python
     from migrator_tui.rewrite import apply_choices
+    from migrator_tui.rewrite.proposal import Choice
     from migrator_tui.scan import blob_hash
-    from migrator_tui.workspace import encode_python
 
     text, encoding, bom = decoded
     if scanned is not None and blob_hash(data) != scanned:

@@ -29,10 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
+    from migrator_tui.checks.verify import badge
     from migrator_tui.recipe import load_recipe
+    from migrator_tui.review.workspace import open_readonly
     from migrator_tui.scan import scan
-    from migrator_tui.verify import badge
-    from migrator_tui.workspace import open_readonly
 
     recipe = load_recipe(args.recipe)
     ws = open_readonly(args.path, recipe)

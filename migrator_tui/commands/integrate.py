@@ -33,13 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run(args: argparse.Namespace) -> int:
     from migrator_tui.recipe import load_recipe
-    from migrator_tui.workspace import Workspace
+    from migrator_tui.review.workspace import Workspace
 
     recipe = load_recipe(args.recipe)
     with Workspace.open(args.path, recipe, check_head=False) as ws:
         paths = None
         if args.only_verified:
-            from migrator_tui.verify import badge
+            from migrator_tui.checks.verify import badge
 
             paths = []
             for path, tip in sorted(ws.flow.tips().items()):

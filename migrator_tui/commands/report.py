@@ -1,6 +1,6 @@
 """`migrator-tui report [PATH] [-o FILE] [--recipe NAME|FILE]`: a Markdown report of the migration.
 
-Built only from facts in the review state and the repository (see `migrator_tui.report`); printed
+Built only from facts in the review state and the repository (see `migrator_tui.checks.report`); printed
 to stdout, or written to FILE (atomically). Never changes the review or the repository.
 """
 
@@ -29,10 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from migrator_tui.checks.report import build_report
     from migrator_tui.errors import MigratorError
     from migrator_tui.recipe import load_recipe
-    from migrator_tui.report import build_report
-    from migrator_tui.review import atomic_write
+    from migrator_tui.review.state import atomic_write
 
     recipe = load_recipe(args.recipe)
     text = build_report(args.path, recipe)

@@ -48,7 +48,7 @@ def repo_relative(target: str, root: Path) -> str:
 def run(args: argparse.Namespace) -> int:
     from migrator_tui.errors import MigratorError
     from migrator_tui.recipe import load_recipe
-    from migrator_tui.workspace import Workspace
+    from migrator_tui.review.workspace import Workspace
 
     path, targets = split_items(args.items)
     if not targets:

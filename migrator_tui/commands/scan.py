@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from migrator_tui.model import Occurrence, ScanResult
-    from migrator_tui.proposal import Proposal
     from migrator_tui.recipe import Recipe
+    from migrator_tui.rewrite.proposal import Proposal
 
 WIDTH = 100
 UNPLANNED = "Unplanned"

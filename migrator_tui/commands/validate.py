@@ -32,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from migrator_tui.checks.validate import validate
     from migrator_tui.recipe import load_recipe
-    from migrator_tui.validate import validate
 
     recipe = load_recipe(args.recipe)
     result = validate(Path(args.path), recipe, args.ref)

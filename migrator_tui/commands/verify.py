@@ -38,9 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
-    from migrator_tui.errors import MigratorError
-    from migrator_tui.recipe import load_recipe
-    from migrator_tui.verify import (
+    from migrator_tui.checks.verify import (
         BASE,
         Outcome,
         Runner,
@@ -49,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
         integration_target,
         run_all,
     )
-    from migrator_tui.workspace import Workspace
+    from migrator_tui.errors import MigratorError
+    from migrator_tui.recipe import load_recipe
+    from migrator_tui.review.workspace import Workspace
 
     if args.jobs < 1:
         raise MigratorError("--jobs must be at least 1.")

@@ -7,6 +7,7 @@ Public API (results are values; a hard occurrence is a `manual` proposal, never 
 - `FileAnalysis` parses a file once and serves all three for its occurrences.
 """
 
+from migrator_tui.rewrite.batch import summarize
 from migrator_tui.rewrite.engine import (
     FileAnalysis,
     RewriteError,
@@ -14,7 +15,6 @@ from migrator_tui.rewrite.engine import (
     edit_error,
     propose,
     propose_all,
-    summarize,
 )
 
 __all__ = [

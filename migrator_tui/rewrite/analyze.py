@@ -31,22 +31,15 @@ from migrator_tui.rewrite.astutil import (
     walk_all,
     walk_local,
 )
+from migrator_tui.rewrite.facts.handlers import catching_calls, specific_types
+from migrator_tui.rewrite.facts.io import io_call
+from migrator_tui.rewrite.facts.orm import orm_escapes
+from migrator_tui.rewrite.facts.writes import dirty_exits, writes
 from migrator_tui.rewrite.plan import Facts, Plan
 
 VIEW_DECORATORS = {"route", "get", "post", "put", "delete", "patch"}
 #: Calls known to make an object that `with` can take and whose `__enter__` is `acquire()`.
 LOCK_FACTORIES = {"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "allocate_lock"}
-BROAD_EXCEPTIONS = {"Exception", "BaseException"}
-IO_CALLS = {
-    "sleep": "time.sleep", "urlopen": "urlopen", "request": "HTTP request",
-    "get": None, "post": None, "put": None, "delete": None, "patch": None,
-    "run": None, "check_output": "subprocess", "check_call": "subprocess", "Popen": "subprocess",
-    "call": None, "send_mail": "mail", "sendmail": "mail", "send_message": "mail",
-}
-IO_MODULES = {"requests", "httpx", "urllib", "subprocess", "socket", "smtplib", "time", "aiohttp"}
-NON_ORM_CALLS = {"count", "len", "int", "str", "bool", "float", "sum", "exists", "jsonify",
-                 "render_template", "to_dict", "dict", "delete", "update", "isoformat", "format",
-                 "join", "strftime", "redirect", "url_for", "make_response", "flash", "abort"}
 
 #: `decorator_catches(decorator_node, tree) -> [(line, "ExcType (in decorator x)")]`
 DecoratorCheck = Callable[[ast.expr], list[tuple[int, str]]]
@@ -98,23 +91,6 @@ def _is_none_assign(stmt: ast.stmt, var: str) -> bool:
     value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
     return _assigns(stmt, var) and isinstance(value, ast.Constant) and value.value is None
 
-
-def _handler_types(handler: ast.ExceptHandler) -> list[str]:
-    if handler.type is None:
-        return []
-    items = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-    return [ast.unparse(t) for t in items]
-
-
-def specific_types(handler: ast.ExceptHandler, wrapper: str | None) -> list[str]:
-    """The exception types a handler names that a wrapped exception would no longer match."""
-    out = []
-    for t in _handler_types(handler):
-        short = t.rsplit(".", 1)[-1]
-        if short in BROAD_EXCEPTIONS or (wrapper and short == wrapper):
-            continue
-        out.append(t)
-    return out
 
 
 def _releases(stmt: ast.stmt, var: str, methods: set[str]) -> bool:
@@ -387,7 +363,7 @@ class Analyzer:
             return self._manual(occ, plan.facts, None, "release-elsewhere",
                                 f"`{resource}` is also released at line {releases[0]}, inside the block")
         plan.io_calls = [(n.lineno, io) for n in walk_local(inner) if isinstance(n, ast.Call)
-                         and (io := _io_call(n))]
+                         and (io := io_call(n))]
         kind = self._resource_kind(acquire, resource)
         if kind == "not-a-context-manager":
             return self._manual(occ, plan.facts, None, "not-a-context-manager",
@@ -586,18 +562,18 @@ class Analyzer:
         a = self.recipe.acquire
         commits = [n for n in walk_local(body) if method_call_on(n, var, {a.commit})]
         plan.has_commit = bool(commits)
-        plan.dirty_exits, plan.uncommitted_exits = _dirty_exits(body, var, a.commit, a.release)
+        plan.dirty_exits, plan.uncommitted_exits = dirty_exits(body, var, a.commit, a.release)
         for n in walk_local(body):
             if isinstance(n, ast.Raise) and n.exc is not None:
                 plan.raises.append((n.lineno, f"raise {ast.unparse(n.exc)[:50]}"))
             elif isinstance(n, ast.Call) and last_name(n.func) == "abort":
                 plan.raises.append((n.lineno, f"{ast.unparse(n)[:50]}"))
             if isinstance(n, ast.Call):
-                io = _io_call(n)
+                io = io_call(n)
                 if io:
                     plan.io_calls.append((n.lineno, io))
-        plan.orm_escapes = self._orm_escapes(body, last, var)
-        plan.writes = _writes(body, var)
+        plan.orm_escapes = orm_escapes(body, last, var, self._after, self._locals_of)
+        plan.writes = writes(body, var)
         # enclosing handlers in the same function
         for anc in self.enclosing(last):
             if isinstance(anc, SCOPE_NODES):
@@ -612,86 +588,25 @@ class Analyzer:
             for d in func.decorator_list:
                 plan.decorator_handlers.extend(self.decorator_check(d))
 
-    def _orm_escapes(self, body: list[ast.stmt], last: ast.stmt, var: str) -> list[tuple[int, str]]:
-        """Values loaded from the session (ORM objects) that leave the block."""
-        tainted: set[str] = set()
-        for n in walk_local(body):
-            if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None:
-                if _may_be_orm(n.value, var, tainted):
-                    targets = n.targets if isinstance(n, ast.Assign) else [n.target]
-                    for t in targets:
-                        tainted.update(x.id for x in ast.walk(t) if isinstance(x, ast.Name))
-            elif isinstance(n, (ast.For, ast.AsyncFor)) and _may_be_orm(n.iter, var, tainted):
-                tainted.update(x.id for x in ast.walk(n.target) if isinstance(x, ast.Name))
-            elif isinstance(n, ast.Call) and method_call_on(n, var, {"add", "add_all", "merge"}):
-                for arg in n.args:  # `session.add(obj)`: obj is now the session's
-                    if isinstance(arg, ast.Name):
-                        tainted.add(arg.id)
-                    elif isinstance(arg, (ast.List, ast.Tuple, ast.Set)):
-                        tainted.update(e.id for e in arg.elts if isinstance(e, ast.Name))
-            if isinstance(n, ast.Assign) and _may_be_orm(n.value, var, tainted):
-                for t in n.targets:
-                    if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
-                        tainted.add(t.value.id)  # a local container now holds loaded objects
-            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in {
-                "append", "extend", "add", "update", "insert", "setdefault"
-            } and isinstance(n.func.value, ast.Name) and n.func.value.id != var and any(
-                _may_be_orm(a, var, tainted) for a in n.args
-            ):
-                tainted.add(n.func.value.id)
-        tainted.discard(var)
-        out: list[tuple[int, str]] = []
-        for n in walk_local(body):
-            if isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom)) and n.value is not None:
-                if _may_be_orm(n.value, var, tainted):
-                    verb = "returned" if isinstance(n, ast.Return) else "yielded"
-                    out.append((n.lineno, f"`{ast.unparse(n.value)[:40]}` is {verb}"))
-            elif isinstance(n, ast.Assign) and _may_be_orm(n.value, var, tainted):
-                for t in n.targets:
-                    root = t
-                    while isinstance(root, (ast.Attribute, ast.Subscript)):
-                        root = root.value
-                    outside = isinstance(root, ast.Name) and root is not t and (
-                        root.id in {"self", "cls", "g"} or root.id not in self._locals_of(last))
-                    if outside:
-                        out.append((n.lineno, f"`{ast.unparse(n.value)[:40]}` is stored in "
-                                              f"`{ast.unparse(t)}`"))
-        for name in sorted(tainted):
-            line = self._after(last, name)
-            if line is not None:
-                out.append((line, f"`{name}` is read after the block"))
-        return out
-
-    def _locals_of(self, node: ast.AST) -> set[str]:
-        func = next((f for f in self.enclosing(node)
-                     if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
-        return function_locals(func) if func is not None else set()
-
     def _callers_catching(self, node: ast.AST) -> list[tuple[int, str]]:
-        """Callers in this file that call the enclosing function inside a try with specific handlers."""
+        """Callers (in this file, and anywhere in the repository) that call the enclosing function
+        inside a `try` with specific handlers."""
         func = next((f for f in self.enclosing(node)
                      if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
         if func is None:
             return []
         if self._callers is None:
-            self._callers = {}
-            for t in ast.walk(self.tree):
-                if not isinstance(t, ast.Try) or not t.handlers:
-                    continue
-                types = [(h.lineno, ty) for h in t.handlers for ty in specific_types(h, None)]
-                if not types:
-                    continue
-                for n in walk_local(t.body):
-                    if isinstance(n, ast.Call):
-                        callee = last_name(n.func)
-                        if callee:
-                            self._callers.setdefault(callee, []).extend(
-                                (line, f"{ty} at line {line}") for line, ty in types)
+            self._callers = catching_calls(self.tree)
         found = set(self._callers.get(func.name, []))
         if self.catching_callers is not None:
             callers = self.catching_callers(func.name)
             found.update((line, f"{t} at {path}:{line}") for path, line, t in callers)
         return sorted(found)
+
+    def _locals_of(self, node: ast.AST) -> set[str]:
+        func = next((f for f in self.enclosing(node)
+                     if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+        return function_locals(func) if func is not None else set()
 
 
 def _inside(node: ast.AST, seq: list[ast.stmt], parent: dict[ast.AST, ast.AST]) -> bool:
@@ -720,202 +635,3 @@ def _rooted_at_self(node: ast.AST) -> bool:
     return isinstance(node, ast.Name) and node.id == "self"
 
 
-WRITE_METHODS = {"add", "add_all", "delete", "merge", "execute", "flush", "bulk_save_objects",
-                 "bulk_insert_mappings", "bulk_update_mappings"}
-
-
-def _loaded_names(body: list[ast.stmt], var: str) -> set[str]:
-    """Names bound (anywhere in the block) to values computed from the session."""
-    loaded: set[str] = set()
-    for n in walk_local(body):
-        if isinstance(n, ast.Assign):
-            names = {x.id for x in ast.walk(n.value) if isinstance(x, ast.Name)}
-            if var in names or names & loaded:
-                loaded.update(x.id for t in n.targets for x in ast.walk(t) if isinstance(x, ast.Name))
-        elif isinstance(n, (ast.For, ast.AsyncFor)):
-            names = {x.id for x in ast.walk(n.iter) if isinstance(x, ast.Name)}
-            if var in names or names & loaded:
-                loaded.update(x.id for x in ast.walk(n.target) if isinstance(x, ast.Name))
-    return loaded
-
-
-def _write_lines(nodes: list[ast.AST] | list[ast.stmt], var: str, loaded: set[str]) -> list[int]:
-    """Lines in `nodes` that change the database through the session or loaded objects."""
-    out: list[int] = []
-    for n in walk_local(nodes):
-        if isinstance(n, (ast.Assign, ast.AugAssign)):
-            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
-            for t in targets:
-                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in loaded:
-                    out.append(n.lineno)
-        elif isinstance(n, ast.Call):
-            chained = last_name(n.func) in {"delete", "update"} and var in {
-                x.id for x in ast.walk(n.func) if isinstance(x, ast.Name)
-            }
-            if chained or (method_call_on(n, var, WRITE_METHODS) and not _reads_only(n)):
-                out.append(n.lineno)
-    return sorted(set(out))
-
-
-def _writes(body: list[ast.stmt], var: str) -> list[int]:
-    """Lines that change the database through the session (or objects loaded from it)."""
-    return _write_lines(body, var, _loaded_names(body, var))
-
-
-State = tuple[int | None, bool]  # (line of the first uncommitted change, committed on this path)
-
-
-def _dirty_exits(body: list[ast.stmt], var: str, commit: str, release: str
-                 ) -> tuple[list[tuple[int, int]], list[int]]:
-    """The ways out of the block, as the context manager's commit on exit sees them.
-
-    Returns (exit line, write line) for every exit that leaves a change uncommitted, and the exit
-    lines reached without any commit on their path and with nothing pending. Follows the
-    statements path by path: a write makes the session dirty, `commit()` clean and committed;
-    branches merge (dirty if any is, committed if all are), loops may run zero times, a `raise`
-    leaves (a rollback follows). An exit is a `return` line, or 0 for the end of the block.
-    """
-    loaded = _loaded_names(body, var)
-    dirty_exits: list[tuple[int, int]] = []
-    clean_exits: list[int] = []
-
-    def simple(stmt: ast.stmt, state: State) -> State:
-        dirty, committed = state
-        if is_method_stmt(stmt, var, {release}):
-            return state  # the rewrite removes this close(): pending changes reach the exit
-        if any(method_call_on(n, var, {commit}) for n in walk_local([stmt])):
-            return None, True
-        writes = _write_lines([stmt], var, loaded)
-        return (writes[0] if writes and dirty is None else dirty), committed
-
-    def leave(line: int, state: State) -> None:
-        dirty, committed = state
-        if dirty is not None:
-            dirty_exits.append((line, dirty))
-        elif not committed:
-            clean_exits.append(line)
-
-    def merge(states: list[State]) -> State | None:
-        if not states:
-            return None
-        dirty = next((d for d, _ in states if d is not None), None)
-        return dirty, all(c for _, c in states)
-
-    def run(stmts: list[ast.stmt], state: State) -> State | None:
-        """The state after `stmts`, or None when every path left (return/raise)."""
-        current: State | None = state
-        for st in stmts:
-            if current is None:
-                return None
-            if isinstance(st, ast.Return):
-                leave(st.lineno, simple(st, current))
-                return None
-            if isinstance(st, ast.Raise):
-                return None
-            if isinstance(st, ast.If):
-                current = merge([x for x in (run(st.body, current), run(st.orelse, current)) if x])
-            elif isinstance(st, (ast.For, ast.AsyncFor, ast.While)):
-                after_body = run(st.body, current)
-                current = merge([x for x in (current, after_body) if x])
-                if st.orelse and current is not None:
-                    current = run(st.orelse, current)
-            elif isinstance(st, (ast.With, ast.AsyncWith)):
-                current = run(st.body, current)
-            elif isinstance(st, ast.Try):
-                after = run(st.body, current)
-                outs = [run(st.orelse, after) if st.orelse and after else after]
-                for h in st.handlers:
-                    outs.append(run(h.body, merge([x for x in (current, after) if x]) or current))
-                current = merge([x for x in outs if x])
-                if st.finalbody:
-                    current = run(st.finalbody, current) if current is not None else None
-            elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                continue
-            else:
-                current = simple(st, current)
-        return current
-
-    end = run(body, (None, False))
-    if end is not None:
-        leave(0, end)
-    return dirty_exits, clean_exits
-
-
-def _reads_only(call: ast.Call) -> bool:
-    """`session.execute(text("SELECT ..."))` or `session.execute(select(...))`: a read."""
-    if last_name(call.func) != "execute" or not call.args:
-        return False
-    arg = call.args[0]
-    if isinstance(arg, ast.Call) and last_name(arg.func) == "select":
-        return True
-    if isinstance(arg, ast.Call) and last_name(arg.func) == "text" and arg.args:
-        sql = arg.args[0]
-        return (isinstance(sql, ast.Constant) and isinstance(sql.value, str)
-                and sql.value.lstrip().upper().startswith(("SELECT", "PRAGMA", "EXPLAIN", "SHOW", "WITH")))
-    return False
-
-
-def _column_query(call: ast.Call) -> bool:
-    """`session.query(Model.col, ...)` / `select(Model.col)`: rows of plain values, not objects."""
-    return last_name(call.func) in {"query", "select"} and bool(call.args) and all(
-        isinstance(a, ast.Attribute)
-        or (isinstance(a, ast.Call) and last_name(a.func) in {"count", "sum", "max", "min"})
-        for a in call.args
-    )
-
-
-def _may_be_orm(expr: ast.AST, var: str, tainted: set[str]) -> bool:
-    """Whether `expr` may evaluate to ORM objects loaded from `var` (or containers of them).
-
-    Deliberately simple: attribute reads, comparisons, arithmetic, strings and calls known to
-    return plain values are not objects; calls on the session (or on loaded objects) are.
-    """
-    if isinstance(expr, ast.Name):
-        return expr.id in tainted
-    if isinstance(expr, ast.Call):
-        if last_name(expr.func) in NON_ORM_CALLS:
-            return False
-        inner = [n for n in ast.walk(expr.func) if isinstance(n, ast.Call)]
-        if any(_column_query(c) for c in [expr, *inner]):
-            return False
-        root = expr.func
-        while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call)):
-            root = root.func if isinstance(root, ast.Call) else root.value
-        if isinstance(root, ast.Name) and (root.id == var or root.id in tainted):
-            return True
-        return any(_may_be_orm(a, var, tainted) for a in expr.args)
-    if isinstance(expr, ast.Await):
-        return _may_be_orm(expr.value, var, tainted)
-    if isinstance(expr, (ast.Subscript, ast.Starred)):
-        return _may_be_orm(expr.value, var, tainted)
-    if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
-        return any(_may_be_orm(e, var, tainted) for e in expr.elts)
-    if isinstance(expr, ast.Dict):
-        return any(v is not None and _may_be_orm(v, var, tainted) for v in expr.values)
-    if isinstance(expr, ast.IfExp):
-        return _may_be_orm(expr.body, var, tainted) or _may_be_orm(expr.orelse, var, tainted)
-    if isinstance(expr, ast.BoolOp):
-        return any(_may_be_orm(e, var, tainted) for e in expr.values)
-    if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-        local = set(tainted)
-        for g in expr.generators:
-            if _may_be_orm(g.iter, var, local):
-                local.update(x.id for x in ast.walk(g.target) if isinstance(x, ast.Name))
-        elt = expr.value if isinstance(expr, ast.DictComp) else expr.elt
-        return _may_be_orm(elt, var, local)
-    return False
-
-
-def _io_call(call: ast.Call) -> str | None:
-    name = last_name(call.func)
-    root = call.func
-    while isinstance(root, ast.Attribute):
-        root = root.value
-    root_name = root.id if isinstance(root, ast.Name) else None
-    if name == "sleep":
-        return "sleep()"
-    if root_name in IO_MODULES and root_name != "time" and name:
-        return f"{root_name}.{name}()"
-    if name in {"urlopen", "check_output", "check_call", "Popen", "sendmail", "send_message"}:
-        return f"{name}()"
-    return None

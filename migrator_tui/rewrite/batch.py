@@ -10,9 +10,12 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from migrator_tui.model import Occurrence
-from migrator_tui.proposal import Proposal
+from migrator_tui.model import Occurrence, ScanResult
 from migrator_tui.recipe import Recipe
+from migrator_tui.rewrite.engine import FileAnalysis
+from migrator_tui.rewrite.proposal import Proposal
+from migrator_tui.rewrite.repo_index import repo_index
+from migrator_tui.sourcefile import decode
 
 #: Below this many files, one process is faster than starting workers.
 PARALLEL_FILES = 48
@@ -23,9 +26,6 @@ _JOB: tuple[Path, Mapping[str, Sequence[Occurrence]], Recipe] | None = None
 
 
 def _one(path: str) -> FileProposals:
-    from migrator_tui.rewrite.engine import FileAnalysis
-    from migrator_tui.sourcefile import decode
-
     assert _JOB is not None
     root, by_path, recipe = _JOB
     occs = by_path[path]
@@ -41,9 +41,6 @@ def _one(path: str) -> FileProposals:
 
 
 def _summaries(path: str) -> tuple[str, dict[str, Proposal]]:
-    from migrator_tui.rewrite.engine import FileAnalysis
-    from migrator_tui.sourcefile import decode
-
     assert _JOB is not None
     root, by_path, recipe = _JOB
     occs = by_path[path]
@@ -67,8 +64,6 @@ def summarize_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], rec
 def _map(fn, root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Recipe,  # type: ignore[no-untyped-def]
          workers: int | None) -> Iterator:  # type: ignore[type-arg]
     global _JOB
-    from migrator_tui.rewrite.engine import repo_index
-
     _JOB = (root, by_path, recipe)
     paths = list(by_path)
     if any(s.wraps for s in recipe.strategies.values()):
@@ -91,3 +86,13 @@ def propose_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recip
                   *, workers: int | None = None) -> Iterator[FileProposals]:
     """(path, text, {id: Proposal}, error) for every file, in the order of `by_path`."""
     yield from _map(_one, root, by_path, recipe, workers)
+
+
+def summarize(result: ScanResult, recipe: Recipe) -> dict[str, Proposal]:
+    """Default strategy, alternatives, confidence and warnings of every scanned occurrence.
+
+    Uses only the `ast` analysis (no libcst), one parse per file, over worker processes when
+    there are many files. A file that cannot be read again gives no summaries (its occurrences
+    keep only the scan's facts).
+    """
+    return summarize_files(Path(result.root), result.by_path(), recipe)

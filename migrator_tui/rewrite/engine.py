@@ -14,32 +14,18 @@ from dataclasses import replace as dataclass_replace
 from pathlib import Path
 
 from migrator_tui.errors import MigratorError
-from migrator_tui.model import Occurrence, ScanResult
-from migrator_tui.proposal import Choice, Finding, Proposal
+from migrator_tui.model import Occurrence
 from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.analyze import Analyzer
 from migrator_tui.rewrite.plan import Plan
-from migrator_tui.rewrite.repo_index import RepoIndex
+from migrator_tui.rewrite.proposal import Choice, Finding, Proposal
+from migrator_tui.rewrite.repo_index import repo_index
 from migrator_tui.rewrite.strategies import choose
 from migrator_tui.rewrite.warnings import evaluate
 
 
 class RewriteError(MigratorError):
     """A requested rewrite cannot be produced (e.g. an edit that does not parse)."""
-
-
-_INDEXES: dict[Path | None, RepoIndex] = {}
-
-
-def repo_index(root: Path | None) -> RepoIndex:
-    """The (cached) index of a repository; call `forget_index` after the tree changes."""
-    if root not in _INDEXES:
-        _INDEXES[root] = RepoIndex(root)
-    return _INDEXES[root]
-
-
-def forget_index(root: Path | None) -> None:
-    _INDEXES.pop(root, None)
 
 
 class FileAnalysis:
@@ -215,15 +201,3 @@ def propose_all(source: str, occurrences: Sequence[Occurrence], recipe: Recipe,
 def apply_choices(source: str, occurrences: Sequence[Occurrence], choices: Mapping[str, Choice],
                   recipe: Recipe, *, repo_root: Path | None = None) -> str:
     return FileAnalysis(source, occurrences, recipe, repo_root=repo_root).apply(choices)
-
-
-def summarize(result: ScanResult, recipe: Recipe) -> dict[str, Proposal]:
-    """Default strategy, alternatives, confidence and warnings of every scanned occurrence.
-
-    Uses only the `ast` analysis (no libcst), one parse per file, over worker processes when
-    there are many files. A file that cannot be read again gives no summaries (its occurrences
-    keep only the scan's facts).
-    """
-    from migrator_tui.rewrite.batch import summarize_files
-
-    return summarize_files(Path(result.root), result.by_path(), recipe)

@@ -77,7 +77,7 @@ class RepoIndex:
             hits = [p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
         else:  # not a git work tree: search the files once, keep the ones that catch something
             if self._catchers is None:
-                from migrator_tui.scan_files import walk_python_files
+                from migrator_tui.scan.files import walk_python_files
 
                 self._catchers = {}
                 for rel in walk_python_files(self.root):
@@ -187,7 +187,7 @@ def _parse(path: Path) -> ast.Module | None:
 def _catching_blocks(node: ast.AST) -> list[tuple[list[ast.stmt], list[tuple[int, str]]]]:
     """Statement lists whose exceptions of specific types are caught: try bodies with specific
     handlers, `with pytest.raises(T):` and `with self.assertRaises(T):` bodies."""
-    from migrator_tui.rewrite.analyze import specific_types
+    from migrator_tui.rewrite.facts.handlers import specific_types
 
     if isinstance(node, ast.Try):
         types = [(h.lineno, t) for h in node.handlers for t in specific_types(h, None)]
@@ -210,10 +210,24 @@ def _catching_blocks(node: ast.AST) -> list[tuple[list[ast.stmt], list[tuple[int
 
 def catches(func: ast.FunctionDef, name: str) -> list[tuple[int, str]]:
     """Specific exception types caught anywhere inside a decorator's definition."""
-    from migrator_tui.rewrite.analyze import specific_types
+    from migrator_tui.rewrite.facts.handlers import specific_types
 
     out: list[tuple[int, str]] = []
     for node in ast.walk(func):
         if isinstance(node, ast.ExceptHandler):
             out.extend((node.lineno, f"{t} (in decorator {name})") for t in specific_types(node, None))
     return out
+
+
+_INDEXES: dict[Path | None, RepoIndex] = {}
+
+
+def repo_index(root: Path | None) -> RepoIndex:
+    """The (cached) index of a repository; call `forget_index` after the tree changes."""
+    if root not in _INDEXES:
+        _INDEXES[root] = RepoIndex(root)
+    return _INDEXES[root]
+
+
+def forget_index(root: Path | None) -> None:
+    _INDEXES.pop(root, None)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from migrator_tui.model import CONFIDENCE_ORDER, Confidence
-from migrator_tui.proposal import Finding
 from migrator_tui.recipe import Strategy
 from migrator_tui.rewrite.plan import Plan
+from migrator_tui.rewrite.proposal import Finding
 
 #: The most confident a proposal carrying each warning can be.
 CAPS: dict[str, Confidence] = {

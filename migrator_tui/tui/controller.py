@@ -16,17 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migrator_tui.diff import Hunk, build_diff
 from migrator_tui.errors import MigratorError
 from migrator_tui.model import Occurrence, ScanResult
-from migrator_tui.proposal import Choice, Proposal
 from migrator_tui.recipe import Recipe, glob_to_regex
+from migrator_tui.review.diff import Hunk, build_diff
+from migrator_tui.rewrite.proposal import Choice, Proposal
 
 if TYPE_CHECKING:
-    from migrator_tui.gitflow import Committed, IntegrateResult, RollbackResult
-    from migrator_tui.review import Verification
+    from migrator_tui.git.flow import Committed, IntegrateResult, RollbackResult
+    from migrator_tui.review.state import Verification
+    from migrator_tui.review.workspace import UndoResult, Workspace
     from migrator_tui.rewrite import FileAnalysis
-    from migrator_tui.workspace import UndoResult, Workspace
 
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
 
@@ -47,6 +47,21 @@ class DecisionView:
     edited: str | None = None
     note: str = ""
     stale: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalView:
+    """Everything the review screen shows for one proposal, prepared by a worker.
+
+    The screen only paints these values: it never builds a proposal, a diff or an edit itself.
+    `hunks` is None when the code is shown as it is (a manual proposal without an edit).
+    """
+
+    proposal: Proposal
+    strategies: tuple[str, ...]
+    source: str
+    new_source: str
+    hunks: tuple[Hunk, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +130,7 @@ def validate_python(source: str, path: str = "<edited>") -> None:
 class ReviewController:
     """Occurrences of one repository under one recipe, optionally sliced by phase or path glob.
 
-    Decisions, commits and branches go through the review workspace (`migrator_tui.workspace`),
+    Decisions, commits and branches go through the review workspace (`migrator_tui.review.workspace`),
     which saves each decision as it is made.
     """
 
@@ -151,7 +166,7 @@ class ReviewController:
 
     def open(self) -> None:
         """Open the review of the repository (takes the review lock); `MigratorError` if it cannot."""
-        from migrator_tui.workspace import Workspace
+        from migrator_tui.review.workspace import Workspace
 
         self.ws = Workspace.open(self.root, self.recipe, rescan=self.rescan)
         self.root = self.ws.root.resolve()
@@ -186,7 +201,7 @@ class ReviewController:
     def prime_callers(self, result: ScanResult) -> None:
         """Index the repository's callers of every scanned function at once (one `git grep`), so no
         proposal pays for its own search later."""
-        from migrator_tui.rewrite.engine import repo_index
+        from migrator_tui.rewrite.repo_index import repo_index
 
         names = {o.function.rsplit(".", 1)[-1] for o in result.occurrences if o.function}
         if names:
@@ -277,6 +292,11 @@ class ReviewController:
             summary = self._summaries.get((occ.id, strategy or ""))
         return summary.confidence if summary is not None else None
 
+    def cached_summary(self, occ: Occurrence) -> Proposal | None:
+        """The current proposal's summary if a worker computed it (a lookup, never an analysis)."""
+        with self._lock:
+            return self._summaries.get((occ.id, self._strategy(occ.id, None) or ""))
+
     def summary(self, occ: Occurrence) -> Proposal:
         """Strategy, confidence and warnings of the current proposal, without its new text."""
         cached = self.cached_proposal(occ)
@@ -291,6 +311,16 @@ class ReviewController:
             with self._lock:
                 self._summaries[key] = found
         return found
+
+    def view(self, occ: Occurrence, level: int, whole_file: bool) -> ProposalView:
+        """From a worker: the proposal of `occ` with its diff at this view, ready to be shown."""
+        proposal = self.proposal(occ)
+        source = self.source(occ.path)
+        if proposal.is_manual and self.decision(occ.id).edited is None:
+            return ProposalView(proposal, tuple(self.strategies(proposal)), source, source, None)
+        hunks = self.diff(occ, proposal, level, whole_file)
+        return ProposalView(proposal, tuple(self.strategies(proposal)), source,
+                            self.proposed_source(occ, proposal), tuple(hunks))
 
     def strategies(self, proposal: Proposal) -> list[str]:
         names = [proposal.strategy] if proposal.strategy else []
@@ -438,7 +468,7 @@ class ReviewController:
     # --- verification ------------------------------------------------------------------------
 
     def _check_view(self, verification: Verification | None, tip: str | None) -> CheckView | None:
-        from migrator_tui.verify import badge
+        from migrator_tui.checks.verify import badge
 
         shown = badge(verification, tip)
         if verification is None or shown is None:
@@ -471,7 +501,7 @@ class ReviewController:
 
     def checks(self) -> dict[str, CheckView]:
         """The verifications of whole commits: "base" (the review's base) and "integration"."""
-        from migrator_tui.verify import BASE, INTEGRATION
+        from migrator_tui.checks.verify import BASE, INTEGRATION
 
         state = self.workspace.state
         out: dict[str, CheckView] = {}
@@ -524,8 +554,8 @@ class ReviewController:
 
     def branch_diff(self, path: str) -> tuple[str, str]:
         """(text in the base commit, text at the tip of the file's branch)."""
-        from migrator_tui.gitobjects import ref_tip
-        from migrator_tui.scan_files import decode_source
+        from migrator_tui.git.objects import ref_tip
+        from migrator_tui.scan.files import decode_source
 
         flow = self.workspace.flow
         tip = ref_tip(flow.repo, f"refs/heads/{flow.branch_for(path)}")

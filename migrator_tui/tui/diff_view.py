@@ -18,7 +18,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from migrator_tui.diff import DiffLine, Hunk, side_by_side
+from migrator_tui.review.diff import DiffLine, Hunk, side_by_side
 from migrator_tui.tui.highlight import highlight_changed, highlight_lines
 
 NUMBER_WIDTH = 5

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from migrator_tui.errors import MigratorError
 from migrator_tui.model import Occurrence
-from migrator_tui.proposal import Proposal
 from migrator_tui.recipe import glob_to_regex
+from migrator_tui.rewrite.proposal import Proposal
 
 KEYS: dict[str, str] = {
     "path": "path", "file": "path",

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from migrator_tui.model import Occurrence
-from migrator_tui.proposal import Proposal
+from migrator_tui.rewrite.proposal import Proposal
 from migrator_tui.tui.labels import BADGE_STYLES, MARKS, decision_key
 
 

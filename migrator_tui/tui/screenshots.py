@@ -109,8 +109,8 @@ async def commit_first_two(pilot: Pilot, path: str) -> None:
 
 def record_verification(app: MigratorApp, path: str, status: str, seconds: float, output: str) -> None:
     """Record a `verify` result for `path`'s branch tip as `migrator-tui verify` would, log included."""
-    from migrator_tui import refnames
-    from migrator_tui.review import Verification
+    from migrator_tui.git import refnames
+    from migrator_tui.review.state import Verification
 
     ctl = app.controller
     state = ctl.workspace.state
@@ -131,7 +131,7 @@ async def branches(pilot: Pilot) -> None:
     paths = list(dict.fromkeys(o.path for o in ctl.occurrences))[:2]
     for path in paths:
         await commit_first_two(pilot, path)
-    from migrator_tui.review import Verification
+    from migrator_tui.review.state import Verification
 
     state = ctl.workspace.state
     state.set_check("base", Verification(status="passed", command="pytest -q", sha=state.base,
@@ -172,7 +172,7 @@ SCENARIOS: tuple[Scenario, ...] = (
 
 def fix_commit_time() -> None:
     """Commits made from here on carry `FIXED_TIMESTAMP` and a fixed identity."""
-    from migrator_tui import gitobjects
+    from migrator_tui.git import objects as gitobjects
 
     gitobjects.timestamp = lambda: FIXED_TIMESTAMP  # type: ignore[assignment]
     os.environ.update(IDENTITY)

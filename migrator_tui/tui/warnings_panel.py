@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from migrator_tui.proposal import Proposal
+from migrator_tui.rewrite.proposal import Proposal
 
 
 class WarningsPanel(VerticalScroll):

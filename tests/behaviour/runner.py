@@ -17,11 +17,11 @@ from behaviour.fakes import (
     World,
     module_namespace,
 )
-from migrator_tui.proposal import Choice, Proposal
 from migrator_tui.recipe import load_recipe
 from migrator_tui.rewrite import FileAnalysis
+from migrator_tui.rewrite.proposal import Choice, Proposal
 from migrator_tui.scan import spec_for
-from migrator_tui.scan_classify import scan_source
+from migrator_tui.scan.classify import scan_source
 
 RECIPE = load_recipe(None)
 SPEC = spec_for(RECIPE)

@@ -17,8 +17,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from migrator_tui.diff import build_diff
 from migrator_tui.errors import MigratorError
+from migrator_tui.review.diff import build_diff
 from migrator_tui.tui.controller import BranchView, CheckView, ReviewController
 from migrator_tui.tui.diff_view import DiffView
 from migrator_tui.tui.keys import BRANCH_KEYS

@@ -15,15 +15,16 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, ProgressBar, Tree
 from textual.worker import get_current_worker
 
-from migrator_tui.diff import stats
 from migrator_tui.errors import MigratorError
 from migrator_tui.model import Occurrence
-from migrator_tui.proposal import Proposal
+from migrator_tui.review.diff import stats
+from migrator_tui.rewrite.proposal import Proposal
 from migrator_tui.tui.controller import (
     ACCEPTED,
     DEFAULT_CONTEXT_LEVEL,
     PENDING,
     REJECTED,
+    ProposalView,
     ReviewController,
 )
 from migrator_tui.tui.diff_view import DiffView
@@ -41,7 +42,7 @@ from migrator_tui.tui.screens.text_prompt import TextPromptScreen
 from migrator_tui.tui.warnings_panel import WarningsPanel
 
 if TYPE_CHECKING:
-    from migrator_tui.gitflow import Committed
+    from migrator_tui.git.flow import Committed
 
 UNPLANNED = "unplanned"
 PREFETCH = 3
@@ -66,8 +67,8 @@ class ReviewScreen(Screen[None]):
         self.shown_count = 0
         #: path -> the verification badge its tree node shows (None: not verified).
         self.shown_checks: dict[str, str | None] = {}
-        #: `_view_key`s whose diff is built and whose texts are highlighted (by a worker).
-        self._prepared: set[tuple[object, ...]] = set()
+        #: Views prepared by workers (diff built, texts highlighted), by `_view_key`.
+        self._prepared: dict[tuple[object, ...], ProposalView] = {}
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -144,7 +145,7 @@ class ReviewScreen(Screen[None]):
     def populate(self, select_first: bool = False) -> None:
         ctl = self.controller
         self.shown_occs = self.filter.apply(ctl.occurrences, lambda i: ctl.decision(i).status,
-                                         lambda o: ctl.cached_proposal(o) or self._try_proposal(o))
+                                         lambda o: ctl.cached_proposal(o) or ctl.cached_summary(o))
         groups: dict[str, dict[str, list[Occurrence]]] = {}
         for occ in self.shown_occs:
             groups.setdefault(self._phase_key(occ), {}).setdefault(occ.path, []).append(occ)
@@ -184,12 +185,6 @@ class ReviewScreen(Screen[None]):
         # once laid out, scroll again so the phase and file above the first occurrence show
         self.call_after_refresh(self.tree.reveal, "occurrence", target)
         self.fill_badges()
-
-    def _try_proposal(self, occ: Occurrence) -> Proposal | None:
-        try:
-            return self.controller.proposal(occ)
-        except MigratorError:
-            return None
 
     def _phase_text(self, phase_key: str, occs: list[Occurrence]) -> Text:
         reviewed = sum(1 for o in occs if self.controller.decision(o.id).status != PENDING)
@@ -280,20 +275,19 @@ class ReviewScreen(Screen[None]):
                 self.controller.decision(occ.id).edited, self.context_level, self.whole_file,
                 self.app.current_theme.dark)
 
-    def show_occurrence(self, occ_id: str, prepared: bool = False) -> None:
-        """Show a proposal whose diff is ready; otherwise its header now and the diff once a worker
-        has prepared it (the UI thread never builds a proposal or highlights a file)."""
+    def show_occurrence(self, occ_id: str) -> None:
+        """Show a proposal whose view is prepared; otherwise its header now and the rest once a
+        worker has prepared it (the UI thread never builds a proposal, a diff or a highlight)."""
         self.current = occ_id
         occ = self.controller.occurrence(occ_id)
         proposal = self.controller.cached_proposal(occ)
-        if proposal is not None and not prepared and self._view_key(occ, proposal) not in self._prepared:
-            proposal = None
-        if proposal is None:
+        view = self._prepared.get(self._view_key(occ, proposal)) if proposal is not None else None
+        if view is None:
             d = self.controller.decision(occ_id)
             self.query_one(ProposalHeader).show(occ, None, d.status, d.edited is not None, d.note, [])
             self.compute_proposal(occ_id)
             return
-        self.render_proposal(occ, proposal)
+        self.render_proposal(occ, view)
         self.prefetch(occ_id)
 
     @work(thread=True, exclusive=True, group="propose")
@@ -307,20 +301,20 @@ class ReviewScreen(Screen[None]):
         if not get_current_worker().is_cancelled:
             self._later(self._computed, occ_id)
 
-    def prepare(self, occ: Occurrence) -> Proposal:
+    def prepare(self, occ: Occurrence) -> ProposalView:
         """From a worker: the proposal, its diff at the current view and both texts highlighted, so
         showing it on the UI thread only swaps them in."""
         ctl = self.controller
         proposal = ctl.proposal(occ)
         key = self._view_key(occ, proposal)
-        if key in self._prepared:
-            return proposal
-        if not (proposal.is_manual and ctl.decision(occ.id).edited is None):
-            ctl.diff(occ, proposal, self.context_level, self.whole_file)
-            dark = self.app.current_theme.dark
-            highlight_changed(ctl.source(occ.path), ctl.proposed_source(occ, proposal), dark)
-        self._prepared.add(key)
-        return proposal
+        found = self._prepared.get(key)
+        if found is not None:
+            return found
+        view = ctl.view(occ, self.context_level, self.whole_file)
+        if view.hunks is not None:
+            highlight_changed(view.source, view.new_source, self.app.current_theme.dark)
+        self._prepared[key] = view
+        return view
 
     def _later(self, fn, *args) -> None:  # type: ignore[no-untyped-def]
         """From a worker thread: run `fn(*args)` on the UI thread, if this screen is still there."""
@@ -335,7 +329,7 @@ class ReviewScreen(Screen[None]):
     def _computed(self, occ_id: str) -> None:
         self.tree.relabel("occurrence", occ_id, self._occ_text(self.controller.occurrence(occ_id)))
         if occ_id == self.current:
-            self.show_occurrence(occ_id, prepared=True)
+            self.show_occurrence(occ_id)
 
     def _relabel_occ(self, occ_id: str) -> None:
         self.tree.relabel("occurrence", occ_id, self._occ_text(self.controller.occurrence(occ_id)))
@@ -400,31 +394,28 @@ class ReviewScreen(Screen[None]):
         names = {0: "changes only", 1: "3 lines of context", 2: "whole function"}
         return names.get(level, f"function ±{(level - 2) * 10} lines")
 
-    def render_proposal(self, occ: Occurrence, proposal: Proposal) -> None:
+    def render_proposal(self, occ: Occurrence, view: ProposalView) -> None:
+        """Paint a prepared view (values only)."""
+        proposal = view.proposal
         d = self.controller.decision(occ.id)
         self.query_one(ProposalHeader).show(occ, proposal, d.status, d.edited is not None, d.note,
-                                            self.controller.strategies(proposal))
+                                            list(view.strategies))
         self.query_one(WarningsPanel).show(proposal)
-        try:
-            source = self.controller.source(occ.path)
-        except MigratorError as exc:
-            self.app.notify(exc.message, title=exc.title, severity="error")
-            return
-        if proposal.is_manual and d.edited is None:
+        if view.hunks is None:
             if self.whole_file:
-                start, end = 1, len(source.splitlines())
+                start, end = 1, len(view.source.splitlines())
             else:
                 widen = max(0, self.context_level - 2) * 10
                 start = (occ.scope_start or occ.line) - widen
                 end = (occ.scope_end or occ.line) + widen
-            self.diff_view.show_code(source, start, end,
+            self.diff_view.show_code(view.source, start, end,
                                      note=f"No automatic rewrite: the code as it is ({self._view_name()}).")
         else:
-            hunks = self.controller.diff(occ, proposal, self.context_level, self.whole_file)
+            hunks = list(view.hunks)
             added, removed = stats(hunks)
             edited = "your edit, " if d.edited is not None else ""
             note = f"{edited}+{added} −{removed} · {self._view_name()} · +/- context · f whole file · s split"
-            self.diff_view.show_diff(source, self.controller.proposed_source(occ, proposal), hunks, note=note)
+            self.diff_view.show_diff(view.source, view.new_source, hunks, note=note)
         self.shown_count += 1
 
     def _current_occ(self) -> Occurrence | None:
@@ -630,6 +621,8 @@ class ReviewScreen(Screen[None]):
         except MigratorError as exc:
             self.app.notify(exc.message, title=exc.title, severity="error")
             return
+        if self.filter.needs_proposals:  # summaries come from a worker; populating only reads them
+            await self._proposals_for(self.controller.occurrences)
         self.populate()
 
     # --- view --------------------------------------------------------------------------------

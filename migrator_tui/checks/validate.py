@@ -59,8 +59,8 @@ def _git(root: Path, *args: str, input: bytes | None = None) -> bytes:
 
 def _validate_ref(root: Path, recipe: Recipe, ref: str) -> Validation:
     from migrator_tui.scan import spec_for
-    from migrator_tui.scan_classify import scan_source
-    from migrator_tui.scan_files import decode_source
+    from migrator_tui.scan.classify import scan_source
+    from migrator_tui.scan.files import decode_source
 
     if not root.is_dir():
         raise RepositoryError(f"{root} is not a directory.")

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from migrator_tui.model import Excluded, Occurrence, ScanResult, SkippedFile
 from migrator_tui.recipe import Recipe, glob_to_regex
-from migrator_tui.scan_classify import ScanSpec, scan_source
-from migrator_tui.scan_files import Unreadable, check_root, decode_source, list_python_files, read_file
+from migrator_tui.scan.classify import ScanSpec, scan_source
+from migrator_tui.scan.files import Unreadable, check_root, decode_source, list_python_files, read_file
 
 __all__ = ["Excluded", "Occurrence", "ScanResult", "SkippedFile", "blob_hash", "scan", "spec_for"]
 

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from migrator_tui.verify import BASE, INTEGRATION, badge, passed_at
+from migrator_tui.checks.verify import BASE, INTEGRATION, badge, passed_at
 
 if TYPE_CHECKING:
+    from migrator_tui.checks.validate import Validation
     from migrator_tui.recipe import Recipe
-    from migrator_tui.review import DecisionRecord, Verification
-    from migrator_tui.validate import Validation
-    from migrator_tui.workspace import FileRow
+    from migrator_tui.review.state import DecisionRecord, Verification
+    from migrator_tui.review.workspace import FileRow
 
 #: The benchmark result `benchmarks/bench_demo_app.py --repo PATH` writes in the state folder.
 BENCHMARK_FILE = "benchmark.json"
@@ -90,10 +90,10 @@ def load_benchmark(state_dir: Path) -> dict[str, Any] | None:
 
 def gather(path: str | Path, recipe: Recipe) -> Facts:
     """Everything the report states, read from the repository at `path` (never written)."""
+    from migrator_tui.checks.validate import Validation, validate
+    from migrator_tui.review.workspace import open_readonly
     from migrator_tui.rewrite import FileAnalysis, RewriteError
     from migrator_tui.scan import scan
-    from migrator_tui.validate import Validation, validate
-    from migrator_tui.workspace import open_readonly
 
     ws = open_readonly(path, recipe)
     try:

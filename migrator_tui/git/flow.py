@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migrator_tui import commitmsg, refnames
 from migrator_tui.errors import MigratorError, RepositoryError
-from migrator_tui.gitobjects import (
+from migrator_tui.git import commitmsg, refnames
+from migrator_tui.git.objects import (
     ZERO,
     CommitData,
     ObjectStore,

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from migrator_tui import refnames
 from migrator_tui.errors import MigratorError, RepositoryError
-from migrator_tui.review import ReviewState, Verification, utc_now
+from migrator_tui.git import refnames
+from migrator_tui.review.state import ReviewState, Verification, utc_now
 
 STATUSES: tuple[str, ...] = ("passed", "failed", "timeout", "error")
 #: `badge` values: a status, or "outdated" when the branch moved since the run.

@@ -1,152 +1,31 @@
-"""Recipes: what to look for, how to group it, and which target form to propose.
+"""Loading recipes: a TOML file (format in `docs/recipes.md`) or a built-in name, validated.
 
-A recipe is a TOML file (format in `docs/recipes.md`). Loading validates every key: an unknown
-key, a missing field, a wrong type or a bad glob raises `RecipeError` naming the file and the key.
+Every key is checked: an unknown key, a missing field, a wrong type or a bad glob raises
+`RecipeError` naming the file and the key.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from migrator_tui.errors import RecipeError
+from migrator_tui.recipe.globs import glob_to_regex
+from migrator_tui.recipe.model import (
+    PRIORITIES,
+    RECEIVER_KINDS,
+    STRATEGY_KINDS,
+    Acquire,
+    Phase,
+    Recipe,
+    Rule,
+    Strategy,
+)
 
-BUILTIN_DIR = Path(__file__).parent / "recipes"
+BUILTIN_DIR = Path(__file__).parent / "builtin"
 DEFAULT_RECIPE = "db-session"
-STRATEGY_KINDS = ("with", "admin_route", "service", "service_helper", "receiver_with", "bare_with")
-#: Kinds whose context manager is built from the occurrence's own receiver (no manager name).
-RECEIVER_KINDS = ("receiver_with", "bare_with")
-PRIORITIES = ("high", "medium", "low")
-
-
-@dataclass(frozen=True, slots=True)
-class Acquire:
-    method: str
-    receivers: tuple[str, ...]
-    arguments: int = 0
-    release: str = "close"
-    rollback: str = "rollback"
-    commit: str = "commit"
-    #: False: the acquire is a statement of its own (`lock.acquire()`), the resource is the receiver.
-    binds: bool = True
-    #: True: `with <receiver>.<method>() as x:` is already the target form, not an occurrence.
-    with_is_migrated: bool = False
-
-    @property
-    def any_receiver(self) -> bool:
-        return "*" in self.receivers
-
-
-@dataclass(frozen=True, slots=True)
-class Phase:
-    number: int
-    name: str
-    priority: str
-    paths: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Strategy:
-    """A target form and what its context manager does on exit."""
-
-    name: str
-    description: str
-    kind: str
-    manager: str
-    method: str
-    imports: tuple[str, ...] = ()
-    helper: str = "_db_session"
-    commits: bool = False
-    rolls_back: bool = False
-    wraps: str | None = None
-    shared: bool = False
-    needs_request: bool = False
-    needs_app: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    strategy: str
-    paths: tuple[str, ...] = ()
-    receiver_self: bool | None = None
-    decorators: tuple[str, ...] = ()
-    reads: tuple[str, ...] = ()
-    views: bool | None = None
-    bound: bool | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Recipe:
-    name: str
-    description: str
-    source: str
-    acquire: Acquire
-    phases: tuple[Phase, ...]
-    strategies: dict[str, Strategy]
-    rules: tuple[Rule, ...]
-    exclude_paths: tuple[str, ...] = ()
-    exclude_context_managers: bool = True
-    _phase_patterns: tuple[tuple[Phase, tuple[re.Pattern[str], ...]], ...] = field(
-        default=(), repr=False, compare=False
-    )
-
-    def phase_of(self, path: str) -> Phase | None:
-        """The phase whose globs match the repository-relative POSIX `path`, if any."""
-        for phase, patterns in self._phase_patterns:
-            if any(p.match(path) for p in patterns):
-                return phase
-        return None
-
-    def is_excluded(self, path: str) -> bool:
-        return any(glob_to_regex(g).match(path) for g in self.exclude_paths)
-
-    @property
-    def watched_names(self) -> tuple[str, ...]:
-        """Names whose reads decide a rule (`reads = [...]`)."""
-        return tuple(sorted({n for r in self.rules for n in r.reads}))
-
-
-@lru_cache(maxsize=512)
-def glob_to_regex(glob: str) -> re.Pattern[str]:
-    """Compile a path glob. `**` spans directories, `*` and `?` stay inside one name.
-
-    A glob without `/` matches the file name at any depth (like `.gitignore`); one with `/`
-    is anchored at the repository root.
-    """
-    if not glob or glob.startswith("/") or "\\" in glob or "//" in glob:
-        raise ValueError(f"bad glob {glob!r}")
-    out: list[str] = []
-    i = 0
-    while i < len(glob):
-        c = glob[i]
-        if glob.startswith("**/", i):
-            out.append("(?:[^/]+/)*")
-            i += 3
-        elif glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif c == "*":
-            out.append("[^/]*")
-            i += 1
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "[":
-            end = glob.find("]", i + 1)
-            if end == -1:
-                raise ValueError(f"bad glob {glob!r}: unclosed '['")
-            body = glob[i + 1 : end].replace("!", "^", 1) if glob[i + 1 : i + 2] == "!" else glob[i + 1 : end]
-            out.append(f"[{body}]")
-            i = end + 1
-        else:
-            out.append(re.escape(c))
-            i += 1
-    prefix = "" if "/" in glob.rstrip("/") else "(?:.*/)?"
-    return re.compile(prefix + "".join(out) + r"\Z")
 
 
 # --- loading and validation ---------------------------------------------------------------

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migrator_tui import commitmsg, refnames
 from migrator_tui.errors import MigratorError, StateError
-from migrator_tui.gitflow import (
+from migrator_tui.git import commitmsg, refnames
+from migrator_tui.git.flow import (
     BatchResult,
     BranchInfo,
     CommitError,
@@ -27,10 +27,10 @@ from migrator_tui.gitflow import (
     IntegrateResult,
     RollbackResult,
 )
-from migrator_tui.gitrepo import head_sha, open_repo, reviewer_identity, state_dir
-from migrator_tui.lock import ReviewLock
+from migrator_tui.git.repo import head_sha, open_repo, reviewer_identity, state_dir
 from migrator_tui.model import Occurrence, ScanResult
-from migrator_tui.review import (
+from migrator_tui.review.lock import ReviewLock
+from migrator_tui.review.state import (
     STATE_FILE,
     CommitInfo,
     DecisionRecord,
@@ -181,7 +181,7 @@ class Workspace:
         `sources` are the scanned files' texts (read from the working tree when not given).
         Returns the ids of decisions that became stale.
         """
-        from migrator_tui.scan_files import decode_source
+        from migrator_tui.scan.files import decode_source
 
         self.scan = result
         self.occurrences = {o.id: o for o in result.occurrences}
@@ -266,8 +266,8 @@ class Workspace:
         recipe = self.recipe
 
         def content(base: bytes) -> bytes:
-            from migrator_tui.proposal import Choice
             from migrator_tui.rewrite import apply_choices
+            from migrator_tui.rewrite.proposal import Choice
 
             text, encoding, bom = decode_python(base)
             choices = {d.id: Choice(d.strategy or self._default_strategy(text, by_id[d.id]), d.edited)

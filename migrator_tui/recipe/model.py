@@ -1,0 +1,100 @@
+"""The values a recipe is made of: what to acquire, phases, strategies, rules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from migrator_tui.recipe.globs import glob_to_regex
+
+STRATEGY_KINDS = ("with", "admin_route", "service", "service_helper", "receiver_with", "bare_with")
+#: Kinds whose context manager is built from the occurrence's own receiver (no manager name).
+RECEIVER_KINDS = ("receiver_with", "bare_with")
+PRIORITIES = ("high", "medium", "low")
+
+
+@dataclass(frozen=True, slots=True)
+class Acquire:
+    method: str
+    receivers: tuple[str, ...]
+    arguments: int = 0
+    release: str = "close"
+    rollback: str = "rollback"
+    commit: str = "commit"
+    #: False: the acquire is a statement of its own (`lock.acquire()`), the resource is the receiver.
+    binds: bool = True
+    #: True: `with <receiver>.<method>() as x:` is already the target form, not an occurrence.
+    with_is_migrated: bool = False
+
+    @property
+    def any_receiver(self) -> bool:
+        return "*" in self.receivers
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    number: int
+    name: str
+    priority: str
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Strategy:
+    """A target form and what its context manager does on exit."""
+
+    name: str
+    description: str
+    kind: str
+    manager: str
+    method: str
+    imports: tuple[str, ...] = ()
+    helper: str = "_db_session"
+    commits: bool = False
+    rolls_back: bool = False
+    wraps: str | None = None
+    shared: bool = False
+    needs_request: bool = False
+    needs_app: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    strategy: str
+    paths: tuple[str, ...] = ()
+    receiver_self: bool | None = None
+    decorators: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
+    views: bool | None = None
+    bound: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    name: str
+    description: str
+    source: str
+    acquire: Acquire
+    phases: tuple[Phase, ...]
+    strategies: dict[str, Strategy]
+    rules: tuple[Rule, ...]
+    exclude_paths: tuple[str, ...] = ()
+    exclude_context_managers: bool = True
+    _phase_patterns: tuple[tuple[Phase, tuple[re.Pattern[str], ...]], ...] = field(
+        default=(), repr=False, compare=False
+    )
+
+    def phase_of(self, path: str) -> Phase | None:
+        """The phase whose globs match the repository-relative POSIX `path`, if any."""
+        for phase, patterns in self._phase_patterns:
+            if any(p.match(path) for p in patterns):
+                return phase
+        return None
+
+    def is_excluded(self, path: str) -> bool:
+        return any(glob_to_regex(g).match(path) for g in self.exclude_paths)
+
+    @property
+    def watched_names(self) -> tuple[str, ...]:
+        """Names whose reads decide a rule (`reads = [...]`)."""
+        return tuple(sorted({n for r in self.rules for n in r.reads}))
