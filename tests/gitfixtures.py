@@ -8,7 +8,7 @@ from pathlib import Path
 
 WEB_APP = '''\
 from database import db_manager
-
+from flask import Flask
 
 def count_users():
     session = db_manager.get_session()

@@ -43,6 +43,7 @@ print("done", flush=True)
 
 SOURCE = """\
 from database import db_manager
+from flask import Flask
 
 
 def count_{i}():

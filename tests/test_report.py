@@ -57,7 +57,7 @@ def test_sections_counts_decisions_and_determinism(tmp_path: Path, capsys: Capsy
         assert section in text
     assert "3 occurrences in 2 files of the working tree: 3 accepted, 0 rejected, 0 pending" in text
     assert "| 1 | Web application routes | 1 | 2 | 2 | 0 | 0 | 0 |" in text
-    assert "accepted by apply" in text and "`implicit-commit`" in text
+    assert "accepted by apply" in text and "`exception-wrapped`" in text
     assert "passed at " in text and ".git/migrator/db-session/logs/web_app.py.log" in text
     for sha in branches(root).values():
         assert sha[:12] in text

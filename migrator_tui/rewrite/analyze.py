@@ -281,14 +281,15 @@ class Analyzer:
                 return self._finish_try(plan, occ, stmt, list(stmt.body), pre[first_use:], assign, seq)
             if _assigns(stmt, var) or (any(
                 method_call_on(n, var, {a.release}) for n in walk_all([stmt])
-            ) and not is_method_stmt(stmt, var, {a.release})):
+            ) and not is_method_stmt(stmt, var, {a.release}) and not self._closes_then_leaves(stmt, var)):
                 break
             if is_method_stmt(stmt, var, {a.release}):
                 plan.pattern = "close"
                 plan.close_line = stmt.lineno
                 body = seq[k + 1 : j]
+                closed = self._closed_exits(body, var)
                 plan.leaky_exits = [n.lineno for n in walk_local(body)
-                                    if isinstance(n, (ast.Return, ast.Raise))]
+                                    if isinstance(n, (ast.Return, ast.Raise)) and n.lineno not in closed]
                 return self._finish_linear(plan, occ, body, assign, stmt, seq)
 
         # "open": never closed in this block
@@ -416,6 +417,34 @@ class Analyzer:
         return len(rest) == 1 and isinstance(rest[0], ast.Return) and (
             rest[0].value is None or isinstance(rest[0].value, ast.Constant))
 
+    def _closes_then_leaves(self, stmt: ast.stmt, var: str) -> bool:
+        """Every release inside `stmt` is a statement followed at once by a `return` (an early
+        exit that closes first: `if not rows: s.close(); return ...`)."""
+        release = self.recipe.acquire.release
+        calls = [n for n in walk_all([stmt]) if method_call_on(n, var, {release})]
+        return bool(calls) and all(self._followed_by_return(self.parent.get(c)) for c in calls)
+
+    def _followed_by_return(self, expr: ast.AST | None) -> bool:
+        if not isinstance(expr, ast.Expr):
+            return False
+        owner = self.parent.get(expr)
+        seq = _stmt_list(owner, expr) if owner is not None else None
+        if seq is None:
+            return False
+        i = _index(seq, expr)
+        return i + 1 < len(seq) and isinstance(seq[i + 1], ast.Return)
+
+    def _closed_exits(self, body: list[ast.stmt], var: str) -> set[int]:
+        """Lines of the returns right after a release statement in `body`."""
+        release = self.recipe.acquire.release
+        out = set()
+        for n in walk_local(body):
+            if isinstance(n, ast.stmt) and is_method_stmt(n, var, {release}) and self._followed_by_return(n):
+                seq = _stmt_list(self.parent[n], n)
+                assert seq is not None
+                out.add(seq[_index(seq, n) + 1].lineno)
+        return out
+
     def _finally_guarded(self, try_node: ast.Try, var: str) -> bool:
         return any(isinstance(s, ast.If) and is_guard_test(s.test, var) for s in try_node.finalbody)
 
@@ -440,13 +469,23 @@ class Analyzer:
         inner = [*pre_inside, *body]
 
         # finally: drop the release, keep the rest
+        released = False
         for s in try_node.finalbody:
             if _releases(s, var, {a.release, a.rollback}) or _is_none_assign(s, var):
                 plan.finally_remove.append(s.lineno)  # `session = None` after the close goes too
+                if isinstance(s, ast.Try) and _releases(s, var, {a.release}):
+                    plan.swallowed_close = s.lineno
+                released = released or _releases(s, var, {a.release})
             elif uses([s], var):
                 return self._manual(occ, facts, var, "handler-uses-session",
                                     f"the `finally` uses the session at line {s.lineno} for more than "
                                     "closing it; after the rewrite it would run on a closed session")
+            else:
+                kept = (s.lineno, _quote(s))
+                (plan.finally_after if released else plan.finally_before).append(kept)
+        plan.handler_lines = [h.lineno for h in try_node.handlers]
+        plan.acquire_in_try = plan.acquire_line > try_node.lineno and any(
+            s.lineno == plan.acquire_line for s in try_node.body)
         # handlers: drop rollback/close; drop trailing handlers left with a bare `raise`
         keep_types: list[tuple[int, ast.ExceptHandler]] = []
         trailing_droppable = True
@@ -455,13 +494,13 @@ class Analyzer:
             removed = [s.lineno for s in h.body if _releases(s, var, {a.rollback, a.release})]
             if uses(rest, var):
                 line = next(n.lineno for n in name_loads(rest, var))
-                return self._manual(occ, facts, var, "handler-uses-session",
-                                    f"the handler at line {h.lineno} uses the session at line {line} "
-                                    "for more than rollback()/close(); after the rewrite it would "
-                                    "run on a closed session")
+                plan.handler_uses.append((line, f"the handler at line {h.lineno} uses the session at "
+                                                f"line {line} for more than rollback()/close()"))
             plan.handler_remove.extend(removed)
             plan.handler_close.extend(s.lineno for s in h.body if _releases(s, var, {a.release}))
             bare_raise = len(rest) == 1 and isinstance(rest[0], ast.Raise) and rest[0].exc is None
+            if not bare_raise:
+                plan.handler_effective.append(h.lineno)
             if any(isinstance(n, ast.Raise) and n.exc is None for n in walk_local(rest)):
                 plan.reraises.append(h.lineno)
             if trailing_droppable and bare_raise:
@@ -476,9 +515,8 @@ class Analyzer:
                 plan.specific_handlers.append((line, t))
         if try_node.orelse:
             if uses(try_node.orelse, var):
-                return self._manual(occ, facts, var, "handler-uses-session",
-                                    f"the `else` block at line {try_node.orelse[0].lineno} uses the "
-                                    "session; after the rewrite it would run on a closed session")
+                line = try_node.orelse[0].lineno
+                plan.handler_uses.append((line, f"the `else` block at line {line} uses the session"))
             if len(plan.handler_drop) == len(try_node.handlers):
                 plan.orelse_hoist = True
         # close() inside the body (closed twice today): removed when nothing reads anything after
@@ -488,7 +526,13 @@ class Analyzer:
             if (isinstance(n, ast.stmt) and is_method_stmt(n, var, {a.release})
                     and self._only_plain_return_after(n)):
                 plan.body_close_remove.append(n.lineno)
-        reason = self._escape_reason(inner, var)
+        rebound = _rebinding(inner, var)
+        if rebound is not None:
+            return self._manual(occ, facts, var, "session-rebound",
+                                f"`{var}` is bound again at line {rebound}, inside the block: a `with` "
+                                "would close only the first session")
+        plan.yields_session = _session_yields(inner, var)
+        reason = self._escape_reason(inner, var, allow_yield=True)
         if reason:
             return self._manual(occ, facts, var, "session-escapes", reason)
         after = self._after(try_node, var)
@@ -504,9 +548,16 @@ class Analyzer:
         assert var is not None
         plan.region_start = start.lineno
         plan.region_end = end.end_lineno or end.lineno
+        rebound = _rebinding(body, var)
+        if rebound is not None:
+            return self._manual(occ, plan.facts, var, "session-rebound",
+                                f"`{var}` is bound again at line {rebound}, inside the block: a `with` "
+                                "would close only the first session")
         reason = self._escape_reason(body, var)
         if reason:
             return self._manual(occ, plan.facts, var, "session-escapes", reason)
+        if plan.pattern == "close":
+            plan.raising_before_close = _may_raise(body)
         after = self._after(end, var)
         if after is not None:
             code = "used-after-close" if plan.pattern == "close" else "session-escapes"
@@ -525,17 +576,16 @@ class Analyzer:
                 return None
             seq = _stmt_list(owner, node) if isinstance(node, ast.stmt) else None
             if seq is not None:
-                for s in seq[_index(seq, node) + 1 :]:
-                    if _assigns(s, var):
-                        return None
-                    hits = name_loads([s], var)
-                    if hits:
-                        return hits[0].lineno
+                line, killed = _old_use(seq[_index(seq, node) + 1 :], var)
+                if line is not None:
+                    return line
+                if killed:
+                    return None
             if isinstance(owner, SCOPE_NODES):
                 return None
             node = owner
 
-    def _escape_reason(self, body: list[ast.stmt], var: str) -> str | None:
+    def _escape_reason(self, body: list[ast.stmt], var: str, allow_yield: bool = False) -> str | None:
         for n in walk_all(body):
             if isinstance(n, (*FUNCTION_NODES,)) and uses(
                 n.body if isinstance(n.body, list) else [n.body], var
@@ -546,6 +596,8 @@ class Analyzer:
             p = self.parent.get(n)
             if isinstance(n.ctx, ast.Store):
                 continue
+            if allow_yield and isinstance(p, ast.Yield) and isinstance(self.parent.get(p), ast.Expr):
+                continue  # `yield session` as a statement: the generator hands it out while open
             if isinstance(p, (ast.Return, ast.Yield, ast.YieldFrom)):
                 return f"the session is returned or yielded at line {n.lineno}"
             if isinstance(p, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and p.value is n:
@@ -562,6 +614,7 @@ class Analyzer:
         a = self.recipe.acquire
         commits = [n for n in walk_local(body) if method_call_on(n, var, {a.commit})]
         plan.has_commit = bool(commits)
+        plan.expires = plan.has_commit or any(method_call_on(n, var, {a.rollback}) for n in walk_local(body))
         plan.dirty_exits, plan.uncommitted_exits = dirty_exits(body, var, a.commit, a.release)
         for n in walk_local(body):
             if isinstance(n, ast.Raise) and n.exc is not None:
@@ -635,3 +688,71 @@ def _rooted_at_self(node: ast.AST) -> bool:
     return isinstance(node, ast.Name) and node.id == "self"
 
 
+def _quote(stmt: ast.stmt) -> str:
+    """A statement's first line, for a message (whole, or cut at a token boundary with …)."""
+    text = ast.unparse(stmt).split("\n", 1)[0]
+    if len(text) <= 50:
+        return text
+    cut = max(text.rfind(c, 0, 48) for c in " ,(.")
+    return text[: cut if cut > 10 else 48] + "…"
+
+
+def _rebinding(body: list[ast.stmt], var: str) -> int | None:
+    """The first line that binds `var` again inside the block (a second resource), or None."""
+    for n in walk_local(body):
+        if isinstance(n, ast.Name) and n.id == var and isinstance(n.ctx, ast.Store):
+            return n.lineno
+    return None
+
+
+def _session_yields(body: list[ast.stmt], var: str) -> list[int]:
+    return [n.lineno for n in walk_local(body) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Yield)
+            and isinstance(n.value.value, ast.Name) and n.value.value.id == var]
+
+
+def _may_raise(body: list[ast.stmt]) -> list[int]:
+    """Lines of statements that can raise: any call, attribute read, subscript, operator, raise."""
+    risky = (ast.Call, ast.Attribute, ast.Subscript, ast.BinOp, ast.Raise, ast.Assert, ast.Await)
+    return sorted({s.lineno for s in body for n in ast.walk(s) if isinstance(n, risky)})
+
+
+def _old_use(stmts: list[ast.stmt], var: str) -> tuple[int | None, bool]:
+    """(first line reading the old `var`, whether every path then binds it anew).
+
+    A read that follows a new binding on its own path (`if x: s = acquire(); s.query()`) reads the
+    new value, not the closed one.
+    """
+    for s in stmts:
+        if isinstance(s, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try,
+                          ast.Match)):
+            heads: list[ast.AST] = []
+            if isinstance(s, (ast.If, ast.While)):
+                heads = [s.test]
+            elif isinstance(s, (ast.For, ast.AsyncFor)):
+                heads = [s.iter]
+            elif isinstance(s, (ast.With, ast.AsyncWith)):
+                heads = [i.context_expr for i in s.items]
+            elif isinstance(s, ast.Match):
+                heads = [s.subject]
+            hit = _reads(heads, var)
+            if hit:
+                return hit[0].lineno, False
+            blocks: list[list[ast.stmt]] = [s.body, getattr(s, "orelse", []), getattr(s, "finalbody", [])]
+            blocks += [h.body for h in getattr(s, "handlers", [])] + [c.body for c in getattr(s, "cases", [])]
+            results = [_old_use(b, var) for b in blocks if b]
+            line = min((r[0] for r in results if r[0] is not None), default=None)
+            if line is not None:
+                return line, False
+            if isinstance(s, ast.If) and s.orelse and all(k for _, k in results):
+                return None, True
+            continue
+        hit = _reads([s], var)
+        if hit:
+            return hit[0].lineno, False
+        if _assigns(s, var):
+            return None, True
+    return None, False
+
+
+def _reads(nodes: list[ast.AST] | list[ast.stmt], var: str) -> list[ast.Name]:
+    return [n for n in name_loads(nodes, var) if not isinstance(n.ctx, ast.Store)]

@@ -20,8 +20,8 @@ from migrator_tui.rewrite.analyze import Analyzer
 from migrator_tui.rewrite.plan import Plan
 from migrator_tui.rewrite.proposal import Choice, Finding, Proposal
 from migrator_tui.rewrite.repo_index import repo_index
-from migrator_tui.rewrite.strategies import choose
-from migrator_tui.rewrite.warnings import evaluate
+from migrator_tui.rewrite.strategies import choose, imported_modules, unavailable_summary
+from migrator_tui.rewrite.warnings import HINTS, evaluate
 
 
 class RewriteError(MigratorError):
@@ -47,6 +47,10 @@ class FileAnalysis:
                             index.catching_callers if index else None, source)
         self.bound = analyzer.bound
         self.plans: dict[str, Plan] = {o.id: analyzer.plan(o) for o in occurrences}
+        module = path.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+        flask, missing = _repository_facts(repo_root, recipe, self.tree) if repo_root else (True, frozenset())
+        for plan in self.plans.values():
+            plan.facts.flask, plan.facts.missing_modules, plan.facts.module = flask, missing, module
         self.defaults: dict[str, tuple[str | None, tuple[str, ...]]] = {
             oid: choose(recipe, plan.facts, self.occurrences[oid].path) for oid, plan in self.plans.items()
         }
@@ -61,15 +65,20 @@ class FileAnalysis:
             strat = self.recipe.strategies[name] if name else next(iter(self.recipe.strategies.values()))
             confidence, findings, reason = evaluate(plan, strat)
             if name is None and not plan.is_manual:
-                reason = "no strategy of the recipe applies here"
+                why = unavailable_summary(list(self.recipe.strategies.values()), plan.facts)
+                reason = "no strategy of the recipe applies here" + (f": {why}" if why else "")
                 at = plan.acquire_line
-                findings = [Finding("session-escapes", at, f"Line {at}: {reason}.")]
+                code = "target-unavailable" if why else "session-escapes"
+                findings = [Finding(code, at, f"Line {at}: {reason}.", HINTS.get(code, ""))]
                 confidence = "manual"
             return Proposal(occ_id, name, alternatives, confidence, tuple(findings), reason,
                             plan.acquire_line, plan.acquire_line)
         if name not in self.recipe.strategies:
             raise RewriteError(f"Unknown strategy {name!r} for {occ_id}.")
-        confidence, findings, _ = evaluate(plan, self.recipe.strategies[name])
+        confidence, findings, reason = evaluate(plan, self.recipe.strategies[name])
+        if confidence == "manual":  # manual under this strategy only (another may apply)
+            return Proposal(occ_id, name, alternatives, confidence, tuple(findings), reason,
+                            plan.acquire_line, plan.acquire_line)
         return Proposal(occ_id, name, alternatives, confidence, tuple(findings), None,
                         plan.region_start, plan.region_end)
 
@@ -116,15 +125,18 @@ class FileAnalysis:
             if occ_id not in self.plans:
                 raise RewriteError(f"{occ_id} is not an occurrence of this file.")
             plan = self.plans[occ_id]
-            if plan.is_manual and choice.edited is None:
-                raise RewriteError(f"{occ_id} needs a manual rewrite: {plan.manual_reason}.")
             if choice.strategy not in self.recipe.strategies:
                 raise RewriteError(f"Unknown strategy {choice.strategy!r} for {occ_id}.")
+            if choice.edited is None:
+                verdict, _, reason = evaluate(plan, self.recipe.strategies[choice.strategy])
+                if verdict == "manual":
+                    raise RewriteError(f"{occ_id} needs a manual rewrite: {reason}.")
             if choice.edited is not None:
                 error = edit_error(choice.edited)
                 if error:
                     raise RewriteError(f"The edited text of {occ_id} does not parse: {error}.")
-                if plan.is_manual:  # a hand rewrite of a manual occurrence replaces its function
+                if evaluate(plan, self.recipe.strategies[choice.strategy])[0] == "manual":
+                    # a hand rewrite of a manual occurrence replaces its function
                     occ = self.occurrences[occ_id]
                     plan = dataclass_replace(plan, region_start=occ.scope_start or occ.line,
                                              region_end=occ.scope_end or occ.line)
@@ -138,6 +150,27 @@ class FileAnalysis:
             raise RewriteError(f"The rewritten {path} does not compile: {exc.msg} at line {exc.lineno}.") \
                 from None
         return new_source
+
+
+def _repository_facts(root: Path, recipe: Recipe, tree: ast.Module) -> tuple[bool, frozenset[str]]:
+    """(the repository imports flask, the strategy-imported modules nobody has) for `choose`."""
+    import importlib.util
+
+    index = repo_index(root)
+    def is_flask(name: str) -> bool:
+        top = name.split(".")[0]
+        return top == "flask" or top.startswith("flask_")
+
+    here = any((isinstance(n, ast.ImportFrom) and is_flask(n.module or ""))
+               or (isinstance(n, ast.Import) and any(is_flask(a.name) for a in n.names))
+               for n in ast.walk(tree))
+    flask = here or index.imports_flask()
+    missing = set()
+    for strategy in recipe.strategies.values():
+        for module in imported_modules(strategy) - {"flask"}:
+            if not index.has_module(module) and importlib.util.find_spec(module) is None:
+                missing.add(module)
+    return flask, frozenset(missing)
 
 
 def _check_disjoint(jobs: Sequence[object]) -> None:

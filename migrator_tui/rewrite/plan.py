@@ -26,6 +26,13 @@ class Facts:
     reads: frozenset[str] = frozenset()
     bound: frozenset[str] = frozenset()
     locals: frozenset[str] = frozenset()
+    #: the repository imports flask somewhere (unknown without a repository: assumed)
+    flask: bool = True
+    #: top-level modules named by strategy imports that neither the repository nor the
+    #: interpreter has
+    missing_modules: frozenset[str] = frozenset()
+    #: the occurrence's module, dotted (`admin.routes.dashboard`)
+    module: str = ""
 
 
 @dataclass(slots=True)
@@ -79,6 +86,26 @@ class Plan:
     orm_escapes: list[tuple[int, str]] = field(default_factory=list)
     io_calls: list[tuple[int, str]] = field(default_factory=list)
     unguarded: bool = False
+    #: the acquire sat inside the `try` (covered by its handlers), with these statements before it
+    acquire_in_try: bool = False
+    #: lines of the `try`'s handlers
+    handler_lines: list[int] = field(default_factory=list)
+    #: handlers that do more than roll back, close and re-raise (a failure reaching them is handled)
+    handler_effective: list[int] = field(default_factory=list)
+    #: (line, what) of handler / `else` uses of the session beyond rollback()/close(): fine while the
+    #: handlers stay inside the `with`, manual when they move out of it
+    handler_uses: list[tuple[int, str]] = field(default_factory=list)
+    #: `finally` statements kept, split by the release: (line, code) before it and after it
+    finally_before: list[tuple[int, str]] = field(default_factory=list)
+    finally_after: list[tuple[int, str]] = field(default_factory=list)
+    #: the release in the `finally` swallowed its own errors (`try: close() except: pass`)
+    swallowed_close: int | None = None
+    #: `yield <session>` statements (a generator handing the session out, as a dependency does)
+    yields_session: list[int] = field(default_factory=list)
+    #: lines of the block that may raise, in a block closed by a later statement (no `try`)
+    raising_before_close: list[int] = field(default_factory=list)
+    #: the block calls commit() or rollback() (loaded objects are expired afterwards)
+    expires: bool = False
 
     @property
     def is_manual(self) -> bool:

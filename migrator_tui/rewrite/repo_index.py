@@ -19,6 +19,10 @@ from pathlib import Path
 from migrator_tui.rewrite.astutil import last_name
 
 _CALLED = re.compile(rb"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+#: `import flask` / `from flask... import`, for git grep -E and for Python
+#: (flask_login and the other flask_* extensions import flask too)
+_FLASK_GREP = r"^[[:space:]]*(from|import)[[:space:]]+flask([^A-Za-z0-9]|$)"
+_FLASK_IMPORT = re.compile(rb"^[ \t]*(?:from|import)[ \t]+flask(?![A-Za-z0-9])", re.M)
 
 
 class RepoIndex:
@@ -31,6 +35,50 @@ class RepoIndex:
         self._primed: set[str] = set()
         #: outside git: the names each catching file calls, read once
         self._catchers: dict[str, set[bytes]] | None = None
+        self._flask: bool | None = None
+        self._modules: set[str] | None = None
+
+    def imports_flask(self) -> bool:
+        """Whether any Python file of the repository imports flask."""
+        if self._flask is None:
+            self._flask = self.root is None or self._any_file_matches(_FLASK_GREP, _FLASK_IMPORT)
+        return self._flask
+
+    def has_module(self, name: str) -> bool:
+        """Whether the repository holds a top-level-importable module or package `name`."""
+        if self.root is None:
+            return True
+        if self._modules is None:
+            from migrator_tui.scan.files import walk_python_files
+
+            self._modules = set()
+            for rel in walk_python_files(self.root):
+                parts = rel[: -len(".py")].split("/")
+                if parts[-1] == "__init__":
+                    parts.pop()
+                if parts:
+                    self._modules.add(parts[-1])
+        return name in self._modules
+
+    def _any_file_matches(self, grep: str, pattern: re.Pattern[bytes]) -> bool:
+        assert self.root is not None
+        try:
+            proc = subprocess.run(["git", "grep", "-q", "-I", "-E", "--untracked", grep,
+                                   "--", "*.py"], cwd=self.root, capture_output=True,
+                                  stdin=subprocess.DEVNULL, check=False)
+            if proc.returncode in (0, 1):
+                return proc.returncode == 0
+        except OSError:
+            pass
+        from migrator_tui.scan.files import walk_python_files
+
+        for rel in walk_python_files(self.root):
+            try:
+                if pattern.search((self.root / rel).read_bytes()):
+                    return True
+            except OSError:
+                continue
+        return False
 
     def catching_callers(self, name: str) -> list[tuple[str, int, str]]:
         """(path, line, type) of every place that calls `name(...)` where a specific exception

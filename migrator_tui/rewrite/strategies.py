@@ -2,16 +2,63 @@
 
 from __future__ import annotations
 
-from migrator_tui.recipe import Recipe, Rule, Strategy, glob_to_regex
+from migrator_tui.recipe import RECEIVER_KINDS, Recipe, Rule, Strategy, glob_to_regex
 from migrator_tui.rewrite.plan import Facts
+
+FLASK_KINDS = ("admin_route", "service", "service_helper")
+
+
+def imported_modules(strategy: Strategy) -> set[str]:
+    """Top-level modules the strategy's `imports` name."""
+    out = set()
+    for line in strategy.imports:
+        words = line.split()
+        if len(words) >= 2 and words[0] in ("from", "import"):
+            out.add(words[1].split(".")[0].rstrip(","))
+    return out
+
+
+def unavailable(strategy: Strategy, facts: Facts) -> str | None:
+    """Why the strategy's target cannot exist in this repository, or None."""
+    modules = imported_modules(strategy)
+    needs_flask = (strategy.kind in FLASK_KINDS or strategy.needs_app or strategy.needs_request
+                   or "flask" in modules)
+    if needs_flask and not facts.flask:
+        return "needs Flask, which this repository never imports"
+    own = facts.module.rsplit(".", 1)[-1] if facts.module else None
+    if own in modules and strategy.manager not in facts.bound:
+        return f"imports `{strategy.manager}` from this module itself, which does not define it"
+    missing = sorted(m for m in modules - {"flask"} if m in facts.missing_modules)
+    if missing and strategy.manager not in facts.bound:
+        return f"imports from `{missing[0]}`, which is not in this repository"
+    return None
+
+
+def unavailable_summary(strategies: list[Strategy], facts: Facts) -> str:
+    """`a and b need Flask, ...; c imports from ...`: the reasons, grouped."""
+    by_reason: dict[str, list[str]] = {}
+    for s in strategies:
+        why = unavailable(s, facts)
+        if why:
+            by_reason.setdefault(why, []).append(s.name)
+    parts = []
+    for why, names in by_reason.items():
+        who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        verb = why if len(names) == 1 else why.replace("needs ", "need ", 1).replace("imports ", "import ", 1)
+        parts.append(f"{who} {verb}")
+    return "; ".join(parts)
 
 
 def applies(strategy: Strategy, facts: Facts) -> bool:
     """Whether `strategy` can express this occurrence at all."""
+    if unavailable(strategy, facts):
+        return False
     if strategy.kind in ("service", "service_helper"):
         return facts.receiver_self and facts.class_name is not None
     if strategy.kind == "admin_route":
         return facts.in_function
+    if strategy.kind in RECEIVER_KINDS:  # `with <receiver>...`: no new name is used
+        return True
     # `with <manager>...`: the name must not be a different local of the function
     return strategy.manager not in facts.locals
 

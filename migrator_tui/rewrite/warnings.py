@@ -27,6 +27,12 @@ CAPS: dict[str, Confidence] = {
     "unknown-context-manager": "review",
     "not-a-context-manager": "manual",
     "release-elsewhere": "manual",
+    "handler-scope-narrowed": "review",
+    "finally-reordered": "review",
+    "close-errors-swallowed": "review",
+    "session-yielded": "review",
+    "session-rebound": "manual",
+    "target-unavailable": "manual",
 }
 
 HINTS: dict[str, str] = {
@@ -48,6 +54,13 @@ HINTS: dict[str, str] = {
     "unknown-context-manager": "Check that the object's __enter__ acquires and its __exit__ releases.",
     "not-a-context-manager": "Give the class __enter__/__exit__ first, or leave this one as it is.",
     "release-elsewhere": "Rewrite by hand: the release is not in the `finally` of the following `try`.",
+    "handler-scope-narrowed": "Check that a failure of the moved statements need not reach the handler, "
+                              "or move them back inside by hand.",
+    "finally-reordered": "Check that the statement does not depend on the session being held (or released).",
+    "close-errors-swallowed": "Check that an error while closing may now propagate, or keep the try by hand.",
+    "session-yielded": "Check what the generator's consumer leaves pending: it is now committed on exit.",
+    "session-rebound": "Rewrite by hand: give the second session its own `with`.",
+    "target-unavailable": "Use a recipe whose context managers exist here (sqlalchemy-with), or add them.",
     "stale": "Scan again: the file changed.",
 }
 
@@ -59,6 +72,11 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
         line = plan.acquire_line
         finding = Finding(code, line, f"Line {line}: {plan.manual_reason}.", HINTS.get(code, ""))
         return "manual", [finding], plan.manual_reason
+    if plan.handler_uses and strategy.rolls_back:  # the handlers move out of the `with`
+        at, what = plan.handler_uses[0]
+        reason = f"{what}; with {strategy.name} it runs after the session is closed"
+        return "manual", [Finding("handler-uses-session", at, f"Line {at}: {reason}.",
+                                  HINTS["handler-uses-session"])], reason
     w: list[Finding] = []
     line = plan.acquire_line
 
@@ -75,14 +93,7 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
             where = f"the return at line {exit_line}" if exit_line else "the end of the block"
             add("implicit-commit", write, f"Line {write}: this change is not committed before "
                 f"{where}, so close() discarded it; {cm} now commits it on exit.", "review")
-        if not plan.has_commit and not plan.dirty_exits:
-            add("implicit-commit", line, f"Line {line}: the block never committed; {cm} commits on "
-                "exit (nothing is written, so only an empty transaction is committed).")
-        elif plan.has_commit:
-            for exit_line in plan.uncommitted_exits:
-                where = f"the return at line {exit_line}" if exit_line else "the end of the block"
-                add("implicit-commit", exit_line or line, f"Line {exit_line or line}: {where} did not "
-                    f"commit before; {cm} now commits there (nothing is pending on that path).")
+        # an exit with nothing pending commits an empty transaction: no change, no warning
     if strategy.wraps:
         wrapped = strategy.wraps
         for at, t in plan.specific_handlers:
@@ -110,6 +121,44 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
         for at, what in plan.orm_escapes:
             add("orm-escape", at, f"Line {at}: {what}; after the commit on exit its attributes are "
                 "expired and the session closed, so reading them raises DetachedInstanceError.")
+    elif plan.pattern == "open" and plan.expires:
+        for at, what in plan.orm_escapes:
+            add("orm-escape", at, f"Line {at}: {what}; the block's commit()/rollback() expired it, and "
+                "the session, never closed before, reloaded it on access; the `with` now closes the "
+                "session, so reading it raises DetachedInstanceError.")
+    keeps_inside = not strategy.rolls_back  # handlers and `finally` stay inside the `with`
+    kept_finally = plan.finally_before or plan.finally_after
+    if keeps_inside and plan.acquire_in_try and (plan.handler_effective or kept_finally):
+        moved = [*plan.body_before, plan.acquire_line]
+        what = "these statements and the acquire" if plan.body_before else "the acquire"
+        where = (f"the `except` at line {plan.handler_effective[0]}" if plan.handler_effective
+                 else "the `finally`")
+        add("handler-scope-narrowed", moved[0], f"Line {moved[0]}: {what} (lines {moved[0]}–"
+            f"{plan.acquire_line}) ran inside the `try`, so {where} covered a failure there; they now "
+            "run before the `with`, outside it.")
+    if keeps_inside:
+        for at, code in plan.finally_after:
+            add("finally-reordered", at, f"Line {at}: `{code}` ran after the close in the `finally`; it "
+                "now runs inside the `with`, before the release.")
+    elif strategy.commits or strategy.rolls_back:
+        for at, code in plan.finally_before:
+            add("finally-reordered", at, f"Line {at}: `{code}` ran before the close in the `finally`; it "
+                f"now runs after the `with` has ended the transaction and closed the session.")
+    if plan.swallowed_close is not None:
+        at = plan.swallowed_close
+        add("close-errors-swallowed", at, f"Line {at}: the `finally` swallowed errors of close(); the "
+            "`with` closes without that guard, so such an error now propagates.")
+    if plan.yields_session and (strategy.commits or strategy.rolls_back or strategy.wraps):
+        at = plan.yields_session[0]
+        add("session-yielded", at, f"Line {at}: the generator hands the session out; what its consumer "
+            f"leaves pending was discarded by close() and is now committed by {strategy.manager}."
+            f"{strategy.method}(), and an exception thrown into the generator now rolls back"
+            + (f" and arrives as {strategy.wraps}." if strategy.wraps else "."))
+    if plan.pattern == "close" and plan.raising_before_close:
+        at = plan.raising_before_close[0]
+        add("no-release", at, f"Line {at}: an exception here (or below, before the close at line "
+            f"{plan.close_line}) left the session open; the `with` now closes it"
+            + (" and rolls back" if strategy.rolls_back else "") + " before the exception goes on.")
     if plan.pre_inside:
         at = plan.pre_inside[0]
         add("statements-before-try", at, f"Line {at}: statements between the acquire and the `try` use "

@@ -6,24 +6,30 @@ from __future__ import annotations
 import ast
 
 from migrator_tui.rewrite.astutil import is_method_stmt, last_name, method_call_on, walk_local
+from migrator_tui.rewrite.facts.orm import may_be_orm
 
 WRITE_METHODS = {"add", "add_all", "delete", "merge", "execute", "flush", "bulk_save_objects",
                  "bulk_insert_mappings", "bulk_update_mappings"}
 
 
 def loaded_names(body: list[ast.stmt], var: str) -> set[str]:
-    """Names bound (anywhere in the block) to values computed from the session."""
+    """Names bound (anywhere in the block) to what may be ORM objects loaded from the session."""
     loaded: set[str] = set()
     for n in walk_local(body):
-        if isinstance(n, ast.Assign):
-            names = {x.id for x in ast.walk(n.value) if isinstance(x, ast.Name)}
-            if var in names or names & loaded:
-                loaded.update(x.id for t in n.targets for x in ast.walk(t) if isinstance(x, ast.Name))
-        elif isinstance(n, (ast.For, ast.AsyncFor)):
-            names = {x.id for x in ast.walk(n.iter) if isinstance(x, ast.Name)}
-            if var in names or names & loaded:
-                loaded.update(x.id for x in ast.walk(n.target) if isinstance(x, ast.Name))
+        if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None:
+            if may_be_orm(n.value, var, loaded):
+                targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+                loaded.update(x.id for t in targets for x in ast.walk(t) if isinstance(x, ast.Name))
+        elif isinstance(n, (ast.For, ast.AsyncFor)) and may_be_orm(n.iter, var, loaded):
+            loaded.update(x.id for x in ast.walk(n.target) if isinstance(x, ast.Name))
+    loaded.discard(var)
     return loaded
+
+
+def hands_out(call: ast.Call, var: str) -> bool:
+    """`helper(session)` / `Service(db=session)`: the callee may change the session (unknown)."""
+    values = [*call.args, *(k.value for k in call.keywords)]
+    return any(isinstance(v, ast.Name) and v.id == var for v in values)
 
 
 def write_lines(nodes: list[ast.AST] | list[ast.stmt], var: str, loaded: set[str]) -> list[int]:
@@ -39,7 +45,7 @@ def write_lines(nodes: list[ast.AST] | list[ast.stmt], var: str, loaded: set[str
             chained = last_name(n.func) in {"delete", "update"} and var in {
                 x.id for x in ast.walk(n.func) if isinstance(x, ast.Name)
             }
-            if chained or (method_call_on(n, var, WRITE_METHODS) and not reads_only(n)):
+            if chained or (method_call_on(n, var, WRITE_METHODS) and not reads_only(n)) or hands_out(n, var):
                 out.append(n.lineno)
     return sorted(set(out))
 
