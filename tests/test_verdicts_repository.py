@@ -51,7 +51,8 @@ def test_twin_a_flask_application_gets_the_spec_strategy(tmp_path: Path) -> None
 
 
 def test_flask_extensions_count_as_flask(tmp_path: Path) -> None:
-    root = make_repo(tmp_path / "repo", {"jobs.py": JOB, "auth.py": "from flask_login import login_required\n"})
+    auth = "from flask_login import login_required\n"
+    root = make_repo(tmp_path / "repo", {"jobs.py": JOB, "auth.py": auth})
     (p,) = proposals(root).values()
     assert p.strategy == "admin_route"
 
