@@ -31,7 +31,7 @@ def test_full_cycle_leaves_a_dirty_checkout_untouched(repo: Path, capsys: pytest
     make_dirty(repo)
     # the dirty README is not a scanned file; the Python files are clean
     before = snapshot(repo)
-    code, out, err = run(capsys, "apply", str(repo))
+    code, out, err = run(capsys, "apply", "--min-confidence", "review", str(repo))
     assert code == 0, err
     made = branches(repo)
     assert set(made) == {BRANCH, SERVICE_BRANCH}
@@ -69,7 +69,7 @@ def test_full_cycle_leaves_a_dirty_checkout_untouched(repo: Path, capsys: pytest
     assert snapshot(repo) == before
 
     # not integrated: just deleted; by branch name
-    code, out, _ = run(capsys, "apply", str(repo))
+    code, out, _ = run(capsys, "apply", "--min-confidence", "review", str(repo))
     assert code == 0
     code, out, _ = run(capsys, "rollback", str(repo), BRANCH)
     assert code == 0 and "deleted" in out and "reverted" not in out
@@ -77,7 +77,7 @@ def test_full_cycle_leaves_a_dirty_checkout_untouched(repo: Path, capsys: pytest
 
 
 def test_integrate_into_refuses_dirty_then_works(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "apply", str(repo))[0] == 0
+    assert run(capsys, "apply", "--min-confidence", "review", str(repo))[0] == 0
     (repo / "README.md").write_text("dirty\n")
     code, _, err = run(capsys, "integrate", str(repo), "--into", "main")
     assert code == 2 and "README.md" in err and err.count("\n") == 1
@@ -89,7 +89,7 @@ def test_integrate_into_refuses_dirty_then_works(repo: Path, capsys: pytest.Capt
 
 
 def test_dry_run_and_in_place(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "apply", str(repo), "--dry-run")
+    code, out, _ = run(capsys, "apply", "--min-confidence", "review", str(repo), "--dry-run")
     assert code == 0
     assert "--- a/web_app.py" in out and "+    with " in out and "\x1b[" not in out
     assert branches(repo) == {} and git(repo, "status", "--porcelain") == ""
@@ -97,7 +97,7 @@ def test_dry_run_and_in_place(repo: Path, capsys: pytest.CaptureFixture[str]) ->
 
     (repo / "web_app.py").chmod(0o755)
     git(repo, "commit", "-qam", "exec")
-    code, out, _ = run(capsys, "apply", str(repo), "--in-place", "--file", "web_app.py")
+    code, out, _ = run(capsys, "apply", "--min-confidence", "review", str(repo), "--in-place", "--file", "web_app.py")
     assert code == 0 and "web_app.py: 2/2 rewritten" in out
     assert "with " in (repo / "web_app.py").read_text()
     assert (repo / "web_app.py").stat().st_mode & 0o777 == 0o755
@@ -105,12 +105,12 @@ def test_dry_run_and_in_place(repo: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_unknown_phase(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "apply", str(repo), "--phase", "9")
+    code, _, err = run(capsys, "apply", "--min-confidence", "review", str(repo), "--phase", "9")
     assert code == 2 and err == "migrator-tui: Unknown phase 9: recipe db-session has phases 1, 2, 3, 4.\n"
 
 
 def test_phase_filter(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _out, _ = run(capsys, "apply", str(repo), "--phase", "2")
+    code, _out, _ = run(capsys, "apply", "--min-confidence", "review", str(repo), "--phase", "2")
     assert code == 0 and set(branches(repo)) == {SERVICE_BRANCH}
 
 
@@ -124,7 +124,7 @@ def test_no_commits_and_bare(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     empty = tmp_path / "empty"
     empty.mkdir()
     git(empty, "init", "-q")
-    code, _, err = run(capsys, "apply", str(empty))
+    code, _, err = run(capsys, "apply", "--min-confidence", "review", str(empty))
     assert code == 2 and "has no commits yet" in err
     bare = tmp_path / "bare.git"
     git(tmp_path, "init", "-q", "--bare", str(bare))
@@ -134,20 +134,20 @@ def test_no_commits_and_bare(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 def test_branch_taken(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     git(repo, "branch", BRANCH)
-    code, _out, err = run(capsys, "apply", str(repo))
+    code, _out, err = run(capsys, "apply", "--min-confidence", "review", str(repo))
     assert code == 2 and f"Branch {BRANCH} already exists and was not made by migrator-tui" in err
     assert branches(repo)[BRANCH] == head(repo)
     assert SERVICE_BRANCH in branches(repo)  # the other file still committed
 
 
 def test_head_moved_offers_rescan(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "apply", str(repo))[0] == 0
+    assert run(capsys, "apply", "--min-confidence", "review", str(repo))[0] == 0
     (repo / "notes.md").write_text("x\n")
     git(repo, "add", "notes.md")
     git(repo, "commit", "-qm", "more")
-    code, _, err = run(capsys, "apply", str(repo))
+    code, _, err = run(capsys, "apply", "--min-confidence", "review", str(repo))
     assert code == 2 and "--rescan" in err and err.count("\n") == 1
-    code, _out, err = run(capsys, "apply", str(repo), "--rescan")
+    code, _out, err = run(capsys, "apply", "--min-confidence", "review", str(repo), "--rescan")
     assert code == 0, err
     tip = branches(repo)[BRANCH]
     assert git(repo, "rev-parse", f"{tip}^").strip() == head(repo)
@@ -163,12 +163,12 @@ def test_lock_held_by_another_review(repo: Path, capsys: pytest.CaptureFixture[s
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        code, _, err = run(capsys, "apply", str(repo))
+        code, _, err = run(capsys, "apply", "--min-confidence", "review", str(repo))
         assert code == 2 and f"pid {holder.pid}" in err and err.count("\n") == 1
     finally:
         holder.kill()
         holder.wait()
-    assert run(capsys, "apply", str(repo))[0] == 0
+    assert run(capsys, "apply", "--min-confidence", "review", str(repo))[0] == 0
 
 
 def test_rollback_unknown(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -26,7 +26,7 @@ def build(tmp_path: Path, capsys: Capsys, *, manual: bool = False) -> Path:
     if manual:
         files["scripts/inline.py"] = INLINE
     root = make_repo(tmp_path / "repo", files)
-    assert cli.main(["apply", str(root)]) == 0
+    assert cli.main(["apply", "--min-confidence", "review", str(root)]) == 0
     capsys.readouterr()
     return root
 
@@ -149,7 +149,12 @@ def test_error_handling_needs_acknowledged_warnings_and_no_manual(tmp_path: Path
     root = build(tmp_path / "a", capsys)
     facts = gather(root, load_recipe())
     by_text = {c.text: c for c in criteria(facts)}
-    assert by_text["Proper error handling and cleanup"].checked
+    # `apply` accepted them: no person saw their warnings
+    assert not by_text["Proper error handling and cleanup"].checked
+    assert "unacknowledged" in by_text["Proper error handling and cleanup"].fact
+    # the same decisions made by a person who saw the warnings
+    facts.decisions = [dataclasses.replace(x, note="") for x in facts.decisions]
+    assert {c.text: c for c in criteria(facts)}["Proper error handling and cleanup"].checked
     # the same facts, but one accepted decision acknowledged none of its proposal's warnings
     d = next(d for d in facts.decisions if d.warnings)
     facts.decisions = [dataclasses.replace(x, warnings=()) if x.id == d.id else x for x in facts.decisions]

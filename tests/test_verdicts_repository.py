@@ -64,3 +64,196 @@ def test_a_strategy_never_imports_its_manager_from_the_module_itself(tmp_path: P
     (p,) = proposals(root).values()
     assert p.strategy == "admin_route"
     assert "unified" not in p.alternatives and "request_scope" not in p.alternatives
+
+
+# --- exception-wrapped: only where a specific handler can see the wrapped exception ------------
+
+SERVICE = """\
+from flask import Flask
+
+
+class CleanupService:
+    def __init__(self, db_manager):
+        self.db_manager = db_manager
+
+    def cleanup_old_runs(self):
+        session = self.db_manager.get_session()
+        try:
+            session.query(Run).delete()
+            session.commit()
+        finally:
+            session.close()
+"""
+
+OTHER_CALLER = """\
+from services import CleanupService
+
+
+class SomethingElse:
+    def cleanup_old_runs(self):
+        return 0
+
+
+def job():
+    try:
+        SomethingElse().cleanup_old_runs()
+    except ValueError:
+        pass
+"""
+
+TRUE_CALLER = """\
+from services import CleanupService
+
+
+def job():
+    service = CleanupService(None)
+    try:
+        service.cleanup_old_runs()
+    except ValueError:
+        pass
+"""
+
+
+def wrapped_messages(root: Path) -> list[str]:
+    out = []
+    for p in proposals(root).values():
+        out += [w.message for w in p.warnings if w.code == "exception-wrapped"]
+    return out
+
+
+def test_a_call_on_another_class_is_not_a_caller(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", {"services.py": SERVICE, "jobs.py": OTHER_CALLER})
+    assert wrapped_messages(root) == []
+
+
+def test_twin_a_caller_resolved_to_the_class_is_named(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", {"services.py": SERVICE, "jobs.py": TRUE_CALLER})
+    (message,) = wrapped_messages(root)
+    assert "ValueError at jobs.py:8" in message and "whose class" not in message
+
+
+def test_an_unresolved_receiver_is_said_to_be_unresolved(tmp_path: Path) -> None:
+    caller = TRUE_CALLER.replace("    service = CleanupService(None)\n", "")
+    caller = caller.replace("def job():", "def job(service):")
+    root = make_repo(tmp_path / "repo", {"services.py": SERVICE, "jobs.py": caller})
+    (message,) = wrapped_messages(root)
+    assert "whose class the code does not show" in message
+
+
+BROAD_FIRST = """\
+from flask import Flask
+from web_app import db_manager, unified_session_manager
+
+
+def platform_names():
+    try:
+        session = db_manager.get_session()
+        try:
+            return [p.name for p in session.query(Platform)]
+        finally:
+            session.close()
+    except Exception as e:
+        log(e)
+        return error_response(str(e))
+
+
+def page():
+    try:
+        return platform_names()
+    except SQLAlchemyError:
+        return "db down"
+"""
+
+
+def test_a_broad_handler_that_does_not_reraise_stops_caller_warnings(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", {"views.py": BROAD_FIRST})
+    assert wrapped_messages(root) == []
+
+
+def test_twin_a_broad_handler_that_reraises_lets_the_caller_see_it(tmp_path: Path) -> None:
+    source = BROAD_FIRST.replace("        return error_response(str(e))\n", "        raise\n")
+    root = make_repo(tmp_path / "repo", {"views.py": source})
+    assert any("SQLAlchemyError at views.py:20" in m for m in wrapped_messages(root))
+
+
+CHAIN = """\
+from flask import Flask
+from web_app import db_manager, unified_session_manager
+
+
+def load(item_id):
+    session = db_manager.get_session()
+    try:
+        return session.get(Item, item_id).name
+    except DetachedInstanceError:
+        return None
+    except SQLAlchemyError:
+        return None
+    except KeyboardInterrupt:
+        return None
+    finally:
+        session.close()
+"""
+
+
+def test_one_handler_chain_is_one_warning_and_base_exceptions_are_never_wrapped(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", {"items.py": CHAIN})
+    (message,) = wrapped_messages(root)
+    assert "`except DetachedInstanceError` / `except SQLAlchemyError` now see" in message
+    assert "KeyboardInterrupt" not in message
+
+
+CSRF = """\
+from functools import wraps
+
+from flask import Flask
+
+
+def csrf_protected(f):
+    @wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            validate_csrf()
+        except CSRFError:
+            return "bad token", 400
+        return f(*args, **kwargs)
+    return wrapper
+
+
+def json_errors(f):
+    @wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except IntegrityError:
+            return "conflict", 409
+    return wrapper
+"""
+
+VIEW = """\
+from decorators import {deco}
+from web_app import app, db_manager, unified_session_manager
+
+
+@app.route("/save", methods=["POST"])
+@{deco}
+def save():
+    session = db_manager.get_session()
+    try:
+        session.add(Item())
+        session.commit()
+    finally:
+        session.close()
+"""
+
+
+def test_a_decorator_whose_try_does_not_call_the_view_catches_nothing_of_it(tmp_path: Path) -> None:
+    views = VIEW.format(deco="csrf_protected")
+    root = make_repo(tmp_path / "repo", {"decorators.py": CSRF, "views.py": views})
+    assert wrapped_messages(root) == []
+
+
+def test_twin_a_decorator_whose_try_calls_the_view_is_named(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", {"decorators.py": CSRF, "views.py": VIEW.format(deco="json_errors")})
+    (message,) = wrapped_messages(root)
+    assert "IntegrityError (in decorator json_errors)" in message

@@ -37,7 +37,7 @@ def tmp_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def repo(tmp_path: Path, tmp_root: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     root = demo_repo(tmp_path / "repo")
-    assert cli.main(["apply", str(root)]) == 0
+    assert cli.main(["apply", "--min-confidence", "review", str(root)]) == 0
     capsys.readouterr()
     return root
 

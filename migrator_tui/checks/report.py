@@ -219,6 +219,13 @@ def _performance(f: Facts) -> Criterion:
     return Criterion(text, ratio <= SLOWDOWN_THRESHOLD, rule, fact)
 
 
+def by_apply(d: DecisionRecord) -> bool:
+    """A decision `apply` made: no person saw its warnings."""
+    from migrator_tui.review.state import APPLY_NOTE
+
+    return d.note == APPLY_NOTE
+
+
 def unacknowledged(f: Facts) -> dict[str, tuple[str, ...]]:
     """Accepted, not edited decisions whose proposal now carries warnings the reviewer did not see."""
     current = {o.id: o.warnings for o in f.occurrences}
@@ -226,7 +233,8 @@ def unacknowledged(f: Facts) -> dict[str, tuple[str, ...]]:
     for d in f.decisions:
         if not d.accepted or d.edited is not None or d.id not in current:
             continue
-        missing = tuple(c for c in current[d.id] if c not in d.warnings)
+        seen = () if by_apply(d) else d.warnings  # nobody saw what `apply` accepted
+        missing = tuple(c for c in current[d.id] if c not in seen)
         if missing:
             out[d.id] = missing
     return out
@@ -402,11 +410,17 @@ def _decisions(f: Facts) -> list[str]:
         if d.edited is not None:
             decision += ", edited by hand"
         rows.append([f"`{d.path}:{d.line}` {d.function}", decision, d.strategy or "-", d.reviewer or "-",
-                     d.time or "-", ", ".join(f"`{w}`" for w in d.warnings) or "-",
+                     d.time or "-", _acknowledged(d),
                      ", ".join(f"`{w}`" for w in unack.get(d.id, ())) or "-", d.note or "-"])
     out += _table(["Occurrence", "Decision", "Strategy", "Reviewer", "Time (UTC)", "Warnings acknowledged",
                    "Warnings not acknowledged", "Note"], rows)
     return out
+
+
+def _acknowledged(d: DecisionRecord) -> str:
+    if by_apply(d):
+        return "none: accepted by apply"
+    return ", ".join(f"`{w}`" for w in d.warnings) or "-"
 
 
 def _branches(f: Facts) -> list[str]:

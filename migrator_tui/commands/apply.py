@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migrator_tui.commands.branches import add_common
+from migrator_tui.review.state import APPLY_NOTE
 
 if TYPE_CHECKING:
     from migrator_tui.model import Occurrence, ScanResult
     from migrator_tui.recipe import Recipe
     from migrator_tui.rewrite.proposal import Proposal
-
-APPLY_NOTE = "accepted by apply"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -38,8 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         help="only this phase (repeatable)")
     parser.add_argument("--file", action="append", default=[], metavar="F",
                         help="only this file or glob, relative to the repository (repeatable)")
-    parser.add_argument("--min-confidence", choices=("safe", "review"), default="review",
-                        help="accept proposals at least this confident (default: review)")
+    parser.add_argument("--min-confidence", choices=("safe", "review"), default="safe",
+                        help="accept proposals at least this confident (default: safe; `review` also "
+                             "accepts proposals whose warnings nobody has read)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="print every proposal's diff, change nothing")
     mode.add_argument("--in-place", action="store_true", help="rewrite the working tree files")

@@ -39,6 +39,9 @@ HISTORY_LIMIT = 1000
 DecisionKind = Literal["pending", "accepted", "rejected"]
 DECISIONS: tuple[str, ...] = ("pending", "accepted", "rejected")
 
+#: The note `apply` records on the decisions it makes (no person saw their warnings).
+APPLY_NOTE = "accepted by apply"
+
 
 def utc_now() -> str:
     """The current time as ISO 8601 UTC with a `Z` (seconds precision)."""

@@ -31,7 +31,7 @@ from migrator_tui.rewrite.astutil import (
     walk_all,
     walk_local,
 )
-from migrator_tui.rewrite.facts.handlers import catching_calls, specific_types
+from migrator_tui.rewrite.facts.handlers import catching_calls, live_specific
 from migrator_tui.rewrite.facts.io import io_call
 from migrator_tui.rewrite.facts.orm import orm_escapes
 from migrator_tui.rewrite.facts.writes import dirty_exits, writes
@@ -122,7 +122,7 @@ class Analyzer:
     """Analyses every occurrence of one parsed file."""
 
     def __init__(self, tree: ast.Module, recipe: Recipe, decorator_check: DecoratorCheck | None = None,
-                 catching_callers: Callable[[str], list[tuple[str, int, str]]] | None = None,
+                 catching_callers: Callable[[str, str | None], list[tuple[str, int, str]]] | None = None,
                  source: str | None = None):
         self.tree = tree
         self.catching_callers = catching_callers
@@ -510,9 +510,7 @@ class Analyzer:
             if not rest:
                 plan.handler_pass.append(h.lineno)
             keep_types.append((h.lineno, h))
-        for line, h in reversed(keep_types):
-            for t in specific_types(h, None):
-                plan.specific_handlers.append((line, t))
+        plan.specific_handlers, plan.contained = live_specific([h for _, h in reversed(keep_types)])
         if try_node.orelse:
             if uses(try_node.orelse, var):
                 line = try_node.orelse[0].lineno
@@ -627,13 +625,17 @@ class Analyzer:
                     plan.io_calls.append((n.lineno, io))
         plan.orm_escapes = orm_escapes(body, last, var, self._after, self._locals_of)
         plan.writes = writes(body, var)
-        # enclosing handlers in the same function
+        # enclosing handlers in the same function, innermost first, until one catches everything
+        # (an `except Exception` that does not re-raise: nothing from the block goes further)
         for anc in self.enclosing(last):
-            if isinstance(anc, SCOPE_NODES):
+            if plan.contained or isinstance(anc, SCOPE_NODES):
                 break
             if isinstance(anc, ast.Try) and _inside(last, anc.body, self.parent):
-                for h in anc.handlers:
-                    plan.outer_handlers.extend((h.lineno, t) for t in specific_types(h, None))
+                types, plan.contained = live_specific(anc.handlers)
+                if types:
+                    plan.outer_handlers.append((types[0][0], "` / `except ".join(ty for _, ty in types)))
+        if plan.contained:
+            return
         plan.caller_handlers = self._callers_catching(last)
         func = next((f for f in self.enclosing(last)
                      if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
@@ -642,19 +644,21 @@ class Analyzer:
                 plan.decorator_handlers.extend(self.decorator_check(d))
 
     def _callers_catching(self, node: ast.AST) -> list[tuple[int, str]]:
-        """Callers (in this file, and anywhere in the repository) that call the enclosing function
-        inside a `try` with specific handlers."""
+        """Callers that call the enclosing function inside a `try` with specific handlers: the
+        repository's (resolved by class, see `RepoIndex.catching_callers`, this file included),
+        or this file's when there is no repository."""
         func = next((f for f in self.enclosing(node)
                      if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
         if func is None:
             return []
+        if self.catching_callers is not None:
+            owner = self.parent.get(func)
+            cls = owner.name if isinstance(owner, ast.ClassDef) else None
+            callers = self.catching_callers(func.name, cls)
+            return sorted({(line, f"{t} at {path}:{line}") for path, line, t in callers})
         if self._callers is None:
             self._callers = catching_calls(self.tree)
-        found = set(self._callers.get(func.name, []))
-        if self.catching_callers is not None:
-            callers = self.catching_callers(func.name)
-            found.update((line, f"{t} at {path}:{line}") for path, line, t in callers)
-        return sorted(found)
+        return sorted(set(self._callers.get(func.name, [])))
 
     def _locals_of(self, node: ast.AST) -> set[str]:
         func = next((f for f in self.enclosing(node)

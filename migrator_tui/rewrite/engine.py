@@ -54,6 +54,26 @@ class FileAnalysis:
         self.defaults: dict[str, tuple[str | None, tuple[str, ...]]] = {
             oid: choose(recipe, plan.facts, self.occurrences[oid].path) for oid, plan in self.plans.items()
         }
+        self._prefer_helpers()
+
+    def _prefer_helpers(self) -> None:
+        """A class with two or more `service` occurrences gets `service_helper` by default: one
+        helper holds the fallback once instead of a copy of every method body (`service` stays
+        one key away)."""
+        kinds = {name: s.kind for name, s in self.recipe.strategies.items()}
+        per_class: dict[str, list[str]] = {}
+        for oid, (default, _) in self.defaults.items():
+            cls = self.plans[oid].facts.class_name
+            if default is not None and kinds.get(default) == "service" and cls:
+                per_class.setdefault(cls, []).append(oid)
+        for oids in per_class.values():
+            if len(oids) < 2:
+                continue
+            for oid in oids:
+                default, others = self.defaults[oid]
+                helper = next((n for n in others if kinds.get(n) == "service_helper"), None)
+                if helper is not None:
+                    self.defaults[oid] = helper, (default, *(n for n in others if n != helper))  # type: ignore[assignment]
 
     def summary(self, occ_id: str, strategy: str | None = None) -> Proposal:
         """The proposal's strategy, confidence and warnings, without building the new text."""

@@ -78,6 +78,9 @@ class Plan:
     #: lines that leave a block that closes by a later statement, skipping that close
     leaky_exits: list[int] = field(default_factory=list)
     specific_handlers: list[tuple[int, str]] = field(default_factory=list)
+    #: a broad handler that does not re-raise stops every exception of the block before it leaves
+    #: the function (so no enclosing, caller or decorator handler can see it)
+    contained: bool = False
     outer_handlers: list[tuple[int, str]] = field(default_factory=list)
     caller_handlers: list[tuple[int, str]] = field(default_factory=list)
     decorator_handlers: list[tuple[int, str]] = field(default_factory=list)

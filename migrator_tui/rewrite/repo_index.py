@@ -17,6 +17,7 @@ import subprocess
 from pathlib import Path
 
 from migrator_tui.rewrite.astutil import last_name
+from migrator_tui.rewrite.facts.handlers import live_specific
 
 _CALLED = re.compile(rb"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 #: `import flask` / `from flask... import`, for git grep -E and for Python
@@ -31,7 +32,7 @@ class RepoIndex:
     def __init__(self, root: Path | None) -> None:
         self.root = root
         self._trees: dict[Path, ast.Module | None] = {}
-        self._catching: dict[str, list[tuple[str, int, str]]] | None = None
+        self._catching: dict[str, list[tuple[str, int, str, tuple[str, str | None]]]] | None = None
         self._primed: set[str] = set()
         #: outside git: the names each catching file calls, read once
         self._catchers: dict[str, set[bytes]] | None = None
@@ -80,12 +81,28 @@ class RepoIndex:
                 continue
         return False
 
-    def catching_callers(self, name: str) -> list[tuple[str, int, str]]:
-        """(path, line, type) of every place that calls `name(...)` where a specific exception
-        type raised by the call would be caught."""
+    def catching_callers(self, name: str, owner: str | None = None) -> list[tuple[str, int, str]]:
+        """(path, line, "types") of every place that calls `name(...)` where a specific exception
+        type raised by the call would be caught.
+
+        `owner` is the class `name` is a method of (None: a plain function). A call is counted
+        when its receiver resolves to that class (`self.` inside it, `Owner()`, `Owner.`, a name
+        bound to `Owner(...)`), or, for a plain function, when it is a bare or module-qualified
+        call. A receiver whose class the code does not show is counted for a method, and the
+        text says so; one that resolves to another class is not a caller."""
         self.prime({name})
         assert self._catching is not None
-        return self._catching.get(name, [])
+        out = []
+        for rel, line, types, (kind, what) in self._catching.get(name, []):
+            if owner is None:
+                if kind in ("name", "module"):
+                    out.append((rel, line, types))
+            elif kind in ("self", "class") and what in (owner, None):
+                out.append((rel, line, types))
+            elif kind == "unknown":
+                out.append((rel, line, f"{types} (around `{what}.{name}()`, whose class the code does "
+                                       "not show)"))
+        return out
 
     def prime(self, names: set[str]) -> None:
         """Index the callers of `names`: only files that mention `name(` are parsed."""
@@ -100,14 +117,18 @@ class RepoIndex:
             tree = self._trees.get(path) or _parse(path)
             if tree is None:
                 continue
-            for node in _statements(tree.body):
+            receivers = _Receivers(tree)
+            for node, owner in _statements_with_class(tree.body):
                 for body, types in _catching_blocks(node):
+                    if not types:
+                        continue
+                    joined = " / ".join(t for _, t in types)
                     for inner in ast.walk(ast.Module(body=body, type_ignores=[])):
                         if isinstance(inner, ast.Call):
                             callee = last_name(inner.func)
                             if callee in todo:
-                                self._catching.setdefault(callee, []).extend(
-                                    (rel, line, t) for line, t in types)
+                                self._catching.setdefault(callee, []).append(
+                                    (rel, types[0][0], joined, receivers.kind(inner, owner)))
 
     def _files_calling(self, names: set[str]) -> list[str]:
         """Python files that contain `name(` for one of `names` and some `except`/`raises`."""
@@ -225,6 +246,86 @@ def _statements(body: list[ast.stmt]) -> list[ast.stmt]:
     return out
 
 
+def _statements_with_class(body: list[ast.stmt]) -> list[tuple[ast.stmt, str | None]]:
+    """Every statement with the name of the class whose method holds it (or None)."""
+    out: list[tuple[ast.stmt, str | None]] = []
+    stack: list[tuple[ast.stmt, str | None]] = [(s, None) for s in reversed(body)]
+    while stack:
+        st, owner = stack.pop()
+        out.append((st, owner))
+        inner = st.name if isinstance(st, ast.ClassDef) else owner
+        subs: list[ast.stmt] = []
+        for field in ("body", "orelse", "finalbody"):
+            sub = getattr(st, field, None)
+            if isinstance(sub, list):
+                subs.extend(x for x in sub if isinstance(x, ast.stmt))
+        for h in getattr(st, "handlers", None) or []:
+            subs.extend(h.body)
+        for case in getattr(st, "cases", None) or []:
+            subs.extend(case.body)
+        stack.extend((x, inner) for x in reversed(subs))
+    return out
+
+
+class _Receivers:
+    """What the receiver of a call is, as far as one module shows: ("name", None) for `f()`,
+    ("self", class) for `self.f()`, ("class", C) for `C().f()` / `C.f()` / `x.f()` after
+    `x = C(...)`, ("module", m) for an imported module, ("unknown", text) otherwise."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.modules: set[str] = set()
+        self.instances: dict[str, str] = {}
+        #: functions of the module that return an instance of one class (`def svc(): return C()`)
+        self.factories: dict[str, str] = {}
+        for n in ast.walk(tree):
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                made = {last_name(r.value.func) for r in ast.walk(n) if isinstance(r, ast.Return)
+                        and isinstance(r.value, ast.Call)}
+                returns = [r for r in ast.walk(n) if isinstance(r, ast.Return)]
+                if len(made) == 1 and returns and all(isinstance(r.value, ast.Call) for r in returns):
+                    cls = made.pop()
+                    if cls and cls[:1].isupper():
+                        self.factories[n.name] = cls
+                for arg in [*n.args.posonlyargs, *n.args.args, *n.args.kwonlyargs]:
+                    ann = last_name(arg.annotation) if arg.annotation is not None else None
+                    if ann and ann[:1].isupper():
+                        self.instances[arg.arg] = ann
+            if isinstance(n, ast.Import):
+                self.modules.update((a.asname or a.name).split(".")[0] for a in n.names)
+            elif isinstance(n, ast.Assign) and isinstance(n.value, ast.Call):
+                cls = last_name(n.value.func)
+                if cls and cls[:1].isupper():
+                    for target in n.targets:
+                        if isinstance(target, ast.Name):
+                            self.instances[target.id] = cls
+                        elif isinstance(target, ast.Attribute):
+                            self.instances[ast.unparse(target)] = cls
+
+    def kind(self, call: ast.Call, owner: str | None) -> tuple[str, str | None]:
+        func = call.func
+        if isinstance(func, ast.Name):
+            return "name", None
+        if not isinstance(func, ast.Attribute):
+            return "unknown", ast.unparse(func)[:40]
+        value = func.value
+        if isinstance(value, ast.Name) and value.id in ("self", "cls"):
+            return "self", owner
+        if isinstance(value, ast.Call):
+            cls = last_name(value.func)
+            if cls in self.factories:
+                return "class", self.factories[cls]
+            return ("class", cls) if cls and cls[:1].isupper() else ("unknown", ast.unparse(value)[:40])
+        text = ast.unparse(value)
+        if text in self.instances:
+            return "class", self.instances[text]
+        if isinstance(value, ast.Name):
+            if value.id in self.modules:
+                return "module", value.id
+            if value.id[:1].isupper():
+                return "class", value.id
+        return "unknown", text[:40]
+
+
 def _parse(path: Path) -> ast.Module | None:
     try:
         return ast.parse(path.read_bytes())
@@ -235,10 +336,8 @@ def _parse(path: Path) -> ast.Module | None:
 def _catching_blocks(node: ast.AST) -> list[tuple[list[ast.stmt], list[tuple[int, str]]]]:
     """Statement lists whose exceptions of specific types are caught: try bodies with specific
     handlers, `with pytest.raises(T):` and `with self.assertRaises(T):` bodies."""
-    from migrator_tui.rewrite.facts.handlers import specific_types
-
     if isinstance(node, ast.Try):
-        types = [(h.lineno, t) for h in node.handlers for t in specific_types(h, None)]
+        types, _ = live_specific(node.handlers)
         return [(node.body, types)] if types else []
     if isinstance(node, (ast.With, ast.AsyncWith)):
         types: list[tuple[int, str]] = []
@@ -257,13 +356,20 @@ def _catching_blocks(node: ast.AST) -> list[tuple[list[ast.stmt], list[tuple[int
 
 
 def catches(func: ast.FunctionDef, name: str) -> list[tuple[int, str]]:
-    """Specific exception types caught anywhere inside a decorator's definition."""
-    from migrator_tui.rewrite.facts.handlers import specific_types
-
+    """Specific exception types a decorator's wrapper catches around its call of the wrapped
+    function (a parameter of the decorator or of a function nested in it). A `try` that holds only
+    other calls (`validate_csrf()` before `return f()`) catches nothing of the view's."""
+    params = {a.arg for n in ast.walk(func) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+              for a in [*n.args.posonlyargs, *n.args.args, *n.args.kwonlyargs]}
     out: list[tuple[int, str]] = []
     for node in ast.walk(func):
-        if isinstance(node, ast.ExceptHandler):
-            out.extend((node.lineno, f"{t} (in decorator {name})") for t in specific_types(node, None))
+        if not isinstance(node, ast.Try):
+            continue
+        calls_wrapped = any(isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in params
+                            for c in ast.walk(ast.Module(body=node.body, type_ignores=[])))
+        if calls_wrapped:
+            types, _ = live_specific(node.handlers)
+            out.extend((line, f"{t} (in decorator {name})") for line, t in types)
     return out
 
 

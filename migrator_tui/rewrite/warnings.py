@@ -96,17 +96,18 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
         # an exit with nothing pending commits an empty transaction: no change, no warning
     if strategy.wraps:
         wrapped = strategy.wraps
-        for at, t in plan.specific_handlers:
-            if t.rsplit(".", 1)[-1] != wrapped:
-                add("exception-wrapped", at, f"Line {at}: `except {t}` now sees {wrapped}, "
-                    f"which {strategy.manager} raises instead of the original exception.")
+        specific = [(at, t) for at, t in plan.specific_handlers if t.rsplit(".", 1)[-1] != wrapped]
+        if specific:  # one handler chain, one warning
+            at = specific[0][0]
+            names = " / ".join(f"`except {t}`" for _, t in specific)
+            verb = "now sees" if len(specific) == 1 else "now see"
+            add("exception-wrapped", at, f"Line {at}: {names} {verb} {wrapped}, which {strategy.manager} "
+                "raises instead of the original exception.")
         for at, t in plan.outer_handlers:
-            if t.rsplit(".", 1)[-1] != wrapped:
-                add("exception-wrapped", at, f"Line {at}: the enclosing `except {t}` now sees {wrapped}.")
+            add("exception-wrapped", at, f"Line {at}: the enclosing `except {t}` now sees {wrapped}.")
         for _, t in plan.caller_handlers:
-            if t.split(" ", 1)[0].rsplit(".", 1)[-1] != wrapped:
-                add("exception-wrapped", line, f"Line {line}: a caller catches {t}; the exception now "
-                    f"arrives as {wrapped}.")
+            add("exception-wrapped", line, f"Line {line}: a caller catches {t}; the exception now "
+                f"arrives as {wrapped}.")
         for at in plan.reraises:
             add("exception-wrapped", at, f"Line {at}: this handler re-raises the database error to "
                 f"callers on purpose; they now receive {wrapped} instead.")
