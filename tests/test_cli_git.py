@@ -97,7 +97,8 @@ def test_dry_run_and_in_place(repo: Path, capsys: pytest.CaptureFixture[str]) ->
 
     (repo / "web_app.py").chmod(0o755)
     git(repo, "commit", "-qam", "exec")
-    code, out, _ = run(capsys, "apply", "--min-confidence", "review", str(repo), "--in-place", "--file", "web_app.py")
+    code, out, _ = run(capsys, "apply", "--min-confidence", "review", str(repo), "--in-place",
+                       "--file", "web_app.py")
     assert code == 0 and "web_app.py: 2/2 rewritten" in out
     assert "with " in (repo / "web_app.py").read_text()
     assert (repo / "web_app.py").stat().st_mode & 0o777 == 0o755
