@@ -147,8 +147,23 @@ class GitFlow:
         self.base = base
         self.prefix = (prefix or refnames.default_prefix(recipe)).rstrip("/")
         self.author = author
+        why = refnames.prefix_error(self.prefix)
+        if why is not None:
+            raise RepositoryError(f"The branch prefix {self.prefix!r} cannot be used: {why}.")
         self.store = ObjectStore(repo)
-        self._base_tree = self.store.commit(base).tree
+        self._base_tree = self._base_commit(base).tree
+
+    def _base_commit(self, base: str) -> CommitData:
+        try:
+            if len(base) not in (40, 64) or base.strip("0123456789abcdef"):
+                raise ValueError(base)
+            return self.store.commit(base)
+        except (ValueError, RepositoryError):
+            raise RepositoryError(
+                f"The review's base commit {base[:40]!r} is not a commit of this repository (it was "
+                "amended away and garbage-collected, or state.json was edited); run `migrator-tui "
+                "apply --rescan` to start again from HEAD, keeping the decisions whose code is unchanged."
+            ) from None
 
     # -- names -----------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ class Identity:
         return f"{self.name} <{self.email}>"
 
 
+_RECIPE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z", re.ASCII)
 _IDENT = re.compile(r"^(?P<name>.*?) <(?P<email>[^<>]*)> \d+ [+-]\d{4}$")
 
 
@@ -63,6 +64,8 @@ def head_sha(repo: git.Repo) -> str:
 
 def state_dir(repo: git.Repo, recipe: str) -> Path:
     """`<git-common-dir>/migrator/<recipe>`: shared by the worktrees, like the branches it describes."""
+    if not _RECIPE_NAME.match(recipe):
+        raise RepositoryError(f"{recipe[:80]!r} is not a recipe name (a short identifier).")
     return Path(os.path.normpath(repo.common_dir)) / "migrator" / recipe
 
 

@@ -41,6 +41,8 @@ _STRATEGY = {"description": str, "kind": str, "manager": str, "method": str, "im
 _RULE = {"strategy": str, "paths": list, "receiver_self": bool, "decorators": list, "reads": list,
          "views": bool, "bound": bool}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+#: A recipe name is a folder of `.git/migrator/` and a component of branch names: nothing else.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z", re.ASCII)
 
 
 def _check(table: Any, spec: dict[str, type], where: str, src: str,
@@ -84,8 +86,11 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
     for key in ("name", "acquire", "phases", "strategies", "rules"):
         if key not in data:
             raise RecipeError(f"{source}: missing key `{key}`.")
-    if not isinstance(data["name"], str) or not data["name"]:
-        raise RecipeError(f"{source}: `name` must be a non-empty string.")
+    if not isinstance(data["name"], str) or not _NAME.match(data["name"]):
+        raise RecipeError(
+            f"{source}: `name` must be a short identifier (a letter or digit, then up to 63 letters, "
+            f"digits, `-` or `_`), not {str(data['name'])[:80]!r}."
+        )
 
     a = _check(data["acquire"], _ACQUIRE, "acquire", source, ("method", "receivers"))
     acquire = Acquire(

@@ -95,6 +95,21 @@ def encode_python(text: str, encoding: str, bom: bool) -> bytes:
     return codecs.BOM_UTF8 + data if bom else data
 
 
+def _check_new_prefix(repo: git.Repo, prefix: str) -> None:
+    """Refuse, before a new review is saved, a branch prefix no branch could be made under."""
+    from migrator_tui.errors import RepositoryError
+    from migrator_tui.git.objects import prefix_conflict
+
+    prefix = prefix.rstrip("/")
+    why = refnames.prefix_error(prefix)
+    if why is None:
+        taken = prefix_conflict(repo, prefix)
+        if taken is not None:
+            why = f"branch {taken!r} exists, and a branch cannot also be a folder of branches"
+    if why is not None:
+        raise RepositoryError(f"The branch prefix {prefix!r} cannot be used: {why}.")
+
+
 class Workspace:
     """A review in progress. Use `Workspace.open(...)`, and `close()` (or `with`) when done."""
 
@@ -137,6 +152,7 @@ class Workspace:
             head = head_sha(repo)
             state = ReviewState.load(sdir / STATE_FILE)
             if state is None:
+                _check_new_prefix(repo, prefix or refnames.default_prefix(recipe.name))
                 state = ReviewState(path=sdir / STATE_FILE, recipe=recipe.name, base=head,
                                     prefix=prefix or refnames.default_prefix(recipe.name))
             if not lock:

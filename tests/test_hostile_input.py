@@ -1,0 +1,201 @@
+"""Hostile and odd input: recipes, state files, prefixes and file names are untrusted.
+
+Each test runs the CLI on a real temporary repository and checks that bad input is refused in one
+sentence with exit code 2, and that nothing outside `.git/migrator` and our own refs changed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from gitfixtures import demo_repo, git, snapshot
+
+from migrator_tui.cli import main
+from migrator_tui.git import refnames
+from migrator_tui.recipe.load import BUILTIN_DIR
+
+DB_SESSION = (BUILTIN_DIR / "db_session.toml").read_text()
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_sentence(err: str) -> None:
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def all_refs(repo: Path) -> dict[str, str]:
+    out = git(repo, "for-each-ref", "--format=%(refname) %(objectname)")
+    return dict(line.split(" ") for line in out.splitlines())
+
+
+def recipe_file(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "recipe.toml"
+    p.write_text(text)
+    return p
+
+
+def with_name(name: str) -> str:
+    return re.sub(r'(?m)^name = "db-session"$', lambda _: f"name = {json.dumps(name)}", DB_SESSION, count=1)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    r = demo_repo(tmp_path / "repo")
+    git(r, "branch", "precious")
+    git(r, "tag", "v1")
+    return r
+
+
+# --- 1. ref protocol injection ---------------------------------------------------------------
+
+
+def test_recipe_name_with_newlines_cannot_inject_ref_commands(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    refs = all_refs(repo)
+    name = "a HEAD\ndelete refs/heads/precious\ndelete refs/tags/v1\nupdate refs/heads/x"
+    code, _, err = run(capsys, "apply", str(repo), "--recipe", str(recipe_file(tmp_path, with_name(name))))
+    assert code == 2
+    one_sentence(err)
+    assert all_refs(repo) == refs
+    assert not (repo / ".git/migrator").exists() or not any((repo / ".git/migrator").iterdir())
+
+
+@pytest.mark.parametrize("prefix", [
+    "p HEAD\ndelete refs/heads/precious\n", "a\0delete refs/heads/precious", "-x", "a..b", "a/.hidden",
+    "x.lock", "a b", "a~1", "a:b", "a[b", "refs/heads/x", "@", "a@{1}", "/abs", "a//b", "HEAD",
+])
+def test_bad_prefix_is_refused_before_anything_is_saved(
+    repo: Path, capsys: pytest.CaptureFixture[str], prefix: str
+) -> None:
+    refs = all_refs(repo)
+    code, _, err = run(capsys, "apply", str(repo), f"--prefix={prefix}")
+    assert code == 2
+    one_sentence(err)
+    assert "prefix" in err
+    assert all_refs(repo) == refs
+    assert not (repo / ".git/migrator/db-session/state.json").exists()
+
+
+def test_prefix_in_state_json_cannot_inject_ref_commands(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "apply", str(repo), "--file", "web_app.py")[0] == 0
+    state_path = repo / ".git/migrator/db-session/state.json"
+    state = json.loads(state_path.read_text())
+    state["prefix"] = "migrate/x HEAD\ndelete refs/heads/precious\ndelete refs/tags/v1\nupdate refs/heads/y"
+    state_path.write_text(json.dumps(state))
+    refs = all_refs(repo)
+    for argv in (["apply", str(repo)], ["branches", str(repo)], ["rollback", str(repo), "web_app.py"],
+                 ["integrate", str(repo)]):
+        code, _, err = run(capsys, *argv)
+        assert code == 2, argv
+        one_sentence(err)
+    assert all_refs(repo) == refs
+
+
+def test_ref_format_matches_git_check_ref_format(tmp_path: Path) -> None:
+    import subprocess
+
+    names = ["refs/heads/ok", "refs/heads/a.b", "refs/heads/a..b", "refs/heads/.a", "refs/heads/a.lock",
+             "refs/heads/a/", "refs/heads//a", "refs/heads/a.", "refs/heads/a@{b", "@", "refs/heads/a b",
+             "refs/heads/a\nb", "refs/heads/a\tb", "refs/heads/a\x7fb", "refs/heads/a~", "refs/heads/a^",
+             "refs/heads/a:", "refs/heads/a?", "refs/heads/a*", "refs/heads/a[", "refs/heads/a\\b",
+             "refs/heads/%41_b", "refs/heads/-a", "refs/heads/a@b", "refs/heads/a,b=c+d"]
+    for name in names:
+        proc = subprocess.run(["git", "check-ref-format", name], capture_output=True, check=False)
+        assert (refnames.ref_format_error(name) is None) == (proc.returncode == 0), name
+
+
+# --- 2. state path escape --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["/tmp/t11/elsewhere", "../../hooks", "..", ".", "a/b", "", "x" * 65,
+                                  "a\nb", "-rf", "ré", "a.b"])
+def test_recipe_name_must_be_a_short_identifier(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    hooks = repo / ".git/hooks"
+    before = sorted(p.name for p in hooks.iterdir())
+    code, _, err = run(capsys, "apply", str(repo), "--recipe", str(recipe_file(tmp_path, with_name(name))))
+    assert code == 2
+    one_sentence(err)
+    assert "short identifier" in err
+    assert sorted(p.name for p in hooks.iterdir()) == before
+    assert not (repo / ".git/migrator").exists()
+    assert not Path("/tmp/t11/elsewhere").exists()
+
+
+def test_recipe_names_that_are_identifiers_work(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recipe = recipe_file(tmp_path, with_name("team_2-db"))
+    code, out, err = run(capsys, "apply", str(repo), "--recipe", str(recipe))
+    assert code == 0, err
+    assert "migrate/team_2-db/web_app.py" in out
+    assert (repo / ".git/migrator/team_2-db/state.json").is_file()
+
+
+# --- 12. a vanished or garbage base ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("base", ["garbage", "a" * 40, "", "../../etc"])
+def test_garbage_or_vanished_base_is_one_sentence(
+    repo: Path, capsys: pytest.CaptureFixture[str], base: str
+) -> None:
+    assert run(capsys, "apply", str(repo), "--file", "web_app.py")[0] == 0
+    state_path = repo / ".git/migrator/db-session/state.json"
+    state = json.loads(state_path.read_text())
+    state["base"] = base
+    state_path.write_text(json.dumps(state))
+    before = snapshot(repo)
+    refs = all_refs(repo)
+    for argv in (["branches", str(repo)], ["branches", str(repo), "--json"], ["integrate", str(repo)],
+                 ["rollback", str(repo), "web_app.py"], ["verify", str(repo), "--test-cmd", "true"],
+                 ["report", str(repo)]):
+        code, _, err = run(capsys, *argv)
+        assert code == 2, (argv, err)
+        one_sentence(err)
+        assert "base commit" in err
+    assert all_refs(repo) == refs
+    assert snapshot(repo) == before
+
+
+def test_base_gone_after_amend_and_gc(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "web_app.py").write_text((repo / "web_app.py").read_text() + "\n")
+    git(repo, "commit", "-q", "-am", "second")
+    assert run(capsys, "apply", str(repo), "--file", "web_app.py")[0] == 0
+    git(repo, "branch", "-D", "migrate/db-session/web_app.py")
+    git(repo, "commit", "-q", "--amend", "-m", "second, amended")
+    git(repo, "reflog", "expire", "--expire=now", "--all")
+    git(repo, "gc", "-q", "--prune=now")
+    code, _, err = run(capsys, "branches", str(repo))
+    assert code == 2
+    one_sentence(err)
+    assert "--rescan" in err
+    code, _, err = run(capsys, "apply", str(repo), "--rescan")
+    assert code == 0, err
+
+
+# --- 18. an unusable prefix ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", ["main", "main/sub", "precious"])
+def test_prefix_clashing_with_a_branch_is_refused_up_front(
+    repo: Path, capsys: pytest.CaptureFixture[str], prefix: str
+) -> None:
+    refs = all_refs(repo)
+    code, _, err = run(capsys, "apply", str(repo), f"--prefix={prefix}")
+    assert code == 2
+    one_sentence(err)
+    assert "cannot also be a folder" in err
+    assert all_refs(repo) == refs
+    assert not (repo / ".git/migrator/db-session/state.json").exists()
