@@ -199,3 +199,51 @@ def test_prefix_clashing_with_a_branch_is_refused_up_front(
     assert "cannot also be a folder" in err
     assert all_refs(repo) == refs
     assert not (repo / ".git/migrator/db-session/state.json").exists()
+
+
+# --- 3. symbolic links -----------------------------------------------------------------------
+
+
+def test_symlinked_folder_is_neither_scanned_nor_written_through(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gitfixtures import WEB_APP, make_repo
+
+    repo = make_repo(tmp_path / "repo", {"pkg/mod.py": WEB_APP, "web_app.py": WEB_APP})
+    elsewhere = tmp_path / "elsewhere" / "pkg"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "mod.py").write_text(WEB_APP)
+    for f in (repo / "pkg").iterdir():
+        f.unlink()
+    (repo / "pkg").rmdir()
+    (repo / "pkg").symlink_to(elsewhere, target_is_directory=True)
+
+    code, out, err = run(capsys, "scan", str(repo), "--json", "--no-proposals")
+    assert code == 0, err
+    data = json.loads(out)
+    skipped = {s["path"]: s["reason"] for s in data["skipped"]}
+    assert "symbolic link" in skipped["pkg/mod.py"]
+    files = [f["path"] for ph in data["phases"] for f in ph["files"]]
+    assert files == ["web_app.py"]
+
+    code, out, err = run(capsys, "apply", str(repo), "--in-place")
+    assert (elsewhere / "mod.py").read_text() == WEB_APP
+    assert "web_app.py: 2/2 rewritten" in out
+    assert not list(elsewhere.iterdir())[1:]
+
+
+def test_in_place_leaves_a_symlinked_file_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from gitfixtures import WEB_APP, make_repo
+
+    repo = make_repo(tmp_path / "repo", {".gitignore": "vendor/\n"})
+    (repo / "vendor").mkdir()
+    (repo / "vendor" / "target.py").write_text(WEB_APP)
+    (repo / "link.py").symlink_to("vendor/target.py")
+    git(repo, "add", "link.py")
+    git(repo, "commit", "-q", "-m", "link")
+
+    code, _, err = run(capsys, "apply", str(repo), "--in-place")
+    assert code == 2
+    assert "link.py is a symbolic link" in err
+    assert (repo / "link.py").is_symlink()
+    assert (repo / "vendor" / "target.py").read_text() == WEB_APP

@@ -231,6 +231,21 @@ def _diffs(path: str, text: str, occs: Sequence[Occurrence], proposals: dict[str
     return "".join(out)
 
 
+def _refuse_links(root: Path, path: str) -> None:
+    """`--in-place` writes only a regular file reached without any symbolic link."""
+    import os
+
+    from migrator_tui.errors import MigratorError
+    from migrator_tui.scan.files import linked_folder
+
+    real = os.path.realpath(root)
+    link = linked_folder(real, path)
+    if link is not None:
+        raise MigratorError(f"{path} is inside {link}, a symbolic link to a folder; nothing was written.")
+    if os.path.islink(os.path.join(real, path)):
+        raise MigratorError(f"{path} is a symbolic link; nothing was written (rewrite its target instead).")
+
+
 def _write_in_place(file: Path, path: str, data: bytes, decoded: tuple[str, str, bool],
                     occs: Sequence[Occurrence], proposals: dict[str, Proposal], minimum: str,
                     recipe: Recipe, scanned: str | None, root: Path) -> int:
@@ -258,5 +273,6 @@ def _write_in_place(file: Path, path: str, data: bytes, decoded: tuple[str, str,
         raise MigratorError(f"{path} was deleted since the scan; nothing was written.") from None
     if current != data:
         raise MigratorError(f"{path} changed since the scan; nothing was written to it.")
+    _refuse_links(root, path)
     atomic_write(file, new, mode=mode)
     return len(choices)

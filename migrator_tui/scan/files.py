@@ -78,6 +78,24 @@ def check_root(root: Path) -> Path:
     return root
 
 
+def linked_folder(root_real: str, path: str) -> str | None:
+    """The first folder of `path` (relative to `root_real`) that is a symbolic link, or None.
+
+    Every component is checked, not only the last: a file inside `pkg -> /elsewhere/pkg` is
+    reached through the link, wherever the file itself seems to be.
+    """
+    parts = path.split("/")[:-1]
+    current = root_real
+    for k, part in enumerate(parts):
+        current = os.path.join(current, part)
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return "/".join(parts[: k + 1])
+        except OSError:
+            return None
+    return None
+
+
 def read_file(root_real: str, path: str, known: frozenset[str] | set[str]) -> bytes | None:
     """The bytes of `path` (relative to the repository whose real path is `root_real`).
 
@@ -85,6 +103,9 @@ def read_file(root_real: str, path: str, known: frozenset[str] | set[str]) -> by
     file, which is scanned under its own name). Raises `Unreadable` with the reason otherwise.
     """
     full = os.path.join(root_real, path)
+    link = linked_folder(root_real, path)
+    if link is not None:
+        raise Unreadable(f"inside {link}, a symbolic link to a folder (links are never followed)")
     try:
         st = os.lstat(full)
     except FileNotFoundError:  # tracked but deleted from the work tree
