@@ -118,20 +118,22 @@ def test_ref_format_matches_git_check_ref_format(tmp_path: Path) -> None:
 # --- 2. state path escape --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["/tmp/t11/elsewhere", "../../hooks", "..", ".", "a/b", "", "x" * 65,
+@pytest.mark.parametrize("name", ["<abs>", "../../hooks", "..", ".", "a/b", "", "x" * 65,
                                   "a\nb", "-rf", "ré", "a.b"])
 def test_recipe_name_must_be_a_short_identifier(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
     hooks = repo / ".git/hooks"
     before = sorted(p.name for p in hooks.iterdir())
+    elsewhere = tmp_path / "elsewhere"
+    name = str(elsewhere) if name == "<abs>" else name
     code, _, err = run(capsys, "apply", str(repo), "--recipe", str(recipe_file(tmp_path, with_name(name))))
     assert code == 2
     one_sentence(err)
     assert "short identifier" in err
     assert sorted(p.name for p in hooks.iterdir()) == before
     assert not (repo / ".git/migrator").exists()
-    assert not Path("/tmp/t11/elsewhere").exists()
+    assert not elsewhere.exists()
 
 
 def test_recipe_names_that_are_identifiers_work(
@@ -247,3 +249,63 @@ def test_in_place_leaves_a_symlinked_file_alone(tmp_path: Path, capsys: pytest.C
     assert "link.py is a symbolic link" in err
     assert (repo / "link.py").is_symlink()
     assert (repo / "vendor" / "target.py").read_text() == WEB_APP
+
+
+# --- 4. code injection through imports and names ---------------------------------------------
+
+UNIFIED_IMPORT = 'imports = ["from web_app import unified_session_manager"]'
+
+
+@pytest.mark.parametrize("entry", [
+    "from web_app import unified_session_manager; import os; os.system('true')",
+    "from web_app import unified_session_manager\nimport os\nos.system('true')",
+    "from web_app import unified_session_manager\n__import__('os')",
+    "import os as unified_session_manager  # comment",
+    "import_this = 1",
+    "from os import *",
+    "from __future__ import annotations",
+    "",
+    "import",
+])
+def test_imports_entry_must_be_exactly_one_import_statement(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: str
+) -> None:
+    text = DB_SESSION.replace(UNIFIED_IMPORT, f"imports = [{json.dumps(entry)}]")
+    assert text != DB_SESSION
+    refs = all_refs(repo)
+    code, _, err = run(capsys, "apply", str(repo), "--recipe", str(recipe_file(tmp_path, text)))
+    if entry.startswith("import os as"):  # one import statement and a comment: kept, canonically
+        assert code == 0, err
+        assert "# comment" not in git(repo, "show", "migrate/db-session/web_app.py:web_app.py")
+        return
+    assert code == 2
+    one_sentence(err)
+    assert "imports" in err
+    assert all_refs(repo) == refs
+
+
+def test_multi_line_import_is_kept_in_its_one_line_form(tmp_path: Path) -> None:
+    from migrator_tui.recipe import load_recipe
+
+    entry = "from web_app import (\n    unified_session_manager,\n)"
+    text = DB_SESSION.replace(UNIFIED_IMPORT, f"imports = [{json.dumps(entry)}]")
+    recipe = load_recipe(str(recipe_file(tmp_path, text)))
+    assert recipe.strategies["unified"].imports == ("from web_app import unified_session_manager",)
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("manager", "None"), ("manager", "True"), ("method", "class"), ("manager", "a.b"), ("method", "x()"),
+    ("manager", "lambda"),
+])
+def test_manager_and_method_must_be_identifiers_not_keywords(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str, value: str
+) -> None:
+    old = {"manager": 'manager = "unified_session_manager"', "method": 'method = "get_db_session"'}[key]
+    text = DB_SESSION.replace(old, f"{key} = {json.dumps(value)}", 1)
+    assert text != DB_SESSION
+    refs = all_refs(repo)
+    code, _, err = run(capsys, "apply", str(repo), "--recipe", str(recipe_file(tmp_path, text)))
+    assert code == 2
+    one_sentence(err)
+    assert "not a keyword" in err
+    assert all_refs(repo) == refs

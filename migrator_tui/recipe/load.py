@@ -6,6 +6,7 @@ Every key is checked: an unknown key, a missing field, a wrong type or a bad glo
 
 from __future__ import annotations
 
+import keyword
 import re
 import tomllib
 from pathlib import Path
@@ -73,9 +74,31 @@ def _globs(values: list[str], where: str, src: str) -> tuple[str, ...]:
 
 
 def _ident(value: str, where: str, src: str) -> str:
-    if not _IDENT.match(value):
-        raise RecipeError(f"{src}: `{where}` must be a Python identifier, not {value!r}.")
+    if not _IDENT.match(value) or keyword.iskeyword(value):
+        raise RecipeError(f"{src}: `{where}` must be a Python identifier (not a keyword), not {value!r}.")
     return value
+
+
+def _import(text: str, where: str, src: str) -> str:
+    """One `import ...` or `from ... import ...` statement, in its canonical one-line form.
+
+    The text is parsed, not matched: anything else in it (a second statement after `;` or on
+    another line, an expression, a star import, a `__future__` import) is refused, because it
+    would be written into the user's code as it is.
+    """
+    import ast
+
+    try:
+        body = ast.parse(text).body
+    except (SyntaxError, ValueError):
+        body = []
+    node = body[0] if len(body) == 1 else None
+    if not isinstance(node, (ast.Import, ast.ImportFrom)):
+        raise RecipeError(f"{src}: `{where}` has {text!r}, which is not exactly one import statement.")
+    if isinstance(node, ast.ImportFrom) and (node.module == "__future__" or
+                                             any(a.name == "*" for a in node.names)):
+        raise RecipeError(f"{src}: `{where}` has {text!r}: a star or `__future__` import cannot be added.")
+    return ast.unparse(node)
 
 
 def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
@@ -137,14 +160,12 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
                     raise RecipeError(f"{source}: missing key `{where}.{key}`.")
         elif s["kind"] == "bare_with" and acquire.binds:
             raise RecipeError(f"{source}: `{where}.kind` bare_with needs `acquire.binds = false`.")
-        for imp in s.get("imports", []):
-            if not re.match(r"(from\s+[\w.]+\s+)?import\s+\w", imp):
-                raise RecipeError(f"{source}: `{where}.imports` has {imp!r}, not an import statement.")
+        imports = tuple(_import(imp, f"{where}.imports", source) for imp in s.get("imports", []))
         strategies[name] = Strategy(
             name=name, description=s.get("description", ""), kind=s["kind"],
             manager=_ident(s.get("manager", "_"), f"{where}.manager", source),
             method=_ident(s.get("method", acquire.method), f"{where}.method", source),
-            imports=tuple(s.get("imports", [])),
+            imports=imports,
             helper=_ident(s.get("helper", "_db_session"), f"{where}.helper", source),
             commits=s.get("commits", False), rolls_back=s.get("rolls_back", False),
             wraps=s.get("wraps"), shared=s.get("shared", False),
