@@ -309,3 +309,32 @@ def test_manager_and_method_must_be_identifiers_not_keywords(
     one_sentence(err)
     assert "not a keyword" in err
     assert all_refs(repo) == refs
+
+
+# --- 5. line separators Python does not break at ---------------------------------------------
+
+
+@pytest.mark.parametrize("char", ["\f", "\v", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"])
+def test_odd_separator_in_a_comment_and_a_string_commits_the_right_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], char: str
+) -> None:
+    from gitfixtures import make_repo
+
+    source = (
+        "from web_app import db_manager\n\n\n"
+        "def first_user():\n"
+        "    session = db_manager.get_session()\n"
+        "    try:\n"
+        f"        user = session.query(User).first()  # page{char}break\n"
+        f"        label = 'a{char}b'\n"
+        "        return user, label\n"
+        "    finally:\n"
+        "        session.close()\n"
+    )
+    repo = make_repo(tmp_path / "repo", {"web_app.py": source})
+    code, _, err = run(capsys, "apply", str(repo))
+    assert code == 0, err
+    new = git(repo, "show", "migrate/db-session/web_app.py:web_app.py")
+    assert "close()" not in new
+    assert f"# page{char}break\n" in new and f"'a{char}b'" in new
+    compile(new, "web_app.py", "exec")

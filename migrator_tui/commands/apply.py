@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migrator_tui.commands.branches import add_common
+from migrator_tui.sourcefile import split_lines
 
 if TYPE_CHECKING:
     from migrator_tui.model import Occurrence, ScanResult
@@ -212,7 +213,7 @@ def _diffs(path: str, text: str, occs: Sequence[Occurrence], proposals: dict[str
     import difflib
 
     out: list[str] = []
-    old = text.splitlines(keepends=True)
+    old = split_lines(text, keepends=True)
     for occ in occs:
         p = proposals[occ.id]
         head = f"# {occ.id} (line {occ.line}, {occ.function or '<module>'})"
@@ -225,7 +226,7 @@ def _diffs(path: str, text: str, occs: Sequence[Occurrence], proposals: dict[str
             out.append(f"{head}: below --min-confidence {minimum}, not applied\n")
             continue
         out.append(head + "\n")
-        diff = difflib.unified_diff(old, p.new_source.splitlines(keepends=True), f"a/{path}", f"b/{path}")
+        diff = difflib.unified_diff(old, split_lines(p.new_source, keepends=True), f"a/{path}", f"b/{path}")
         for line in diff:
             out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)

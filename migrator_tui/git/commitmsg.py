@@ -73,7 +73,7 @@ def parse_trailers(message: str) -> dict[str, list[str]]:
     if len(paragraphs) < 2:
         return {}
     out: dict[str, list[str]] = {}
-    for line in paragraphs[-1].splitlines():
+    for line in paragraphs[-1].split("\n"):  # git's lines: a U+2028 in a note is no line break
         key, sep, value = line.partition(": ")
         if not sep or not key or " " in key:
             return {}

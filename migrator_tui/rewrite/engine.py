@@ -22,6 +22,7 @@ from migrator_tui.rewrite.proposal import Choice, Finding, Proposal
 from migrator_tui.rewrite.repo_index import repo_index
 from migrator_tui.rewrite.strategies import choose
 from migrator_tui.rewrite.warnings import evaluate
+from migrator_tui.sourcefile import split_lines
 
 
 class RewriteError(MigratorError):
@@ -88,7 +89,7 @@ class FileAnalysis:
 
         summary = self.summary(occ_id, strategy)
         if summary.is_manual:
-            lines = self.source.splitlines(keepends=True)
+            lines = split_lines(self.source, keepends=True)
             occ = self.occurrences[occ_id]
             start, end = occ.scope_start or occ.line, occ.scope_end or occ.line
             return _replace(summary, start_line=occ.line, end_line=occ.line,
@@ -103,7 +104,7 @@ class FileAnalysis:
             reason = f"the rewrite could not be built ({exc.__class__.__name__}: {exc})"
             return _replace(summary, confidence="manual", manual_reason=reason,
                             warnings=(Finding("session-escapes", plan.acquire_line, reason),))
-        lines = self.source.splitlines(keepends=True)
+        lines = split_lines(self.source, keepends=True)
         before = "".join(lines[plan.region_start - 1 : plan.region_end])
         return _replace(summary, before=before, after=after, new_source=new_source)
 
@@ -173,7 +174,7 @@ def edit_error(text: str) -> str | None:
     """
     import libcst as cst
 
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text, keepends=True)
     first = next((ln for ln in lines if ln.strip()), "")
     prefix = first[: len(first) - len(first.lstrip(" \t"))]
     code = "".join(ln[len(prefix):] if ln.startswith(prefix) else ln for ln in lines)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from migrator_tui.model import Excluded, Occurrence
+from migrator_tui.sourcefile import split_lines
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -339,7 +340,7 @@ class _Source:
         if self.data.isascii():
             return byte_col
         if self._lines is None:
-            self._lines = self.text.splitlines()
+            self._lines = split_lines(self.text)
         if line - 1 >= len(self._lines):
             return byte_col
         return len(self._lines[line - 1].encode("utf-8")[:byte_col].decode("utf-8", "replace"))
