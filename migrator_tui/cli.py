@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from migrator_tui import __version__
-from migrator_tui.errors import MigratorError
+from migrator_tui.errors import MigratorError, printable
 
 #: Sub-commands in help order. `review` is the default when none is named.
 COMMANDS: tuple[str, ...] = (
@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except MigratorError as exc:
-        print(f"migrator-tui: {exc.message}", file=sys.stderr)
+        print(f"migrator-tui: {printable(exc.message)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("migrator-tui: interrupted.", file=sys.stderr)

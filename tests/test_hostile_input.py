@@ -338,3 +338,86 @@ def test_odd_separator_in_a_comment_and_a_string_commits_the_right_code(
     assert "close()" not in new
     assert f"# page{char}break\n" in new and f"'a{char}b'" in new
     compile(new, "web_app.py", "exec")
+
+
+# --- 6. one bad file never aborts the run ----------------------------------------------------
+
+
+def _odd_files_repo(tmp_path: Path) -> Path:
+    import os
+
+    from gitfixtures import WEB_APP, make_repo
+
+    long_sum = "return session.query(User).count() + " + "+".join(["1"] * 600)
+    repo = make_repo(tmp_path / "repo", {
+        "web_app.py": WEB_APP,
+        "deep.py": WEB_APP.replace("return session.query(User).count()", long_sum),
+        "deeper.py": WEB_APP + "\ny = " + "+".join(["1"] * 30000) + "\n",
+    })
+    os.chdir(repo)
+    Path(os.fsdecode(b"bad\xff.py")).write_text(WEB_APP)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "odd files")
+    return repo
+
+
+def test_a_deep_file_or_an_undecodable_name_does_not_abort_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    repo = _odd_files_repo(tmp_path)
+    code, out, err = run(capsys, "scan", str(repo), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert {s["path"]: s["reason"] for s in data["skipped"]} == {
+        "deeper.py": "nested too deeply to be analysed (a recursion limit was reached)"}
+
+    code, out, err = run(capsys, "scan", str(repo))
+    assert code == 0, err
+    assert "bad\\xff.py" in out
+
+    code, out, err = run(capsys, "apply", str(repo))
+    assert code == 2
+    assert "Traceback" not in err
+    assert err.strip() == ("migrator-tui: deep.py is nested too deeply to be rewritten (a recursion limit "
+                           "was reached); migrate it by hand.")
+    made = set(git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/migrate/").split())
+    assert made == {"migrate/db-session/web_app.py", "migrate/db-session/bad%FF.py"}
+    assert "bad\\xff.py: migrate/db-session/bad%FF.py" in out
+    subject = git(repo, "log", "-1", "--format=%s", "migrate/db-session/bad%FF.py")
+    assert subject.startswith("Migrate bad\\xff.py: 2 of 2")
+
+    code, out, err = run(capsys, "apply", str(repo), "--dry-run")
+    assert code == 0, err
+    assert "--- a/bad\\xff.py" in out
+    assert "deep.py::count_users::0 (line 5, count_users): manual: the rewrite could not be built" in out
+    code, out, err = run(capsys, "apply", str(repo), "--in-place")
+    assert code == 0, err
+    assert "deep.py: 1/2 rewritten" in out  # the other function is not deep
+    assert "web_app.py: 2/2 rewritten" in out and "bad\\xff.py: 2/2 rewritten" in out
+
+
+# --- 19. file names with newlines and escape codes -------------------------------------------
+
+
+def test_control_characters_in_file_names_are_escaped_in_every_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gitfixtures import WEB_APP, make_repo
+
+    name = "evil\nweb_app.py: migrate/db-session/x 000000000000 9/9\x1b[31m\u202e.py"
+    repo = make_repo(tmp_path / "repo", {name: WEB_APP})
+    shown = "evil\\nweb_app.py: migrate/db-session/x 000000000000 9/9\\x1b[31m\\u202e.py"
+    for argv in (["scan", str(repo)], ["validate", str(repo)], ["validate", str(repo), "--format", "github"],
+                 ["apply", str(repo), "--dry-run"], ["apply", str(repo)], ["branches", str(repo)],
+                 ["integrate", str(repo)], ["rollback", str(repo), name]):
+        code, out, err = run(capsys, *argv)
+        assert code in (0, 1), (argv, err)
+        for text in (out, err):
+            assert "\x1b" not in text and "\u202e" not in text, argv
+            assert "evil\n" not in text, argv
+        if argv[0] in ("scan", "validate", "apply", "integrate", "rollback") and "github" not in argv:
+            assert shown in out, argv
+    out = git(repo, "log", "--format=%B", "--all")
+    assert "\x1b" not in out and "\u202e" not in out, out
+    assert "Migrate evil\\nweb_app.py" in out

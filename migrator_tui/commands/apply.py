@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migrator_tui.commands.branches import add_common
+from migrator_tui.errors import printable
 from migrator_tui.sourcefile import split_lines
 
 if TYPE_CHECKING:
@@ -137,11 +138,11 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
             total = len(ws.occurrences_of(path))
             if path in committed:
                 c = committed[path]
-                print(f"{path}: {c.branch} {c.sha[:12]} {len(ws.state.accepted(path))}/{total}")
+                print(f"{printable(path)}: {c.branch} {c.sha[:12]} {len(ws.state.accepted(path))}/{total}")
             elif path not in batch.failed:
-                print(f"{path}: nothing accepted (0/{total}), no branch")
+                print(f"{printable(path)}: nothing accepted (0/{total}), no branch")
         for _path, exc in sorted(batch.failed.items()):
-            print(f"migrator-tui: {exc.message}", file=sys.stderr)
+            print(f"migrator-tui: {printable(exc.message)}", file=sys.stderr)
         if stale:
             print(f"{stale} stale decision{'s' if stale != 1 else ''} left for review (code changed).")
         if not chosen:
@@ -174,7 +175,7 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
     for path, text, proposals, error in propose_files(Path(result.root), chosen, recipe):
         occs = chosen[path]
         if error is not None or text is None:
-            print(f"migrator-tui: {path} {error}.", file=sys.stderr)
+            print(f"migrator-tui: {printable(path)} {error}.", file=sys.stderr)
             failed += 1
             continue
         if args.dry_run:
@@ -185,17 +186,19 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
             data = file.read_bytes()
             decoded = decode_python(data)
         except (OSError, MigratorError) as exc:
-            print(f"migrator-tui: {path} cannot be read ({getattr(exc, 'message', exc)}).", file=sys.stderr)
+            print(f"migrator-tui: {printable(path)} cannot be read ({getattr(exc, 'message', exc)}).",
+                  file=sys.stderr)
             failed += 1
             continue
         try:
             n = _write_in_place(file, path, data, decoded, occs, proposals, args.min_confidence,
                                 recipe, result.file_hashes.get(path), Path(result.root))
         except MigratorError as exc:
-            print(f"migrator-tui: {exc.message}", file=sys.stderr)
+            print(f"migrator-tui: {printable(exc.message)}", file=sys.stderr)
             failed += 1
             continue
-        print(f"{path}: {n}/{len(occs)} rewritten" if n else f"{path}: nothing accepted (0/{len(occs)})")
+        shown = printable(path)
+        print(f"{shown}: {n}/{len(occs)} rewritten" if n else f"{shown}: nothing accepted (0/{len(occs)})")
     if args.dry_run:
         text = "".join(chunks)
         if sys.stdout.isatty():
@@ -216,7 +219,7 @@ def _diffs(path: str, text: str, occs: Sequence[Occurrence], proposals: dict[str
     old = split_lines(text, keepends=True)
     for occ in occs:
         p = proposals[occ.id]
-        head = f"# {occ.id} (line {occ.line}, {occ.function or '<module>'})"
+        head = f"# {printable(occ.id)} (line {occ.line}, {occ.function or '<module>'})"
         if p.is_manual or p.new_source is None:
             out.append(f"{head}: manual: {p.manual_reason or 'no automatic rewrite'}\n")
             continue
@@ -226,7 +229,8 @@ def _diffs(path: str, text: str, occs: Sequence[Occurrence], proposals: dict[str
             out.append(f"{head}: below --min-confidence {minimum}, not applied\n")
             continue
         out.append(head + "\n")
-        diff = difflib.unified_diff(old, split_lines(p.new_source, keepends=True), f"a/{path}", f"b/{path}")
+        shown = printable(path)
+        diff = difflib.unified_diff(old, split_lines(p.new_source, keepends=True), f"a/{shown}", f"b/{shown}")
         for line in diff:
             out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)

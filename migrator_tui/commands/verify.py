@@ -13,6 +13,7 @@ import os
 import sys
 
 from migrator_tui.commands.branches import add_common
+from migrator_tui.errors import printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
                 state.set_file(t.key, verification=v)
             else:
                 state.set_check(t.key, v)
-            print(f"{v.status:<7} {t.label} ({v.seconds:.1f}s)", file=sys.stderr, flush=True)
+            print(f"{v.status:<7} {printable(t.label)} ({v.seconds:.1f}s)", file=sys.stderr, flush=True)
 
         print(f"verifying {len(targets)} commit{'s' if len(targets) != 1 else ''}, {args.jobs} at a time",
               file=sys.stderr, flush=True)
@@ -96,8 +97,8 @@ def run(args: argparse.Namespace) -> int:
             result = v.status
             if o.target.is_file and v.status == "failed" and base_fails:
                 result += " (fails at base too)"
-            log = os.path.relpath(v.log, ws.root) if v.log else "-"
-            name = o.target.key if o.target.is_file else o.target.label
+            log = printable(os.path.relpath(v.log, ws.root)) if v.log else "-"
+            name = printable(o.target.key if o.target.is_file else o.target.label)
             rows.append((name, v.sha[:12], result, f"{v.seconds:.1f}", log))
     sys.stdout.write(render(rows))
     return 0 if all(o.verification.status == "passed" for o in outcomes) else 1

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migrator_tui.errors import MigratorError, RepositoryError
+from migrator_tui.errors import MigratorError, RepositoryError, printable
 from migrator_tui.git import commitmsg, refnames
 from migrator_tui.git.objects import (
     ZERO,
@@ -450,7 +450,8 @@ class GitFlow:
                 tree = self.store.replace_blobs(all_commit.tree, {path: base_entry})
                 subject = commit_subject(commit.message)
                 message = (
-                    f"Roll back the migration of {path}\n\nThis restores {path} as it is in the base "
+                    f"Roll back the migration of {printable(path)}\n\n"
+                    f"This restores {printable(path)} as it is in the base "
                     f"commit {_short(commit.parents[0])}, reverting:\n\n    {subject}\n\n"
                     + "\n".join(commitmsg.trailers(recipe=self.recipe, base=self.base, kind="integration"))
                     + "\n"
@@ -493,7 +494,7 @@ class GitFlow:
         parts = [title, ""]
         for path in files:
             body = commitmsg.strip_trailers(self.store.commit(tips[path]).message)
-            parts += ["    " + line if line else "" for line in body.splitlines()] + [""]
+            parts += ["    " + line if line else "" for line in body.split("\n")] + [""]
         parts += commitmsg.trailers(recipe=self.recipe, base=self.base, kind="integration")
         return "\n".join(parts) + "\n"
 

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from migrator_tui.errors import MigratorError
 from migrator_tui.model import Occurrence, ScanResult
 from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.engine import FileAnalysis
@@ -37,6 +38,8 @@ def _one(path: str) -> FileProposals:
         fa = FileAnalysis(text, occs, recipe, repo_root=root)
     except SyntaxError as exc:
         return path, text, {}, f"cannot be parsed (line {exc.lineno})"
+    except MigratorError:
+        return path, text, {}, "is nested too deeply to be analysed"
     return path, text, {o.id: fa.propose(o.id) for o in occs}, None
 
 
@@ -47,7 +50,7 @@ def _summaries(path: str) -> tuple[str, dict[str, Proposal]]:
     try:
         text, _ = decode((root / path).read_bytes())
         fa = FileAnalysis(text, occs, recipe, repo_root=root)
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError, MigratorError):
         return path, {}  # unreadable now: its occurrences keep only the scan's facts
     return path, {o.id: fa.summary(o.id) for o in occs}
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace as dataclass_replace
 from pathlib import Path
 
-from migrator_tui.errors import MigratorError
+from migrator_tui.errors import MigratorError, printable
 from migrator_tui.model import Occurrence
 from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.analyze import Analyzer
@@ -29,11 +29,23 @@ class RewriteError(MigratorError):
     """A requested rewrite cannot be produced (e.g. an edit that does not parse)."""
 
 
+def too_deep(path: str) -> RewriteError:
+    return RewriteError(f"{printable(path)} is nested too deeply to be rewritten (a recursion limit was "
+                        "reached); migrate it by hand.")
+
+
 class FileAnalysis:
     """Plans and default strategies of every occurrence of one file (parsed once, with `ast`)."""
 
     def __init__(self, source: str, occurrences: Sequence[Occurrence], recipe: Recipe,
                  *, repo_root: Path | None = None, tree: ast.Module | None = None) -> None:
+        try:
+            self._analyse(source, occurrences, recipe, repo_root, tree)
+        except RecursionError:  # valid code nested deeper than the interpreter's recursion limit
+            raise too_deep(occurrences[0].path if occurrences else "<file>") from None
+
+    def _analyse(self, source: str, occurrences: Sequence[Occurrence], recipe: Recipe,
+                 repo_root: Path | None, tree: ast.Module | None) -> None:
         self.source = source
         self.recipe = recipe
         self._parsed = None
@@ -131,10 +143,12 @@ class FileAnalysis:
                                              region_end=occ.scope_end or occ.line)
             jobs.append(Job(plan, self.recipe.strategies[choice.strategy], choice.edited))
         _check_disjoint(jobs)
-        new_source, _ = build(self.parsed, jobs, self.recipe, self.bound)
         path = next(iter(self.occurrences.values())).path if self.occurrences else "<file>"
         try:
+            new_source, _ = build(self.parsed, jobs, self.recipe, self.bound)
             _prove(new_source, path)
+        except RecursionError:
+            raise too_deep(path) from None
         except SyntaxError as exc:
             raise RewriteError(f"The rewritten {path} does not compile: {exc.msg} at line {exc.lineno}.") \
                 from None

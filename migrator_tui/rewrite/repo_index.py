@@ -180,7 +180,7 @@ def _statements(body: list[ast.stmt]) -> list[ast.stmt]:
 def _parse(path: Path) -> ast.Module | None:
     try:
         return ast.parse(path.read_bytes())
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, SyntaxError, ValueError, RecursionError):
         return None
 
 

@@ -614,8 +614,19 @@ def target_lines(data: bytes, method: bytes) -> list[int]:
     return out
 
 
+#: Why a file whose syntax tree is too deep for the interpreter's recursion limit is skipped.
+TOO_DEEP_REASON = "nested too deeply to be analysed (a recursion limit was reached)"
+
+
 def scan_source(path: str, data: bytes, text: str, spec: ScanSpec, phase: int | None) -> FileOutcome:
     """Parse one file and return its occurrences and exclusions (or why it was skipped)."""
+    try:
+        return _scan_source(path, data, text, spec, phase)
+    except RecursionError:  # valid code, e.g. a very long chain of `+` or deeply nested brackets
+        return FileOutcome(path, [], [], TOO_DEEP_REASON)
+
+
+def _scan_source(path: str, data: bytes, text: str, spec: ScanSpec, phase: int | None) -> FileOutcome:
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
