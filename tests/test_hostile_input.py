@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from gitfixtures import demo_repo, git, snapshot
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from migrator_tui.cli import main
 from migrator_tui.git import refnames
@@ -421,3 +423,68 @@ def test_control_characters_in_file_names_are_escaped_in_every_output(
     out = git(repo, "log", "--format=%B", "--all")
     assert "\x1b" not in out and "\u202e" not in out, out
     assert "Migrate evil\\nweb_app.py" in out
+
+
+# --- 7. globs --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("glob", "path"), [
+    ("**/" * 12 + "x.py", "a/" * 40 + "y.py"),
+    ("*a" * 14 + "b.py", "a" * 80 + ".py"),
+    ("src/" + "**/*a" * 8 + "z", "src/" + "aaaa/" * 20 + "a" * 30),
+])
+def test_pathological_globs_match_in_linear_time(glob: str, path: str) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, time\nfrom migrator_tui.recipe import compile_glob\nt = time.perf_counter()\n"
+            f"hit = compile_glob({glob!r}).match({path!r})\nprint(bool(hit), time.perf_counter() - t)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20,
+                          check=True)
+    hit, seconds = proc.stdout.split()
+    assert hit == "False" and float(seconds) < 1.0
+
+
+@given(glob=st.lists(st.sampled_from(["a", "b", ".", "*", "?", "/", "**/", "**", "[ab]", "[!a]", "[a-b]"]),
+                     min_size=1, max_size=8).map("".join),
+       path=st.lists(st.sampled_from(["a", "b", ".", "/", "\n"]), max_size=10).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_the_automaton_agrees_with_the_regular_expression(glob: str, path: str) -> None:
+    from migrator_tui.recipe import globs
+
+    try:
+        tokens = globs._tokens(glob)
+    except ValueError:
+        return
+    assume("//" not in glob and not glob.startswith("/"))
+    assert globs._simulate(tokens, path) == bool(globs._regex(tokens).match(path))
+
+
+@pytest.mark.parametrize("glob", ["[z-a].py", "[].py", "a[b", "x/[/]y", "[!].py"])
+def test_bad_globs_are_refused_in_one_sentence(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], glob: str
+) -> None:
+    text = DB_SESSION.replace('paths = ["web_app.py"]', f"paths = [{json.dumps(glob)}]", 1)
+    assert text != DB_SESSION
+    code, _, err = run(capsys, "scan", str(repo), "--recipe", str(recipe_file(tmp_path, text)))
+    assert code == 2
+    one_sentence(err)
+    assert "bad glob" in err
+    code, _, err = run(capsys, "apply", str(repo), "--dry-run", "--file", glob)
+    assert code == 2
+    one_sentence(err)
+    assert "bad glob" in err
+
+
+def test_a_file_named_with_a_bracket_can_be_selected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gitfixtures import WEB_APP, make_repo
+
+    repo = make_repo(tmp_path / "repo", {"brack[.py": WEB_APP, "brack.py": WEB_APP})
+    code, out, err = run(capsys, "apply", str(repo), "--dry-run", "--file", "brack[.py")
+    assert code == 0, err
+    assert "--- a/brack[.py" in out and "a/brack.py" not in out
+    code, out, err = run(capsys, "apply", str(repo), "--dry-run", "--file", "brack[[].py")
+    assert code == 0, err
+    assert "--- a/brack[.py" in out and "a/brack.py" not in out

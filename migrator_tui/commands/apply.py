@@ -58,25 +58,32 @@ def select(result: ScanResult, recipe: Recipe, phases: Sequence[int], files: Seq
            under: str = "") -> dict[str, list[Occurrence]]:
     """The scan's occurrences by path, kept to the phases, files (or globs) and folder asked for."""
     from migrator_tui.errors import MigratorError
-    from migrator_tui.recipe import glob_to_regex
+    from migrator_tui.recipe import compile_glob
 
     known = {p.number for p in recipe.phases}
     for n in phases:
         if n not in known:
             listed = ", ".join(str(k) for k in sorted(known))
             raise MigratorError(f"Unknown phase {n}: recipe {recipe.name} has phases {listed}.")
+    # A value that is the path of a scanned file selects that file, whatever characters it holds
+    # (`brack[.py`); anything else is a glob.
+    scanned = {o.path for o in result.occurrences}
+    literal: set[str] = set()
     patterns = []
     for f in files:
+        if f.strip("/") in scanned:
+            literal.add(f.strip("/"))
+            continue
         try:
-            patterns.append(glob_to_regex(f.strip("/")))
-        except ValueError:
-            raise MigratorError(f"--file {f!r} is not a valid path or glob.") from None
+            patterns.append(compile_glob(f.strip("/")))
+        except ValueError as exc:
+            raise MigratorError(f"--file {printable(f)!r} is neither a scanned file nor a valid glob "
+                                f"({printable(str(exc))}).") from None
     out: dict[str, list[Occurrence]] = {}
     for occ in result.occurrences:
         if phases and occ.phase not in phases:
             continue
-        if files and not any(occ.path == f.strip("/") or p.match(occ.path) for f, p in zip(files, patterns,
-                                                                                        strict=True)):
+        if files and occ.path not in literal and not any(p.match(occ.path) for p in patterns):
             continue
         if under and not occ.path.startswith(under):
             continue

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator_tui.errors import RecipeError
-from migrator_tui.recipe.globs import glob_to_regex
+from migrator_tui.recipe.globs import compile_glob
 from migrator_tui.recipe.model import (
     PRIORITIES,
     RECEIVER_KINDS,
@@ -67,7 +67,7 @@ def _check(table: Any, spec: dict[str, type], where: str, src: str,
 def _globs(values: list[str], where: str, src: str) -> tuple[str, ...]:
     for g in values:
         try:
-            glob_to_regex(g)
+            compile_glob(g)
         except ValueError as exc:
             raise RecipeError(f"{src}: `{where}` has a {exc}.") from None
     return tuple(values)
@@ -186,7 +186,7 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
             reads=tuple(r.get("reads", [])), views=r.get("views"), bound=r.get("bound"),
         ))
 
-    phase_patterns = tuple((ph, tuple(glob_to_regex(g) for g in ph.paths)) for ph in phases)
+    phase_patterns = tuple((ph, tuple(compile_glob(g) for g in ph.paths)) for ph in phases)
     return Recipe(
         name=data["name"], description=data.get("description", ""), source=source,
         acquire=acquire, phases=tuple(phases), strategies=strategies, rules=tuple(rules),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from migrator_tui.errors import MigratorError
 from migrator_tui.model import Occurrence, ScanResult
-from migrator_tui.recipe import Recipe, glob_to_regex
+from migrator_tui.recipe import Recipe, compile_glob
 from migrator_tui.review.diff import Hunk, build_diff
 from migrator_tui.rewrite.proposal import Choice, Proposal
 from migrator_tui.sourcefile import split_lines
@@ -215,7 +215,7 @@ class ReviewController:
         if self.phase is not None:
             occs = [o for o in occs if o.phase == self.phase]
         if self.path_glob:
-            pattern = glob_to_regex(self.path_glob)
+            pattern = compile_glob(self.path_glob)
             occs = [o for o in occs if pattern.match(o.path)]
         order = {p.number: i for i, p in enumerate(self.recipe.phases)}
         occs.sort(key=lambda o: (order.get(o.phase, len(order)) if o.phase is not None else 1 << 30,
