@@ -488,3 +488,39 @@ def test_a_file_named_with_a_bracket_can_be_selected(
     code, out, err = run(capsys, "apply", str(repo), "--dry-run", "--file", "brack[[].py")
     assert code == 0, err
     assert "--- a/brack[.py" in out and "a/brack.py" not in out
+
+
+# --- 8. line-ending settings -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("setting", ["attributes", "autocrlf"])
+def test_clean_files_under_crlf_settings_are_not_uncommitted_edits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], setting: str
+) -> None:
+    from gitfixtures import SERVICE, WEB_APP, make_repo
+
+    files: dict[str, str | bytes] = {"web_app.py": WEB_APP, "svc.py": SERVICE}
+    if setting == "attributes":
+        files[".gitattributes"] = "*.py text eol=crlf\n"
+    repo = make_repo(tmp_path / "repo", files)
+    if setting == "autocrlf":
+        git(repo, "config", "core.autocrlf", "true")
+    for name in ("web_app.py", "svc.py"):
+        (repo / name).unlink()
+    git(repo, "checkout", "--", ".")
+    assert b"\r\n" in (repo / "web_app.py").read_bytes()
+    assert git(repo, "status", "--porcelain") == ""
+    before = snapshot(repo)
+
+    code, out, err = run(capsys, "apply", str(repo))
+    assert code == 0, err
+    assert "web_app.py: migrate/db-session/web_app.py" in out
+    committed = git(repo, "cat-file", "-p", "migrate/db-session/web_app.py:web_app.py")
+    assert "with " in committed and "\r" not in committed  # the blob keeps git's normalised form
+    assert snapshot(repo) == before
+
+    # a real edit is still refused
+    (repo / "svc.py").write_bytes((repo / "svc.py").read_bytes() + b"# edited\r\n")
+    code, out, err = run(capsys, "apply", str(repo), "--rescan")
+    assert code == 2
+    assert "svc.py differs from the base commit" in err

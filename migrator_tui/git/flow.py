@@ -215,11 +215,31 @@ class GitFlow:
                 f"(tip {_short(tip)}); rename or delete it, or choose another prefix."
             )
 
+    def _cleans_to(self, path: str, scanned: str, base_blob: str) -> bool:
+        """Whether the working-tree file is still the one scanned and git sees no change in it.
+
+        The scan hashes the bytes on disk; with `eol=crlf` in `.gitattributes`, `core.autocrlf`
+        or a clean filter those differ from the committed blob although the file is clean. Git
+        itself decides: `git hash-object --path` runs the same conversion `git add` would.
+        """
+        import hashlib
+
+        try:
+            with open(os.path.join(self.repo.working_tree_dir or ".", path), "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return False
+        if hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest() != scanned:
+            return False
+        proc = run_git(self.repo, ["hash-object", f"--path={path}", "--stdin"], data)
+        return proc.returncode == 0 and proc.stdout.decode().strip() == base_blob
+
     def _prepare(self, change: FileChange, tips: dict[str, str]) -> _Prepared:
         path = change.path
         branch = self.branch_for(path)
         mode, base_blob = self.base_entry(path)
-        if change.expected_blob is not None and change.expected_blob != base_blob:
+        if (change.expected_blob is not None and change.expected_blob != base_blob
+                and not self._cleans_to(path, change.expected_blob, base_blob)):
             raise CommitError(
                 f"{path} differs from the base commit {_short(self.base)} (changed since the scan, or "
                 "uncommitted edits in the working tree); commit or stash them and re-scan."
