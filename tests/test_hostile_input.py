@@ -524,3 +524,25 @@ def test_clean_files_under_crlf_settings_are_not_uncommitted_edits(
     code, out, err = run(capsys, "apply", str(repo), "--rescan")
     assert code == 2
     assert "svc.py differs from the base commit" in err
+
+
+# --- 10. re-running apply with nothing changed -----------------------------------------------
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_apply_again_with_nothing_changed_leaves_every_branch_where_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], many: bool
+) -> None:
+    from gitfixtures import WEB_APP, make_repo
+
+    count = 9 if many else 2  # 9 files take the fast-import batch path
+    repo = make_repo(tmp_path / "repo", {f"m{i}.py": WEB_APP for i in range(count)})
+    assert run(capsys, "apply", str(repo))[0] == 0
+    first = all_refs(repo)
+    assert run(capsys, "verify", str(repo), "--test-cmd", "true")[0] == 0
+    code, out, err = run(capsys, "apply", str(repo))
+    assert code == 0, err
+    assert all_refs(repo) == first
+    assert out.count("(unchanged)") == count
+    code, out, _ = run(capsys, "branches", str(repo), "--json")
+    assert {f["verified"] for f in json.loads(out)["files"]} == {"passed"}

@@ -145,7 +145,9 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
             total = len(ws.occurrences_of(path))
             if path in committed:
                 c = committed[path]
-                print(f"{printable(path)}: {c.branch} {c.sha[:12]} {len(ws.state.accepted(path))}/{total}")
+                same = "" if c.changed else " (unchanged)"
+                n = len(ws.state.accepted(path))
+                print(f"{printable(path)}: {c.branch} {c.sha[:12]} {n}/{total}{same}")
             elif path not in batch.failed:
                 print(f"{printable(path)}: nothing accepted (0/{total}), no branch")
         for _path, exc in sorted(batch.failed.items()):

@@ -71,6 +71,9 @@ class Committed:
     #: The previous tip the branch replaced (None when it was created).
     old: str | None
     blob: str
+    #: False when the branch already held exactly this change (same tree, parent and message):
+    #: it was left where it was, so its `verify` result still applies.
+    changed: bool = True
 
 
 @dataclass(slots=True)
@@ -260,6 +263,24 @@ class GitFlow:
             self._check_ours(branch, old)
         return _Prepared(path, branch, mode, data, change.message, old)
 
+    def _unchanged(self, p: _Prepared) -> Committed | None:
+        """The branch's current tip when it already holds this very change (nothing to commit)."""
+        import hashlib
+
+        if p.old is None:
+            return None
+        blob = hashlib.sha1(b"blob %d\0" % len(p.data) + p.data).hexdigest()
+        tip = self.store.commit(p.old)
+        if tip.parents != (self.base,) or tip.message != p.message:
+            return None
+        if self.store.lookup(tip.tree, p.path) != (p.mode, blob):
+            return None
+        # One parent (the base) and that one blob replaced: the tree is the one we would write,
+        # unless the tip also changed other files.
+        if self.store.replace_blobs(self._base_tree, {p.path: (p.mode, blob)}) != tip.tree:
+            return None
+        return Committed(p.path, p.branch, p.old, p.old, blob, changed=False)
+
     # -- committing ------------------------------------------------------------------------
 
     def commit_file(self, change: FileChange) -> Committed:
@@ -270,6 +291,9 @@ class GitFlow:
         if tip:
             tips[self._ref(branch)] = tip
         p = self._prepare(change, tips)
+        same = self._unchanged(p)
+        if same is not None:
+            return same
         blob = self.store.write(b"blob", p.data)
         tree = self.store.replace_blobs(self._base_tree, {p.path: (p.mode, blob)})
         sha = self.store.write_commit(tree, (self.base,), p.message, self.author)
@@ -291,11 +315,17 @@ class GitFlow:
         prepared: list[_Prepared] = []
         for change in changes:
             try:
-                prepared.append(self._prepare(change, tips))
+                p = self._prepare(change, tips)
+                same = self._unchanged(p)
             except MigratorError as exc:
                 result.failed[change.path] = exc
+                continue
+            if same is not None:
+                result.committed.append(same)
+            else:
+                prepared.append(p)
         if prepared:
-            result.committed = self._fast_import(prepared)
+            result.committed += self._fast_import(prepared)
         return result
 
     def _fast_import(self, prepared: list[_Prepared]) -> list[Committed]:

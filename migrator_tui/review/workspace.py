@@ -309,6 +309,9 @@ class Workspace:
         return strategy
 
     def _record_commit(self, c: Committed, accepted: Iterable[DecisionRecord]) -> None:
+        record = self.state.files.get(c.path)
+        if not c.changed and record is not None and record.commit is not None and record.commit.sha == c.sha:
+            return  # the branch already held this change: nothing moved, nothing to record
         info = CommitInfo(branch=c.branch, sha=c.sha, base=self.state.base, time=utc_now(),
                           occurrences=tuple(d.id for d in accepted),
                           total=len(self.occurrences_of(c.path)))
