@@ -546,3 +546,65 @@ def test_apply_again_with_nothing_changed_leaves_every_branch_where_it_is(
     assert out.count("(unchanged)") == count
     code, out, _ = run(capsys, "branches", str(repo), "--json")
     assert {f["verified"] for f in json.loads(out)["files"]} == {"passed"}
+
+
+# --- 14. disk full / read-only ---------------------------------------------------------------
+
+
+def _limited(limit: int):  # type: ignore[no-untyped-def]
+    import resource
+    import signal
+
+    def setup() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return setup
+
+
+@pytest.mark.parametrize("command", [["apply"], ["apply", "--in-place"]])
+def test_a_full_disk_is_one_sentence_and_loses_nothing(repo: Path, command: list[str]) -> None:
+    import subprocess
+    import sys
+
+    before = snapshot(repo)
+    refs = all_refs(repo)
+    proc = subprocess.run([sys.executable, "-m", "migrator_tui", *command, str(repo)], capture_output=True,
+                          text=True, preexec_fn=_limited(200), check=False)
+    assert proc.returncode == 2, proc.stderr
+    one_sentence(proc.stderr)
+    assert "the file is too large" in proc.stderr
+    assert all_refs(repo) == refs
+    assert snapshot(repo) == before
+    state = repo / ".git/migrator/db-session/state.json"
+    assert not state.exists() or json.loads(state.read_text())
+    git(repo, "fsck", "--no-progress")
+
+
+# --- 21. a closed pipe, an unwritable demo folder ---------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [["scan"], ["scan", "--json"], ["apply", "--dry-run"], ["branches"],
+                                  ["validate"]])
+def test_a_closed_pipe_ends_quietly(repo: Path, argv: list[str]) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "migrator_tui", *argv, str(repo)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `| head` that has read enough before the command writes
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert err == ""
+
+
+def test_demo_into_an_unwritable_folder_is_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder\n")
+    code, _, err = run(capsys, "demo", str(blocker / "demo"), "--no-tui")
+    assert code == 2
+    one_sentence(err)
+    assert blocker.read_text() == "not a folder\n"
