@@ -608,3 +608,37 @@ def test_demo_into_an_unwritable_folder_is_one_sentence(
     assert code == 2
     one_sentence(err)
     assert blocker.read_text() == "not a folder\n"
+
+
+# --- 22. a kill during --in-place ------------------------------------------------------------
+
+
+def test_a_temporary_file_left_by_a_killed_in_place_write_is_removed_next_run(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    killed = subprocess.Popen([sys.executable, "-c", (
+        "import os, time\nfrom pathlib import Path\nfrom migrator_tui.review import state\n"
+        "os.replace = lambda *a: time.sleep(120)  # stop between writing the copy and renaming it\n"
+        f"state.atomic_write(Path({str(repo / 'web_app.py')!r}), b'half of a rewrite')\n")])
+    deadline = time.monotonic() + 30
+    while not (left := list(repo.glob(".web_app.py.*.tmp"))) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait()
+    assert len(left) == 1
+    live = repo / f".web_app.py.{os.getpid()}.abcdefgh.tmp"  # a write still in progress
+    live.write_text("in progress")
+
+    code, out, err = run(capsys, "apply", str(repo), "--in-place")
+    assert code == 0, err
+    assert not left[0].exists()
+    assert f"removed {left[0].name}, left by an interrupted run" in err
+    assert live.exists()
+    assert "web_app.py: 2/2 rewritten" in out

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -179,6 +179,8 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
     root = Path(args.path)
     result = scan(root, recipe)
     chosen = select(result, recipe, args.phase, args.file)
+    if args.in_place:
+        _clean_leftovers(Path(result.root), chosen)
     failed = 0
     chunks: list[str] = []
     for path, text, proposals, error in propose_files(Path(result.root), chosen, recipe):
@@ -243,6 +245,16 @@ def _diffs(path: str, text: str, occs: Sequence[Occurrence], proposals: dict[str
         for line in diff:
             out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+def _clean_leftovers(root: Path, paths: Iterable[str]) -> None:
+    """Remove the temporary files an `--in-place` run that was killed left beside these files."""
+    from migrator_tui.review.state import remove_leftovers
+
+    for folder in sorted({(root / p).parent for p in paths}):
+        for tmp in remove_leftovers(folder):
+            rel = tmp.relative_to(root).as_posix()
+            print(f"removed {printable(rel)}, left by an interrupted run", file=sys.stderr)
 
 
 def _refuse_links(root: Path, path: str) -> None:

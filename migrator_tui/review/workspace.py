@@ -37,6 +37,7 @@ from migrator_tui.review.state import (
     HistoryEntry,
     ReviewState,
     fingerprint,
+    remove_leftovers,
     utc_now,
 )
 
@@ -149,6 +150,8 @@ class Workspace:
         sdir = state_dir(repo, recipe.name)
         held = ReviewLock(sdir / "lock").acquire() if lock else None
         try:
+            if held is not None:  # temporary state files of a killed review
+                remove_leftovers(sdir)
             head = head_sha(repo)
             state = ReviewState.load(sdir / STATE_FILE)
             if state is None:
