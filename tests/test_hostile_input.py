@@ -642,3 +642,24 @@ def test_a_temporary_file_left_by_a_killed_in_place_write_is_removed_next_run(
     assert f"removed {left[0].name}, left by an interrupted run" in err
     assert live.exists()
     assert "web_app.py: 2/2 rewritten" in out
+
+
+# --- 13. CR-only files -----------------------------------------------------------------------
+
+
+def test_a_cr_only_file_is_scanned_validated_and_rewritten(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gitfixtures import WEB_APP, make_repo
+
+    repo = make_repo(tmp_path / "repo", {"web_app.py": WEB_APP.replace("\n", "\r").encode()})
+    code, out, err = run(capsys, "scan", str(repo), "--json")
+    assert code == 0, err
+    occs = [o for ph in json.loads(out)["phases"] for f in ph["files"] for o in f["occurrences"]]
+    assert [(o["line"], o["function"]) for o in occs] == [(5, "count_users"), (13, "add_user")]
+    code, out, _ = run(capsys, "validate", str(repo))
+    assert code == 1 and "web_app.py:5: count_users" in out
+    code, out, err = run(capsys, "apply", str(repo))
+    assert code == 0, err
+    new = git(repo, "cat-file", "-p", "migrate/db-session/web_app.py:web_app.py")
+    assert "close()" not in new

@@ -347,7 +347,7 @@ class _Source:
 
     @property
     def last_line(self) -> int:
-        return max(1, self.text.count("\n") + (0 if self.text.endswith("\n") else 1))
+        return max(1, len(split_lines(self.text)))
 
     def bound(self) -> tuple[str, ...]:
         """Of the strategy managers, the names bound at module level in this file."""
@@ -606,7 +606,9 @@ def target_lines(data: bytes, method: bytes) -> list[int]:
     pos = data.find(method)
     line, counted = 1, 0
     while pos != -1:
-        line += data.count(b"\n", counted, pos)
+        # line breaks as Python counts them: \n, \r\n and a lone \r (a CR-only file parses too)
+        line += data.count(b"\n", counted, pos) + data.count(b"\r", counted, pos) \
+            - data.count(b"\r\n", counted, pos)
         counted = pos
         if not out or out[-1] != line:
             out.append(line)
