@@ -663,3 +663,22 @@ def test_a_cr_only_file_is_scanned_validated_and_rewritten(
     assert code == 0, err
     new = git(repo, "cat-file", "-p", "migrate/db-session/web_app.py:web_app.py")
     assert "close()" not in new
+
+
+# --- 16. stale decisions with an old branch --------------------------------------------------
+
+
+def test_stale_decisions_and_the_old_branch_are_reported(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "apply", str(repo), "--file", "web_app.py")[0] == 0
+    tip = all_refs(repo)["refs/heads/migrate/db-session/web_app.py"]
+    web = repo / "web_app.py"
+    web.write_text(web.read_text().replace("session.query(User).count()", "session.query(User).count() + 0")
+                   .replace("session.add(User(name=name))", "session.add(User(name=name.strip()))"))
+    git(repo, "commit", "-q", "-am", "edit both functions")
+    code, out, err = run(capsys, "apply", str(repo), "--rescan", "--file", "web_app.py")
+    assert code == 0, err
+    assert (f"web_app.py: nothing accepted (0/2), 2 stale decisions (code changed); its branch "
+            f"migrate/db-session/web_app.py is still at {tip[:12]} from an earlier commit") in out
+    assert "no branch" not in out

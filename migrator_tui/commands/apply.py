@@ -24,6 +24,7 @@ from migrator_tui.sourcefile import split_lines
 if TYPE_CHECKING:
     from migrator_tui.model import Occurrence, ScanResult
     from migrator_tui.recipe import Recipe
+    from migrator_tui.review.workspace import Workspace
     from migrator_tui.rewrite.proposal import Proposal
 
 APPLY_NOTE = "accepted by apply"
@@ -141,6 +142,7 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
         to_commit = [p for p in chosen if ws.state.accepted(p)]
         batch = ws.commit_files(to_commit)
         committed = {c.path: c for c in batch.committed}
+        tips = ws.flow.tips()
         for path in chosen:
             total = len(ws.occurrences_of(path))
             if path in committed:
@@ -149,7 +151,7 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
                 n = len(ws.state.accepted(path))
                 print(f"{printable(path)}: {c.branch} {c.sha[:12]} {n}/{total}{same}")
             elif path not in batch.failed:
-                print(f"{printable(path)}: nothing accepted (0/{total}), no branch")
+                print(f"{printable(path)}: {_nothing_committed(ws, path, total, tips.get(path))}")
         for _path, exc in sorted(batch.failed.items()):
             print(f"migrator-tui: {printable(exc.message)}", file=sys.stderr)
         if stale:
@@ -157,6 +159,18 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
         if not chosen:
             print("No occurrences matched.")
     return 2 if batch.failed else 0
+
+
+def _nothing_committed(ws: Workspace, path: str, total: int, tip: str | None) -> str:
+    """What there is for a file nothing was committed for: its stale decisions, its old branch."""
+    ids = [o.id for o in ws.occurrences_of(path)]
+    counts = ws.state.counts(path, ids)
+    out = f"nothing accepted ({counts['accepted']}/{total})"
+    if counts["stale"]:
+        out += f", {counts['stale']} stale decision{'s' if counts['stale'] != 1 else ''} (code changed)"
+    if tip is None:
+        return out + ", no branch"
+    return out + f"; its branch {ws.flow.branch_for(path)} is still at {tip[:12]} from an earlier commit"
 
 
 def _subfolder(path: Path, root: Path) -> str:
