@@ -682,3 +682,24 @@ def test_stale_decisions_and_the_old_branch_are_reported(
     assert (f"web_app.py: nothing accepted (0/2), 2 stale decisions (code changed); its branch "
             f"migrate/db-session/web_app.py is still at {tip[:12]} from an earlier commit") in out
     assert "no branch" not in out
+
+
+# --- 17. submodules --------------------------------------------------------------------------
+
+
+def test_a_submodule_is_listed_as_skipped_with_its_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gitfixtures import WEB_APP, make_repo
+
+    inner = make_repo(tmp_path / "inner", {"web_app.py": WEB_APP})
+    repo = make_repo(tmp_path / "repo", {"main.py": WEB_APP})
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(inner), "vendor/inner")
+    git(repo, "commit", "-q", "-m", "submodule")
+    code, out, err = run(capsys, "scan", str(repo), "--json", "--no-proposals")
+    assert code == 0, err
+    skipped = {s["path"]: s["reason"] for s in json.loads(out)["skipped"]}
+    assert skipped == {"vendor/inner": "a git submodule: its files belong to another repository "
+                                       "(scan it on its own)"}
+    code, out, _ = run(capsys, "validate", str(repo))
+    assert "skipped vendor/inner: a git submodule" in out

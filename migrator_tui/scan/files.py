@@ -53,6 +53,27 @@ def list_python_files(root: Path) -> tuple[list[str], str | None]:
     return list(dict.fromkeys(p for p in paths if p)), base
 
 
+#: Why a submodule's files are not scanned from the repository that holds it.
+SUBMODULE_REASON = "a git submodule: its files belong to another repository (scan it on its own)"
+
+
+def list_submodules(root: Path) -> list[str]:
+    """The submodules (gitlinks in the index) under `root`, relative to it; [] outside git."""
+    try:
+        proc = _git(root, "ls-files", "-z", "--stage")
+    except FileNotFoundError:
+        return []
+    out, _ = proc.communicate()
+    if proc.returncode != 0:
+        return []
+    subs = []
+    for entry in out.decode("utf-8", "surrogateescape").split("\0"):
+        meta, tab, path = entry.partition("\t")
+        if tab and meta.startswith("160000 "):
+            subs.append(path)
+    return subs
+
+
 def walk_python_files(root: Path) -> list[str]:
     """The `.py` files under a folder that is not a git repository, sorted."""
     out: list[str] = []

@@ -19,7 +19,15 @@ from pathlib import Path
 from migrator_tui.model import Excluded, Occurrence, ScanResult, SkippedFile
 from migrator_tui.recipe import Recipe, compile_glob
 from migrator_tui.scan.classify import ScanSpec, scan_source
-from migrator_tui.scan.files import Unreadable, check_root, decode_source, list_python_files, read_file
+from migrator_tui.scan.files import (
+    SUBMODULE_REASON,
+    Unreadable,
+    check_root,
+    decode_source,
+    list_python_files,
+    list_submodules,
+    read_file,
+)
 
 __all__ = ["Excluded", "Occurrence", "ScanResult", "SkippedFile", "blob_hash", "scan", "spec_for"]
 
@@ -157,10 +165,13 @@ def scan(root: Path | str, recipe: Recipe, *, progress: Progress | None = None) 
     """
     root = check_root(Path(root))
     paths, base = list_python_files(root)
+    submodules = list_submodules(root)
     excluded = _exclusion(recipe)
     if excluded is not None:
         paths = [p for p in paths if not excluded(p)]
     result = ScanResult(root=str(root), recipe=recipe.name, base=base, files_scanned=len(paths))
+    result.skipped.extend(SkippedFile(sub, SUBMODULE_REASON) for sub in submodules
+                          if excluded is None or not excluded(sub))
     spec = spec_for(recipe)
     root_real = os.path.realpath(root)
     known = frozenset(paths)
