@@ -703,3 +703,22 @@ def test_a_submodule_is_listed_as_skipped_with_its_reason(
                                        "(scan it on its own)"}
     code, out, _ = run(capsys, "validate", str(repo))
     assert "skipped vendor/inner: a git submodule" in out
+
+
+# --- 20. a repository owned by another user ---------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() != 0,
+                    reason="needs root to give the repository to another user")
+def test_dubious_ownership_is_named(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    for dirpath, dirnames, filenames in os.walk(repo):
+        for name in [*dirnames, *filenames]:
+            os.lchown(os.path.join(dirpath, name), 12345, 12345)
+    os.lchown(repo, 12345, 12345)
+    for argv in (["branches", str(repo)], ["apply", str(repo)]):
+        code, _, err = run(capsys, *argv)
+        assert code == 2
+        one_sentence(err)
+        assert "owned by another user" in err and "safe.directory" in err
