@@ -60,9 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MigratorError as exc:
         print(f"migrator-tui: {printable(exc.message)}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("migrator-tui: interrupted.", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM / SIGHUP where a command handles them
+        signum = getattr(exc, "signum", 2)
+        print("migrator-tui: interrupted." if signum == 2 else "migrator-tui: terminated.", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:
         return _closed_pipe()
     except OSError as exc:  # disk full, read-only repository, quota, permissions, ...

@@ -722,3 +722,88 @@ def test_dubious_ownership_is_named(repo: Path, capsys: pytest.CaptureFixture[st
         assert code == 2
         one_sentence(err)
         assert "owned by another user" in err and "safe.directory" in err
+
+
+# --- 9. verify on SIGTERM / SIGHUP / SIGKILL --------------------------------------------------
+
+
+def _dead(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ", 1)[1].startswith("Z")  # a zombie has finished
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+def _verify_in_background(repo: Path, pids: Path):  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+    import time
+
+    assert run_quiet("apply", str(repo)) == 0
+    cmd = f"echo $$ >> {pids}; exec sleep 120"
+    proc = subprocess.Popen([sys.executable, "-m", "migrator_tui", "verify", str(repo), "--test-cmd", cmd],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if pids.exists() and len(pids.read_text().split()) == 2:
+            break
+        time.sleep(0.1)
+    assert len(pids.read_text().split()) == 2
+    return proc
+
+
+def run_quiet(*argv: str) -> int:
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return main(list(argv))
+
+
+def _worktrees(repo: Path) -> list[str]:
+    out = git(repo, "worktree", "list", "--porcelain")
+    return [ln for ln in out.splitlines() if ln.startswith("worktree ")]
+
+
+def _our_temp_folders(pid: int) -> list[Path]:
+    import tempfile
+
+    return list(Path(tempfile.gettempdir()).glob(f"migrator-verify-{pid}-*"))
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+def test_verify_cleans_up_on_sigterm_and_sighup(repo: Path, tmp_path: Path, sig: str) -> None:
+    import signal
+
+    pids = tmp_path / "pids"
+    proc = _verify_in_background(repo, pids)
+    assert len(_worktrees(repo)) == 3
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + getattr(signal, sig)
+    assert b"Traceback" not in err and b"terminated" in err
+    assert len(_worktrees(repo)) == 1
+    assert _our_temp_folders(proc.pid) == []
+    assert all(_dead(int(p)) for p in pids.read_text().split())
+    assert not (repo / ".git/migrator/db-session/lock").exists() or run_quiet("apply", str(repo)) == 0
+
+
+def test_verify_after_a_sigkilled_run_removes_what_it_left(repo: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    pids = tmp_path / "pids"
+    proc = _verify_in_background(repo, pids)
+    proc.kill()
+    proc.wait()
+    try:
+        assert len(_worktrees(repo)) == 3
+        assert len(_our_temp_folders(proc.pid)) == 2
+        assert run_quiet("verify", str(repo), "--test-cmd", "true") == 0
+        assert len(_worktrees(repo)) == 1
+        assert _our_temp_folders(proc.pid) == []
+    finally:
+        for p in pids.read_text().split():
+            with __import__("contextlib").suppress(ProcessLookupError):
+                os.kill(int(p), signal.SIGKILL)

@@ -46,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
         base_target,
         file_targets,
         integration_target,
+        prune_dead_runs,
         run_all,
+        signals_as_interrupt,
     )
     from migrator_tui.errors import MigratorError
     from migrator_tui.recipe import load_recipe
@@ -59,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.test_cmd.strip():
         raise MigratorError("--test-cmd is empty; give the command that runs the tests.")
     recipe = load_recipe(args.recipe)
-    with Workspace.open(args.path, recipe, check_head=False) as ws:
+    with signals_as_interrupt(), Workspace.open(args.path, recipe, check_head=False) as ws:
+        for folder in prune_dead_runs(ws.root):
+            print(f"removed {printable(folder)}, left by a verify run that died", file=sys.stderr)
         state = ws.state
         targets = file_targets(state, ws.flow.tips(), args.only)
         if args.integration:

@@ -512,22 +512,14 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
 _TMP_NAME = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[a-z0-9_]{8}\.tmp\Z")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
-
-
 def remove_leftovers(directory: Path) -> list[Path]:
     """Remove the temporary files a killed `atomic_write` left in `directory`; returns them.
 
     Only files of the exact shape `atomic_write` creates, beside the file they were for, and made
     by a process that no longer exists, are removed: a write in progress is never touched.
     """
+    from migrator_tui.review.lock import pid_alive
+
     removed: list[Path] = []
     try:
         entries = list(os.scandir(directory))
@@ -535,7 +527,7 @@ def remove_leftovers(directory: Path) -> list[Path]:
         return removed
     for entry in entries:
         m = _TMP_NAME.match(entry.name)
-        if m is None or not entry.is_file(follow_symlinks=False) or _alive(int(m.group("pid"))):
+        if m is None or not entry.is_file(follow_symlinks=False) or pid_alive(int(m.group("pid"))):
             continue
         if not (Path(directory) / m.group("name")).exists():
             continue
