@@ -807,3 +807,37 @@ def test_verify_after_a_sigkilled_run_removes_what_it_left(repo: Path, tmp_path:
         for p in pids.read_text().split():
             with __import__("contextlib").suppress(ProcessLookupError):
                 os.kill(int(p), signal.SIGKILL)
+
+
+# --- 11. --in-place and --dry-run are linear in the occurrences of a file ---------------------
+
+
+@pytest.mark.parametrize("mode", ["--in-place", "--dry-run"])
+def test_in_place_and_dry_run_build_each_file_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    from gitfixtures import WEB_APP, make_repo
+
+    from migrator_tui.rewrite import build as build_module
+
+    body = WEB_APP.split("\n\n\n", 1)[1]
+    copies = [body.replace("def count_users", f"def count_users{i}")
+              .replace("def add_user", f"def add_user{i}") for i in range(15)]
+    repo = make_repo(tmp_path / "repo", {"web_app.py": "from database import db_manager\n\n\n"
+                                                       + "\n\n".join(copies)})
+    calls: list[int] = []
+    real = build_module.build
+
+    def counting(parsed, jobs, *args):  # type: ignore[no-untyped-def]
+        calls.append(len(jobs))
+        return real(parsed, jobs, *args)
+
+    monkeypatch.setattr(build_module, "build", counting)
+    code, out, err = run(capsys, "apply", str(repo), mode)
+    assert code == 0, err
+    assert calls == [30]  # one build of the whole file with all 30 rewrites, not one per rewrite
+    if mode == "--dry-run":
+        assert out.count("--- a/web_app.py") == 31  # one diff per occurrence, one for the import
+        assert out.count("+from flask import current_app") == 1
+    else:
+        assert "web_app.py: 30/30 rewritten" in out

@@ -197,14 +197,14 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
         _clean_leftovers(Path(result.root), chosen)
     failed = 0
     chunks: list[str] = []
-    for path, text, proposals, error in propose_files(Path(result.root), chosen, recipe):
+    for path, text, proposals, error in propose_files(Path(result.root), chosen, recipe, full=False):
         occs = chosen[path]
         if error is not None or text is None:
             print(f"migrator-tui: {printable(path)} {error}.", file=sys.stderr)
             failed += 1
             continue
         if args.dry_run:
-            chunks.append(_diffs(path, text, occs, proposals, args.min_confidence))
+            chunks.append(_diffs(path, text, occs, proposals, args.min_confidence, recipe, Path(result.root)))
             continue
         file = Path(result.root) / path
         try:
@@ -237,28 +237,107 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
 
 
 def _diffs(path: str, text: str, occs: Sequence[Occurrence], proposals: dict[str, Proposal],
-           minimum: str) -> str:
-    import difflib
+           minimum: str, recipe: Recipe, root: Path) -> str:
+    """One diff per occurrence, from a single build of the file with every shown proposal applied
+    (linear in the occurrences): each diff shows its own region; what the proposals add once
+    (imports, helper methods) follows in a diff of its own. Should that build fail, each occurrence
+    is proposed on its own instead and a failing one is shown as manual."""
+    from migrator_tui.errors import MigratorError
+    from migrator_tui.rewrite import FileAnalysis
+    from migrator_tui.rewrite.proposal import Choice
 
-    out: list[str] = []
     old = split_lines(text, keepends=True)
+    shown = printable(path)
+    wanted = {o.id: Choice(proposals[o.id].strategy or "") for o in occs
+              if not proposals[o.id].is_manual and proposals[o.id].at_least(minimum)}  # type: ignore[arg-type]
+    fa = FileAnalysis(text, occs, recipe, repo_root=root) if wanted else None
+    new_source, regions = text, {}
+    if fa is not None:
+        try:
+            new_source, regions = fa.apply_with_regions(wanted)
+        except MigratorError:
+            regions = {}
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
     for occ in occs:
         p = proposals[occ.id]
         head = f"# {printable(occ.id)} (line {occ.line}, {occ.function or '<module>'})"
-        if p.is_manual or p.new_source is None:
+        if p.is_manual:
             out.append(f"{head}: manual: {p.manual_reason or 'no automatic rewrite'}\n")
             continue
         codes = _codes(p)
         head += f": {p.strategy}, {p.confidence}" + (f", warnings: {', '.join(codes)}" if codes else "")
-        if not p.at_least(minimum):  # type: ignore[arg-type]
+        if occ.id not in wanted:
             out.append(f"{head}: below --min-confidence {minimum}, not applied\n")
             continue
+        if occ.id in regions:
+            out.append(head + "\n")
+            out.extend(_region_diff(old, p.start_line, p.end_line, regions[occ.id], shown))
+            spans.append((p.start_line, p.end_line))
+            continue
+        assert fa is not None
+        full = fa.propose(occ.id, p.strategy)
+        if full.is_manual or full.new_source is None:
+            out.append(f"# {printable(occ.id)} (line {occ.line}, {occ.function or '<module>'}): manual: "
+                       f"{full.manual_reason or 'no automatic rewrite'}\n")
+            continue
         out.append(head + "\n")
-        shown = printable(path)
-        diff = difflib.unified_diff(old, split_lines(p.new_source, keepends=True), f"a/{shown}", f"b/{shown}")
-        for line in diff:
-            out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+        out.extend(_diff_lines(old, split_lines(full.new_source, keepends=True), shown))
+    if regions:
+        extra = _outside(list(_diff_lines(old, split_lines(new_source, keepends=True), shown, context=0)),
+                         spans)
+        if extra:
+            out.append(f"# {shown}: added once for the proposals above (imports, helpers)\n")
+            out.extend(extra)
     return "".join(out)
+
+
+def _diff_lines(a: list[str], b: list[str], shown: str, *, context: int = 3, offset: int = 0) -> list[str]:
+    import difflib
+    import re
+
+    out = []
+    for line in difflib.unified_diff(a, b, f"a/{shown}", f"b/{shown}", n=context):
+        if offset and line.startswith("@@"):
+            def shift(m: re.Match[str]) -> str:
+                return f"@@ -{int(m[1]) + offset}{m[2] or ''} +{int(m[3]) + offset}{m[4] or ''} @@"
+
+            line = re.sub(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@", shift, line)
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return out
+
+
+def _region_diff(old: list[str], start: int, end: int, after: str, shown: str) -> list[str]:
+    """The diff of lines `start`..`end` replaced by `after`, with three lines of context."""
+    lo, hi = max(1, start - 3), min(len(old), end + 3)
+    a = old[lo - 1 : hi]
+    b = old[lo - 1 : start - 1] + split_lines(after, keepends=True) + old[end:hi]
+    return _diff_lines(a, b, shown, offset=lo - 1)
+
+
+def _outside(diff: list[str], spans: list[tuple[int, int]]) -> list[str]:
+    """The hunks of a whole-file diff that change no line of `spans` (with the file header)."""
+    import re
+
+    if not diff:
+        return []
+    header, hunks, current = diff[:2], [], None
+    for line in diff[2:]:
+        if line.startswith("@@"):
+            current = [line]
+            hunks.append(current)
+        elif current is not None:
+            current.append(line)
+    kept = []
+    for hunk in hunks:
+        m = re.match(r"@@ -(\d+)(?:,(\d+))?", hunk[0])
+        first, count = int(m[1]), int(m[2] if m and m[2] is not None else 1)  # type: ignore[index]
+        last = first + max(count, 1) - 1
+        if count == 0:
+            first = last = first + 1  # a pure insertion after line `first`
+        if not any(first <= e and s <= last for s, e in spans):
+            kept.extend(hunk)
+    return header + kept if kept else []
 
 
 def _clean_leftovers(root: Path, paths: Iterable[str]) -> None:
@@ -295,6 +374,7 @@ def _write_in_place(file: Path, path: str, data: bytes, decoded: tuple[str, str,
     from migrator_tui.review.state import atomic_write
     from migrator_tui.review.workspace import encode_python
     from migrator_tui.rewrite import apply_choices
+    from migrator_tui.rewrite.engine import RewriteError
     from migrator_tui.rewrite.proposal import Choice
     from migrator_tui.scan import blob_hash
 
@@ -305,7 +385,19 @@ def _write_in_place(file: Path, path: str, data: bytes, decoded: tuple[str, str,
                if proposals[o.id].at_least(minimum)}  # type: ignore[arg-type]
     if not choices:
         return 0
-    new = encode_python(apply_choices(text, occs, choices, recipe, repo_root=root), encoding, bom)
+    try:
+        rewritten = apply_choices(text, occs, choices, recipe, repo_root=root)
+    except RewriteError:
+        # One of them cannot be built after all: find which (one full proposal each, the slow
+        # way, only in this rare case) and rewrite the others.
+        from migrator_tui.rewrite import FileAnalysis
+
+        fa = FileAnalysis(text, occs, recipe, repo_root=root)
+        choices = {i: c for i, c in choices.items() if not fa.propose(i, c.strategy or None).is_manual}
+        if not choices:
+            return 0
+        rewritten = fa.apply(choices)
+    new = encode_python(rewritten, encoding, bom)
     try:
         current = file.read_bytes()
         mode = os.stat(file).st_mode & 0o7777

@@ -24,6 +24,8 @@ PARALLEL_FILES = 48
 FileProposals = tuple[str, str | None, dict[str, Proposal], str | None]
 
 _JOB: tuple[Path, Mapping[str, Sequence[Occurrence]], Recipe] | None = None
+#: `propose_files(..., full=False)`: summaries only (no per-occurrence rewrite of the whole file).
+_FULL = True
 
 
 def _one(path: str) -> FileProposals:
@@ -40,6 +42,8 @@ def _one(path: str) -> FileProposals:
         return path, text, {}, f"cannot be parsed (line {exc.lineno})"
     except MigratorError:
         return path, text, {}, "is nested too deeply to be analysed"
+    if not _FULL:
+        return path, text, {o.id: fa.summary(o.id) for o in occs}, None
     return path, text, {o.id: fa.propose(o.id) for o in occs}, None
 
 
@@ -86,9 +90,18 @@ def _map(fn, root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Re
 
 
 def propose_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Recipe,
-                  *, workers: int | None = None) -> Iterator[FileProposals]:
-    """(path, text, {id: Proposal}, error) for every file, in the order of `by_path`."""
-    yield from _map(_one, root, by_path, recipe, workers)
+                  *, workers: int | None = None, full: bool = True) -> Iterator[FileProposals]:
+    """(path, text, {id: Proposal}, error) for every file, in the order of `by_path`.
+
+    With `full=False` the proposals are summaries (strategy, confidence, warnings, no new text):
+    what `--in-place` needs before it rewrites each file once, in time linear in its occurrences.
+    """
+    global _FULL
+    _FULL = full
+    try:
+        yield from _map(_one, root, by_path, recipe, workers)
+    finally:
+        _FULL = True
 
 
 def summarize(result: ScanResult, recipe: Recipe) -> dict[str, Proposal]:

@@ -122,6 +122,12 @@ class FileAnalysis:
 
     def apply(self, choices: Mapping[str, Choice]) -> str:
         """The file's new text with exactly the chosen occurrences rewritten."""
+        return self.apply_with_regions(choices)[0]
+
+    def apply_with_regions(self, choices: Mapping[str, Choice]) -> tuple[str, dict[str, str]]:
+        """`apply`, and each chosen occurrence's new region text, from one build of the file
+        (what `apply --dry-run` shows: linear in the occurrences, where a `propose` of each would
+        rewrite the whole file once per occurrence)."""
         from migrator_tui.rewrite.build import Job, build
 
         jobs = []
@@ -145,14 +151,14 @@ class FileAnalysis:
         _check_disjoint(jobs)
         path = next(iter(self.occurrences.values())).path if self.occurrences else "<file>"
         try:
-            new_source, _ = build(self.parsed, jobs, self.recipe, self.bound)
+            new_source, regions = build(self.parsed, jobs, self.recipe, self.bound)
             _prove(new_source, path)
         except RecursionError:
             raise too_deep(path) from None
         except SyntaxError as exc:
             raise RewriteError(f"The rewritten {path} does not compile: {exc.msg} at line {exc.lineno}.") \
                 from None
-        return new_source
+        return new_source, regions
 
 
 def _check_disjoint(jobs: Sequence[object]) -> None:
