@@ -841,3 +841,34 @@ def test_in_place_and_dry_run_build_each_file_once(
         assert out.count("+from flask import current_app") == 1
     else:
         assert "web_app.py: 30/30 rewritten" in out
+
+
+# --- 15. a kill between the branch update and the state save ---------------------------------
+
+
+def test_branches_left_without_a_record_by_a_kill_are_reconciled(repo: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    code = ("import os, signal\n"
+            "from migrator_tui.cli import main\n"
+            "from migrator_tui.review.workspace import Workspace\n"
+            "def die(self, *a):\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)  # the refs moved, the state is not saved yet\n"
+            "Workspace._record_commit = die\n"
+            f"main(['apply', {str(repo)!r}])\n")
+    killed = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
+    assert killed.returncode == -signal.SIGKILL
+    refs = all_refs(repo)
+    tips = {k: v for k, v in refs.items() if k.startswith("refs/heads/migrate/")}
+    assert len(tips) == 2
+    state_path = repo / ".git/migrator/db-session/state.json"
+    assert all(f.get("commit") is None for f in json.loads(state_path.read_text())["files"])
+
+    assert run_quiet("verify", str(repo), "--test-cmd", "true") == 0
+    files = {f["path"]: f for f in json.loads(state_path.read_text())["files"]}
+    assert {files[p]["commit"]["sha"] for p in ("web_app.py", "admin/services/user_service.py")} == set(
+        tips.values())
+    assert all(files[p]["verification"]["status"] == "passed" for p in files if files[p].get("commit"))
+    assert all_refs(repo) == refs

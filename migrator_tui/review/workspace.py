@@ -174,11 +174,43 @@ class Workspace:
             ws = cls(repo, recipe, state, held)
             if held is not None:
                 ws.flow.clear_stale_ref_locks()
+                ws.reconcile_branches()
             return ws
         except BaseException:
             if held is not None:
                 held.release()
             raise
+
+    def reconcile_branches(self) -> list[str]:
+        """Record the per-file branches of ours the state does not know at their tip; returns
+        their paths.
+
+        A kill between the ref transaction and the state save (or a state restored from a
+        backup) leaves branches the state has no record of: `verify` would skip them and the
+        review would show them uncommitted. A branch is taken back only when it is ours (our
+        trailers, its base as its single parent); it is recorded with the file's accepted
+        decisions, which were saved before the commit was made.
+        """
+        tips = self.flow.tips()
+        records = {p: f.commit.sha for p, f in self.state.files.items() if f.commit is not None}
+        unknown = [p for p, tip in tips.items() if records.get(p) != tip]
+        fixed: list[str] = []
+        if not unknown:
+            return fixed
+        from migrator_tui.git import commitmsg
+
+        with self.state.batch():
+            for path in unknown:
+                commit = self.flow.store.commit(tips[path])
+                if not self.flow.is_ours(commit):
+                    continue
+                base = commitmsg.parse_trailers(commit.message)[commitmsg.TRAILER_BASE][0]
+                accepted = tuple(d.id for d in self.state.accepted(path))
+                info = CommitInfo(branch=self.flow.branch_for(path), sha=tips[path], base=base,
+                                  time=utc_now(), occurrences=accepted, total=len(self.state.for_path(path)))
+                self.state.set_file(path, commit=info)
+                fixed.append(path)
+        return fixed
 
     def close(self) -> None:
         if self.lock is not None:
