@@ -792,6 +792,7 @@ def test_verify_cleans_up_on_sigterm_and_sighup(repo: Path, tmp_path: Path, sig:
 def test_verify_after_a_sigkilled_run_removes_what_it_left(repo: Path, tmp_path: Path) -> None:
     import os
     import signal
+    import time
 
     pids = tmp_path / "pids"
     proc = _verify_in_background(repo, pids)
@@ -800,9 +801,12 @@ def test_verify_after_a_sigkilled_run_removes_what_it_left(repo: Path, tmp_path:
     try:
         assert len(_worktrees(repo)) == 3
         assert len(_our_temp_folders(proc.pid)) == 2
+        assert not any(_dead(int(p)) for p in pids.read_text().split())  # orphans, still running
         assert run_quiet("verify", str(repo), "--test-cmd", "true") == 0
         assert len(_worktrees(repo)) == 1
         assert _our_temp_folders(proc.pid) == []
+        time.sleep(0.2)
+        assert all(_dead(int(p)) for p in pids.read_text().split())  # the orphans were stopped
     finally:
         for p in pids.read_text().split():
             with __import__("contextlib").suppress(ProcessLookupError):

@@ -307,6 +307,7 @@ def prune_dead_runs(root: Path) -> list[str]:
     for field in listing.stdout.decode("utf-8", "surrogateescape").split("\0"):
         if field.startswith("worktree ") and dead(field[len("worktree "):]):
             path = field[len("worktree "):]
+            _kill_orphans(path)
             subprocess.run(["git", "worktree", "remove", "--force", path], cwd=root, capture_output=True,
                            check=False, env=env)
             shutil.rmtree(path, ignore_errors=True)
@@ -315,10 +316,34 @@ def prune_dead_runs(root: Path) -> list[str]:
     with contextlib.suppress(OSError):
         for entry in os.scandir(tmp):
             if entry.is_dir(follow_symlinks=False) and dead(entry.path) and entry.path not in removed:
+                _kill_orphans(entry.path)
                 shutil.rmtree(entry.path, ignore_errors=True)
                 removed.append(entry.path)
     subprocess.run(["git", "worktree", "prune"], cwd=root, capture_output=True, check=False, env=env)
     return removed
+
+
+def _kill_orphans(folder: str) -> None:
+    """Kill the process groups still running in `folder`, the worktree of a verify run that died:
+    its test commands were started in sessions of their own, so nothing else stopped them. Only
+    where `/proc` tells each process's working directory (Linux); elsewhere nothing is killed."""
+    real = os.path.realpath(folder)
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return
+    groups: set[int] = set()
+    for pid in pids:
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            continue
+        if pid != os.getpid() and (cwd == real or cwd.startswith(real + os.sep)):
+            with contextlib.suppress(OSError):
+                groups.add(os.getpgid(pid))
+    for group in groups - {os.getpgrp()}:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)
 
 
 def run_all(runner: Runner, targets: Iterable[Target], *, jobs: int = 2,
