@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from migrator_tui import __version__
-from migrator_tui.errors import MigratorError
+from migrator_tui.errors import MigratorError, printable
 
 #: Sub-commands in help order. `review` is the default when none is named.
 COMMANDS: tuple[str, ...] = (
@@ -58,8 +58,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except MigratorError as exc:
-        print(f"migrator-tui: {exc.message}", file=sys.stderr)
+        print(f"migrator-tui: {printable(exc.message)}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("migrator-tui: interrupted.", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM / SIGHUP where a command handles them
+        signum = getattr(exc, "signum", 2)
+        print("migrator-tui: interrupted." if signum == 2 else "migrator-tui: terminated.", file=sys.stderr)
+        return 128 + signum
+    except BrokenPipeError:
+        return _closed_pipe()
+    except OSError as exc:  # disk full, read-only repository, quota, permissions, ...
+        print(f"migrator-tui: {printable(os_error_sentence(exc))}", file=sys.stderr)
+        return 2
+
+
+#: The exit code of a command whose reader went away (like git's: 128 + SIGPIPE).
+CLOSED_PIPE_EXIT = 141
+
+
+def _closed_pipe() -> int:
+    """`migrator-tui ... | head`: the reader closed the pipe. End quietly, as `git log | head` does
+    (no traceback, and no second error when Python flushes stdout at exit)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return CLOSED_PIPE_EXIT
+
+
+def os_error_sentence(exc: OSError) -> str:
+    """One sentence for a failed file operation; what was written before stays consistent (every
+    state file and ref is replaced atomically), so the command can simply be run again."""
+    import errno
+
+    hints = {errno.ENOSPC: "the disk is full", errno.EROFS: "the file system is read-only",
+             errno.EDQUOT: "the disk quota is exceeded", errno.EACCES: "permission was denied",
+             errno.EPERM: "the operation is not permitted", errno.EFBIG: "the file is too large"}
+    why = hints.get(exc.errno or 0) or (exc.strerror or exc.__class__.__name__).lower()
+    where = f"{exc.filename}" if exc.filename else "a file"
+    return (f"Could not write or read {where}: {why}; nothing was half-written (make room or make it "
+            "writable, then run the command again).")

@@ -28,3 +28,24 @@ class RepositoryError(MigratorError):
 
 class StateError(MigratorError):
     """The review state cannot be read, written or locked."""
+
+
+def printable(text: str) -> str:
+    """`text` safe to print on one line: every character that is not printable is escaped.
+
+    File names may hold newlines, ANSI escape sequences (`\\x1b[...`), bidirectional overrides or
+    bytes that are not UTF-8 (kept as surrogates); printed raw they forge output lines, recolour
+    the terminal or crash the encoder. Such characters are shown as `\\n`, `\\x1b`, `\\u202e`, and an
+    undecodable byte as `\\xff`.
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable():
+            out.append(ch)
+        elif 0xDC80 <= ord(ch) <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        else:
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+    return "".join(out)

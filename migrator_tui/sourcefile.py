@@ -9,7 +9,25 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import tokenize
+
+_BREAK = re.compile(r"\r\n|\r|\n")
+_AFTER_BREAK = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
+
+
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """The lines of Python source as the tokenizer sees them: only `\\n`, `\\r\\n` and `\\r` end one.
+
+    `str.splitlines()` also breaks at form feed, vertical tab, the file, group and record
+    separators, NEL, U+2028 and U+2029, which Python keeps inside a line (in a string, a comment,
+    or as whitespace). Line numbers computed with it disagree with `ast`'s after such a character.
+    Otherwise it behaves like `splitlines` (no empty last line after a final line break).
+    """
+    parts = (_AFTER_BREAK if keepends else _BREAK).split(text)
+    if parts and parts[-1] == "":
+        parts.pop()
+    return parts
 
 
 class UndecodableSource(ValueError):

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from migrator_tui.errors import RecipeError
-from migrator_tui.recipe import glob_to_regex, load_recipe
+from migrator_tui.recipe import compile_glob, load_recipe
 
 
 def test_builtin_recipe_has_the_spec_phases() -> None:
@@ -37,7 +37,7 @@ def test_builtin_recipe_has_the_spec_phases() -> None:
     ],
 )
 def test_globs(glob: str, path: str, hit: bool) -> None:
-    assert bool(glob_to_regex(glob).match(path)) is hit
+    assert bool(compile_glob(glob).match(path)) is hit
 
 
 def _write(tmp_path: Path, text: str) -> str:

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,10 @@ OUTPUT_TAIL_LINES = 20
 OUTPUT_TAIL_CHARS = 2000
 #: Seconds between SIGTERM and SIGKILL when a command is stopped.
 KILL_GRACE = 3.0
+#: Temporary worktree folders are `<tmp>/migrator-verify-<pid>-<random>`: the pid tells a folder of
+#: a run that died (and never cleaned up) from one of a run in progress.
+TREE_PREFIX = "migrator-verify-"
+_TREE_NAME = re.compile(re.escape(TREE_PREFIX) + r"(\d+)-")
 #: Environment variables that would point git commands of the tests at the user's repository.
 _GIT_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
 
@@ -137,7 +142,7 @@ class Runner:
 
     def _add_worktree(self, sha: str) -> Path:
         # the folder's unique name is also the worktree's name in the git directory
-        tree = Path(tempfile.mkdtemp(prefix="migrator-verify-"))
+        tree = Path(tempfile.mkdtemp(prefix=f"{TREE_PREFIX}{os.getpid()}-"))
         with self._lock:
             self._worktrees.add(tree)
         with self._git_lock:  # git's worktree bookkeeping is not safe against concurrent changes
@@ -253,6 +258,92 @@ def _kill_group(proc: subprocess.Popen[bytes], *, grace: float) -> None:
             continue
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=grace)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: handled like Ctrl-C (commands killed, worktrees removed)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def signals_as_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM and SIGHUP raise `Terminated` in the main thread, so they
+    unwind like Ctrl-C: the running commands are killed, the worktrees removed, the lock released."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        raise Terminated(signum)
+
+    wanted = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
+    previous = {s: signal.signal(s, handler) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def prune_dead_runs(root: Path) -> list[str]:
+    """Remove the worktrees and temporary folders of verify runs that died without cleaning up
+    (killed with SIGKILL, the machine lost power); returns the folders removed.
+
+    Only `migrator-verify-<pid>-*` folders whose process no longer exists are touched.
+    """
+    from migrator_tui.review.lock import pid_alive
+
+    def dead(path: str) -> bool:
+        m = _TREE_NAME.match(os.path.basename(path))
+        return m is not None and not pid_alive(int(m.group(1)))
+
+    removed: list[str] = []
+    env = _clean_env()
+    listing = subprocess.run(["git", "worktree", "list", "--porcelain", "-z"], cwd=root, capture_output=True,
+                             check=False, env=env)
+    for field in listing.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        if field.startswith("worktree ") and dead(field[len("worktree "):]):
+            path = field[len("worktree "):]
+            _kill_orphans(path)
+            subprocess.run(["git", "worktree", "remove", "--force", path], cwd=root, capture_output=True,
+                           check=False, env=env)
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    tmp = tempfile.gettempdir()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(tmp):
+            if entry.is_dir(follow_symlinks=False) and dead(entry.path) and entry.path not in removed:
+                _kill_orphans(entry.path)
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed.append(entry.path)
+    subprocess.run(["git", "worktree", "prune"], cwd=root, capture_output=True, check=False, env=env)
+    return removed
+
+
+def _kill_orphans(folder: str) -> None:
+    """Kill the process groups still running in `folder`, the worktree of a verify run that died:
+    its test commands were started in sessions of their own, so nothing else stopped them. Only
+    where `/proc` tells each process's working directory (Linux); elsewhere nothing is killed."""
+    real = os.path.realpath(folder)
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return
+    groups: set[int] = set()
+    for pid in pids:
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            continue
+        if pid != os.getpid() and (cwd == real or cwd.startswith(real + os.sep)):
+            with contextlib.suppress(OSError):
+                groups.add(os.getpgid(pid))
+    for group in groups - {os.getpgrp()}:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)
 
 
 def run_all(runner: Runner, targets: Iterable[Target], *, jobs: int = 2,

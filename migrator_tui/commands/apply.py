@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migrator_tui.commands.branches import add_common
+from migrator_tui.errors import printable
 from migrator_tui.review.state import APPLY_NOTE
+from migrator_tui.sourcefile import split_lines
 
 if TYPE_CHECKING:
     from migrator_tui.model import Occurrence, ScanResult
     from migrator_tui.recipe import Recipe
+    from migrator_tui.review.workspace import Workspace
     from migrator_tui.rewrite.proposal import Proposal
 
 
@@ -56,25 +59,32 @@ def select(result: ScanResult, recipe: Recipe, phases: Sequence[int], files: Seq
            under: str = "") -> dict[str, list[Occurrence]]:
     """The scan's occurrences by path, kept to the phases, files (or globs) and folder asked for."""
     from migrator_tui.errors import MigratorError
-    from migrator_tui.recipe import glob_to_regex
+    from migrator_tui.recipe import compile_glob
 
     known = {p.number for p in recipe.phases}
     for n in phases:
         if n not in known:
             listed = ", ".join(str(k) for k in sorted(known))
             raise MigratorError(f"Unknown phase {n}: recipe {recipe.name} has phases {listed}.")
+    # A value that is the path of a scanned file selects that file, whatever characters it holds
+    # (`brack[.py`); anything else is a glob.
+    scanned = {o.path for o in result.occurrences}
+    literal: set[str] = set()
     patterns = []
     for f in files:
+        if f.strip("/") in scanned:
+            literal.add(f.strip("/"))
+            continue
         try:
-            patterns.append(glob_to_regex(f.strip("/")))
-        except ValueError:
-            raise MigratorError(f"--file {f!r} is not a valid path or glob.") from None
+            patterns.append(compile_glob(f.strip("/")))
+        except ValueError as exc:
+            raise MigratorError(f"--file {printable(f)!r} is neither a scanned file nor a valid glob "
+                                f"({printable(str(exc))}).") from None
     out: dict[str, list[Occurrence]] = {}
     for occ in result.occurrences:
         if phases and occ.phase not in phases:
             continue
-        if files and not any(occ.path == f.strip("/") or p.match(occ.path) for f, p in zip(files, patterns,
-                                                                                        strict=True)):
+        if files and occ.path not in literal and not any(p.match(occ.path) for p in patterns):
             continue
         if under and not occ.path.startswith(under):
             continue
@@ -132,20 +142,35 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
         to_commit = [p for p in chosen if ws.state.accepted(p)]
         batch = ws.commit_files(to_commit)
         committed = {c.path: c for c in batch.committed}
+        tips = ws.flow.tips()
         for path in chosen:
             total = len(ws.occurrences_of(path))
             if path in committed:
                 c = committed[path]
-                print(f"{path}: {c.branch} {c.sha[:12]} {len(ws.state.accepted(path))}/{total}")
+                same = "" if c.changed else " (unchanged)"
+                n = len(ws.state.accepted(path))
+                print(f"{printable(path)}: {c.branch} {c.sha[:12]} {n}/{total}{same}")
             elif path not in batch.failed:
-                print(f"{path}: nothing accepted (0/{total}), no branch")
+                print(f"{printable(path)}: {_nothing_committed(ws, path, total, tips.get(path))}")
         for _path, exc in sorted(batch.failed.items()):
-            print(f"migrator-tui: {exc.message}", file=sys.stderr)
+            print(f"migrator-tui: {printable(exc.message)}", file=sys.stderr)
         if stale:
             print(f"{stale} stale decision{'s' if stale != 1 else ''} left for review (code changed).")
         if not chosen:
             print("No occurrences matched.")
     return 2 if batch.failed else 0
+
+
+def _nothing_committed(ws: Workspace, path: str, total: int, tip: str | None) -> str:
+    """What there is for a file nothing was committed for: its stale decisions, its old branch."""
+    ids = [o.id for o in ws.occurrences_of(path)]
+    counts = ws.state.counts(path, ids)
+    out = f"nothing accepted ({counts['accepted']}/{total})"
+    if counts["stale"]:
+        out += f", {counts['stale']} stale decision{'s' if counts['stale'] != 1 else ''} (code changed)"
+    if tip is None:
+        return out + ", no branch"
+    return out + f"; its branch {ws.flow.branch_for(path)} is still at {tip[:12]} from an earlier commit"
 
 
 def _subfolder(path: Path, root: Path) -> str:
@@ -168,33 +193,37 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
     root = Path(args.path)
     result = scan(root, recipe)
     chosen = select(result, recipe, args.phase, args.file)
+    if args.in_place:
+        _clean_leftovers(Path(result.root), chosen)
     failed = 0
     chunks: list[str] = []
-    for path, text, proposals, error in propose_files(Path(result.root), chosen, recipe):
+    for path, text, proposals, error in propose_files(Path(result.root), chosen, recipe, full=False):
         occs = chosen[path]
         if error is not None or text is None:
-            print(f"migrator-tui: {path} {error}.", file=sys.stderr)
+            print(f"migrator-tui: {printable(path)} {error}.", file=sys.stderr)
             failed += 1
             continue
         if args.dry_run:
-            chunks.append(_diffs(path, text, occs, proposals, args.min_confidence))
+            chunks.append(_diffs(path, text, occs, proposals, args.min_confidence, recipe, Path(result.root)))
             continue
         file = Path(result.root) / path
         try:
             data = file.read_bytes()
             decoded = decode_python(data)
         except (OSError, MigratorError) as exc:
-            print(f"migrator-tui: {path} cannot be read ({getattr(exc, 'message', exc)}).", file=sys.stderr)
+            print(f"migrator-tui: {printable(path)} cannot be read ({getattr(exc, 'message', exc)}).",
+                  file=sys.stderr)
             failed += 1
             continue
         try:
             n = _write_in_place(file, path, data, decoded, occs, proposals, args.min_confidence,
                                 recipe, result.file_hashes.get(path), Path(result.root))
         except MigratorError as exc:
-            print(f"migrator-tui: {exc.message}", file=sys.stderr)
+            print(f"migrator-tui: {printable(exc.message)}", file=sys.stderr)
             failed += 1
             continue
-        print(f"{path}: {n}/{len(occs)} rewritten" if n else f"{path}: nothing accepted (0/{len(occs)})")
+        shown = printable(path)
+        print(f"{shown}: {n}/{len(occs)} rewritten" if n else f"{shown}: nothing accepted (0/{len(occs)})")
     if args.dry_run:
         text = "".join(chunks)
         if sys.stdout.isatty():
@@ -208,27 +237,132 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
 
 
 def _diffs(path: str, text: str, occs: Sequence[Occurrence], proposals: dict[str, Proposal],
-           minimum: str) -> str:
-    import difflib
+           minimum: str, recipe: Recipe, root: Path) -> str:
+    """One diff per occurrence, from a single build of the file with every shown proposal applied
+    (linear in the occurrences): each diff shows its own region; what the proposals add once
+    (imports, helper methods) follows in a diff of its own. Should that build fail, each occurrence
+    is proposed on its own instead and a failing one is shown as manual."""
+    from migrator_tui.errors import MigratorError
+    from migrator_tui.rewrite import FileAnalysis
+    from migrator_tui.rewrite.proposal import Choice
 
+    old = split_lines(text, keepends=True)
+    shown = printable(path)
+    wanted = {o.id: Choice(proposals[o.id].strategy or "") for o in occs
+              if not proposals[o.id].is_manual and proposals[o.id].at_least(minimum)}  # type: ignore[arg-type]
+    fa = FileAnalysis(text, occs, recipe, repo_root=root) if wanted else None
+    new_source, regions = text, {}
+    if fa is not None:
+        try:
+            new_source, regions = fa.apply_with_regions(wanted)
+        except MigratorError:
+            regions = {}
     out: list[str] = []
-    old = text.splitlines(keepends=True)
+    spans: list[tuple[int, int]] = []
     for occ in occs:
         p = proposals[occ.id]
-        head = f"# {occ.id} (line {occ.line}, {occ.function or '<module>'})"
-        if p.is_manual or p.new_source is None:
+        head = f"# {printable(occ.id)} (line {occ.line}, {occ.function or '<module>'})"
+        if p.is_manual:
             out.append(f"{head}: manual: {p.manual_reason or 'no automatic rewrite'}\n")
             continue
         codes = _codes(p)
         head += f": {p.strategy}, {p.confidence}" + (f", warnings: {', '.join(codes)}" if codes else "")
-        if not p.at_least(minimum):  # type: ignore[arg-type]
+        if occ.id not in wanted:
             out.append(f"{head}: below --min-confidence {minimum}, not applied\n")
             continue
+        if occ.id in regions:
+            out.append(head + "\n")
+            out.extend(_region_diff(old, p.start_line, p.end_line, regions[occ.id], shown))
+            spans.append((p.start_line, p.end_line))
+            continue
+        assert fa is not None
+        full = fa.propose(occ.id, p.strategy)
+        if full.is_manual or full.new_source is None:
+            out.append(f"# {printable(occ.id)} (line {occ.line}, {occ.function or '<module>'}): manual: "
+                       f"{full.manual_reason or 'no automatic rewrite'}\n")
+            continue
         out.append(head + "\n")
-        diff = difflib.unified_diff(old, p.new_source.splitlines(keepends=True), f"a/{path}", f"b/{path}")
-        for line in diff:
-            out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+        out.extend(_diff_lines(old, split_lines(full.new_source, keepends=True), shown))
+    if regions:
+        extra = _outside(list(_diff_lines(old, split_lines(new_source, keepends=True), shown, context=0)),
+                         spans)
+        if extra:
+            out.append(f"# {shown}: added once for the proposals above (imports, helpers)\n")
+            out.extend(extra)
     return "".join(out)
+
+
+def _diff_lines(a: list[str], b: list[str], shown: str, *, context: int = 3, offset: int = 0) -> list[str]:
+    import difflib
+    import re
+
+    out = []
+    for line in difflib.unified_diff(a, b, f"a/{shown}", f"b/{shown}", n=context):
+        if offset and line.startswith("@@"):
+            def shift(m: re.Match[str]) -> str:
+                return f"@@ -{int(m[1]) + offset}{m[2] or ''} +{int(m[3]) + offset}{m[4] or ''} @@"
+
+            line = re.sub(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@", shift, line)
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return out
+
+
+def _region_diff(old: list[str], start: int, end: int, after: str, shown: str) -> list[str]:
+    """The diff of lines `start`..`end` replaced by `after`, with three lines of context."""
+    lo, hi = max(1, start - 3), min(len(old), end + 3)
+    a = old[lo - 1 : hi]
+    b = old[lo - 1 : start - 1] + split_lines(after, keepends=True) + old[end:hi]
+    return _diff_lines(a, b, shown, offset=lo - 1)
+
+
+def _outside(diff: list[str], spans: list[tuple[int, int]]) -> list[str]:
+    """The hunks of a whole-file diff that change no line of `spans` (with the file header)."""
+    import re
+
+    if not diff:
+        return []
+    header, hunks, current = diff[:2], [], None
+    for line in diff[2:]:
+        if line.startswith("@@"):
+            current = [line]
+            hunks.append(current)
+        elif current is not None:
+            current.append(line)
+    kept = []
+    for hunk in hunks:
+        m = re.match(r"@@ -(\d+)(?:,(\d+))?", hunk[0])
+        first, count = int(m[1]), int(m[2] if m and m[2] is not None else 1)  # type: ignore[index]
+        last = first + max(count, 1) - 1
+        if count == 0:
+            first = last = first + 1  # a pure insertion after line `first`
+        if not any(first <= e and s <= last for s, e in spans):
+            kept.extend(hunk)
+    return header + kept if kept else []
+
+
+def _clean_leftovers(root: Path, paths: Iterable[str]) -> None:
+    """Remove the temporary files an `--in-place` run that was killed left beside these files."""
+    from migrator_tui.review.state import remove_leftovers
+
+    for folder in sorted({(root / p).parent for p in paths}):
+        for tmp in remove_leftovers(folder):
+            rel = tmp.relative_to(root).as_posix()
+            print(f"removed {printable(rel)}, left by an interrupted run", file=sys.stderr)
+
+
+def _refuse_links(root: Path, path: str) -> None:
+    """`--in-place` writes only a regular file reached without any symbolic link."""
+    import os
+
+    from migrator_tui.errors import MigratorError
+    from migrator_tui.scan.files import linked_folder
+
+    real = os.path.realpath(root)
+    link = linked_folder(real, path)
+    if link is not None:
+        raise MigratorError(f"{path} is inside {link}, a symbolic link to a folder; nothing was written.")
+    if os.path.islink(os.path.join(real, path)):
+        raise MigratorError(f"{path} is a symbolic link; nothing was written (rewrite its target instead).")
 
 
 def _write_in_place(file: Path, path: str, data: bytes, decoded: tuple[str, str, bool],
@@ -240,6 +374,7 @@ def _write_in_place(file: Path, path: str, data: bytes, decoded: tuple[str, str,
     from migrator_tui.review.state import atomic_write
     from migrator_tui.review.workspace import encode_python
     from migrator_tui.rewrite import apply_choices
+    from migrator_tui.rewrite.engine import RewriteError
     from migrator_tui.rewrite.proposal import Choice
     from migrator_tui.scan import blob_hash
 
@@ -250,7 +385,19 @@ def _write_in_place(file: Path, path: str, data: bytes, decoded: tuple[str, str,
                if proposals[o.id].at_least(minimum)}  # type: ignore[arg-type]
     if not choices:
         return 0
-    new = encode_python(apply_choices(text, occs, choices, recipe, repo_root=root), encoding, bom)
+    try:
+        rewritten = apply_choices(text, occs, choices, recipe, repo_root=root)
+    except RewriteError:
+        # One of them cannot be built after all: find which (one full proposal each, the slow
+        # way, only in this rare case) and rewrite the others.
+        from migrator_tui.rewrite import FileAnalysis
+
+        fa = FileAnalysis(text, occs, recipe, repo_root=root)
+        choices = {i: c for i, c in choices.items() if not fa.propose(i, c.strategy or None).is_manual}
+        if not choices:
+            return 0
+        rewritten = fa.apply(choices)
+    new = encode_python(rewritten, encoding, bom)
     try:
         current = file.read_bytes()
         mode = os.stat(file).st_mode & 0o7777
@@ -258,5 +405,6 @@ def _write_in_place(file: Path, path: str, data: bytes, decoded: tuple[str, str,
         raise MigratorError(f"{path} was deleted since the scan; nothing was written.") from None
     if current != data:
         raise MigratorError(f"{path} changed since the scan; nothing was written to it.")
+    _refuse_links(root, path)
     atomic_write(file, new, mode=mode)
     return len(choices)

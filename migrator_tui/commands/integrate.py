@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 
 from migrator_tui.commands.branches import add_common
+from migrator_tui.errors import printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -48,10 +49,11 @@ def run(args: argparse.Namespace) -> int:
                 if state == "passed":
                     paths.append(path)
                 else:
-                    print(f"skipped {path}: {'not verified' if state is None else state} at {tip[:12]}")
+                    why = "not verified" if state is None else state
+                    print(f"skipped {printable(path)}: {why} at {tip[:12]}")
         result = ws.integrate(args.into, paths)
     for path, why in sorted(result.skipped.items()):
-        print(f"skipped {path}: {why}")
+        print(f"skipped {printable(path)}: {printable(why)}")
     n = len(result.files)
     noun = "file" if n == 1 else "files"
     if result.sha is None:
@@ -61,5 +63,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{result.branch} now at {result.sha[:12]}: {n} {noun}")
         for path in result.files:
-            print(f"  {path}")
+            print(f"  {printable(path)}")
     return 0

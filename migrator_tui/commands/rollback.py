@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from migrator_tui.commands.branches import add_common
+from migrator_tui.errors import printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -61,14 +62,14 @@ def run(args: argparse.Namespace) -> int:
                 rel = target if target.startswith(ws.state.prefix + "/") else repo_relative(target, ws.root)
                 r = ws.rollback(rel)
             except MigratorError as exc:
-                print(f"migrator-tui: {exc.message}", file=sys.stderr)
+                print(f"migrator-tui: {printable(exc.message)}", file=sys.stderr)
                 failed += 1
                 continue
             if r.revert:
-                print(f"{r.path}: reverted on {ws.flow.integration_branch} ({r.revert[:12]}) "
+                print(f"{printable(r.path)}: reverted on {ws.flow.integration_branch} ({r.revert[:12]}) "
                       f"and deleted {r.branch}")
             else:
-                print(f"{r.path}: deleted {r.branch}")
+                print(f"{printable(r.path)}: deleted {r.branch}")
             print(f"  restore it with: git branch {r.branch} {r.sha}")
             if r.in_head:
                 print("  its change is also in the current HEAD (integrated with --into): "

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from migrator_tui.errors import printable
+
 if TYPE_CHECKING:
     from migrator_tui.model import Occurrence, ScanResult
     from migrator_tui.recipe import Recipe
@@ -165,7 +167,8 @@ def render(result: ScanResult, recipe: Recipe, done: Mapping[str, bool] | None =
     out: list[str] = []
     base = result.base[:12] if result.base else "no commit"
     files = len(result.by_path())
-    out.append(_fit(f"{result.root}: {_plural(result.total, 'occurrence')} in {_plural(files, 'file')} "
+    root = printable(str(result.root))
+    out.append(_fit(f"{root}: {_plural(result.total, 'occurrence')} in {_plural(files, 'file')} "
                     f"({_plural(result.files_scanned, 'file')} scanned, recipe {result.recipe}, "
                     f"base {base})", WIDTH))
     fn_width = min(50, max([len(o.function) for o in result.occurrences] or [8]))
@@ -180,7 +183,7 @@ def render(result: ScanResult, recipe: Recipe, done: Mapping[str, bool] | None =
         out.append("")
         out.append(_fit(f"{head}  [{priority}]  {tally}" if priority else f"{head}  {tally}", WIDTH))
         for path, occs in phase_files.items():
-            out.append(_fit(f"  {path}  ({len(occs)})", WIDTH))
+            out.append(_fit(f"  {printable(path)}  ({len(occs)})", WIDTH))
             for occ in occs:
                 p = proposals.get(occ.id) if proposals else None
                 badge = f"{p.confidence:<6}  " if p is not None else ""
@@ -192,12 +195,12 @@ def render(result: ScanResult, recipe: Recipe, done: Mapping[str, bool] | None =
         out.append("")
         out.append(f"Excluded ({len(result.excluded)})")
         for e in result.excluded:
-            out.append(_fit(f"  {e.path}:{e.line}  {e.function}", WIDTH))
+            out.append(_fit(f"  {printable(e.path)}:{e.line}  {e.function}", WIDTH))
             out.append(_fit(f"      {e.reason}", WIDTH))
     if result.skipped:
         out.append("")
         out.append(f"Skipped ({len(result.skipped)})")
-        out.extend(_fit(f"  {s.path}: {s.reason}", WIDTH) for s in result.skipped)
+        out.extend(_fit(f"  {printable(s.path)}: {printable(s.reason)}", WIDTH) for s in result.skipped)
     out.append("")
     planned = sum(1 for o in result.occurrences if o.phase is not None)
     out.append(_fit(f"Total: {_plural(result.total, 'occurrence')} ({planned:,} planned, "

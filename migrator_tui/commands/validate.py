@@ -9,6 +9,8 @@ import argparse
 import json
 import sys
 
+from migrator_tui.errors import printable
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         for o in result.remaining:
             message = f"direct {o.receiver}.{recipe.acquire.method}() in {o.function}: migrate it " \
                       f"to a context manager ({', '.join(o.shapes) or 'plain'})"
-            sys.stdout.write(f"::error file={o.path},line={o.line},col={o.column + 1},"
+            sys.stdout.write(f"::error file={_gh(o.path)},line={o.line},col={o.column + 1},"
                              f"title=migrator-tui {recipe.name}::{message}\n")
         if result.remaining:
             sys.stdout.write(f"::notice title=migrator-tui::{len(result.remaining)} direct "
@@ -59,7 +61,13 @@ def run(args: argparse.Namespace) -> int:
                              f"remain{'s' if n == 1 else ''} {where}:\n")
             for o in result.remaining:
                 shapes = f"  [{', '.join(o.shapes)}]" if o.shapes else ""
-                sys.stdout.write(f"  {o.path}:{o.line}: {o.function}{shapes}\n")
+                sys.stdout.write(f"  {printable(o.path)}:{o.line}: {o.function}{shapes}\n")
         for s in result.skipped:
-            sys.stdout.write(f"  skipped {s.path}: {s.reason}\n")
+            sys.stdout.write(f"  skipped {printable(s.path)}: {printable(s.reason)}\n")
     return 1 if result.remaining else 0
+
+
+def _gh(value: str) -> str:
+    """A workflow-command property value as GitHub reads it (`%`, CR, LF, `:` and `,` escaped)."""
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(value.replace(":", "%3A").replace(",", "%2C"))

@@ -13,6 +13,7 @@ import os
 import sys
 
 from migrator_tui.commands.branches import add_common
+from migrator_tui.errors import printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -45,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
         base_target,
         file_targets,
         integration_target,
+        prune_dead_runs,
         run_all,
+        signals_as_interrupt,
     )
     from migrator_tui.errors import MigratorError
     from migrator_tui.recipe import load_recipe
@@ -58,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.test_cmd.strip():
         raise MigratorError("--test-cmd is empty; give the command that runs the tests.")
     recipe = load_recipe(args.recipe)
-    with Workspace.open(args.path, recipe, check_head=False) as ws:
+    with signals_as_interrupt(), Workspace.open(args.path, recipe, check_head=False) as ws:
+        for folder in prune_dead_runs(ws.root):
+            print(f"removed {printable(folder)}, left by a verify run that died", file=sys.stderr)
         state = ws.state
         targets = file_targets(state, ws.flow.tips(), args.only)
         if args.integration:
@@ -82,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
                 state.set_file(t.key, verification=v)
             else:
                 state.set_check(t.key, v)
-            print(f"{v.status:<7} {t.label} ({v.seconds:.1f}s)", file=sys.stderr, flush=True)
+            print(f"{v.status:<7} {printable(t.label)} ({v.seconds:.1f}s)", file=sys.stderr, flush=True)
 
         print(f"verifying {len(targets)} commit{'s' if len(targets) != 1 else ''}, {args.jobs} at a time",
               file=sys.stderr, flush=True)
@@ -96,8 +101,8 @@ def run(args: argparse.Namespace) -> int:
             result = v.status
             if o.target.is_file and v.status == "failed" and base_fails:
                 result += " (fails at base too)"
-            log = os.path.relpath(v.log, ws.root) if v.log else "-"
-            name = o.target.key if o.target.is_file else o.target.label
+            log = printable(os.path.relpath(v.log, ws.root)) if v.log else "-"
+            name = printable(o.target.key if o.target.is_file else o.target.label)
             rows.append((name, v.sha[:12], result, f"{v.seconds:.1f}", log))
     sys.stdout.write(render(rows))
     return 0 if all(o.verification.status == "passed" for o in outcomes) else 1

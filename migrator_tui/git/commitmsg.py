@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from migrator_tui.errors import printable
+
 TRAILER_RECIPE = "Migrator-Recipe"
 TRAILER_BASE = "Migrator-Base"
 TRAILER_REVIEWED = "Reviewed-by"
@@ -44,7 +46,7 @@ def file_message(
 ) -> str:
     phase_txt = "unplanned" if phase is None else str(phase)
     noun = "occurrence" if total == 1 else "occurrences"
-    lines = [f"Migrate {_one_line(path)}: {len(entries)} of {total} {noun} (phase {phase_txt})", ""]
+    lines = [f"Migrate {printable(path)}: {len(entries)} of {total} {noun} (phase {phase_txt})", ""]
     for e in sorted(entries, key=lambda e: e.line):
         parts = [f"- line {e.line}, {e.function or '<module>'}: {e.strategy or 'default'}"]
         if e.edited:
@@ -52,7 +54,7 @@ def file_message(
         if e.warnings:
             parts.append("warnings acknowledged: " + ", ".join(e.warnings))
         if e.note:
-            parts.append(f"note: {_one_line(e.note)}")
+            parts.append(f"note: {printable(_one_line(e.note))}")
         lines.append("; ".join(parts))
     lines.append("")
     lines += trailers(recipe=recipe, base=base, reviewers=reviewers)
@@ -73,7 +75,7 @@ def parse_trailers(message: str) -> dict[str, list[str]]:
     if len(paragraphs) < 2:
         return {}
     out: dict[str, list[str]] = {}
-    for line in paragraphs[-1].splitlines():
+    for line in paragraphs[-1].split("\n"):  # git's lines: a U+2028 in a note is no line break
         key, sep, value = line.partition(": ")
         if not sep or not key or " " in key:
             return {}

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migrator_tui.errors import MigratorError, RepositoryError
+from migrator_tui.errors import MigratorError, RepositoryError, printable
 from migrator_tui.git import commitmsg, refnames
 from migrator_tui.git.objects import (
     ZERO,
@@ -71,6 +71,9 @@ class Committed:
     #: The previous tip the branch replaced (None when it was created).
     old: str | None
     blob: str
+    #: False when the branch already held exactly this change (same tree, parent and message):
+    #: it was left where it was, so its `verify` result still applies.
+    changed: bool = True
 
 
 @dataclass(slots=True)
@@ -147,8 +150,23 @@ class GitFlow:
         self.base = base
         self.prefix = (prefix or refnames.default_prefix(recipe)).rstrip("/")
         self.author = author
+        why = refnames.prefix_error(self.prefix)
+        if why is not None:
+            raise RepositoryError(f"The branch prefix {self.prefix!r} cannot be used: {why}.")
         self.store = ObjectStore(repo)
-        self._base_tree = self.store.commit(base).tree
+        self._base_tree = self._base_commit(base).tree
+
+    def _base_commit(self, base: str) -> CommitData:
+        try:
+            if len(base) not in (40, 64) or base.strip("0123456789abcdef"):
+                raise ValueError(base)
+            return self.store.commit(base)
+        except (ValueError, RepositoryError):
+            raise RepositoryError(
+                f"The review's base commit {base[:40]!r} is not a commit of this repository (it was "
+                "amended away and garbage-collected, or state.json was edited); run `migrator-tui "
+                "apply --rescan` to start again from HEAD, keeping the decisions whose code is unchanged."
+            ) from None
 
     # -- names -----------------------------------------------------------------------------
 
@@ -200,11 +218,31 @@ class GitFlow:
                 f"(tip {_short(tip)}); rename or delete it, or choose another prefix."
             )
 
+    def _cleans_to(self, path: str, scanned: str, base_blob: str) -> bool:
+        """Whether the working-tree file is still the one scanned and git sees no change in it.
+
+        The scan hashes the bytes on disk; with `eol=crlf` in `.gitattributes`, `core.autocrlf`
+        or a clean filter those differ from the committed blob although the file is clean. Git
+        itself decides: `git hash-object --path` runs the same conversion `git add` would.
+        """
+        import hashlib
+
+        try:
+            with open(os.path.join(self.repo.working_tree_dir or ".", path), "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return False
+        if hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest() != scanned:
+            return False
+        proc = run_git(self.repo, ["hash-object", f"--path={path}", "--stdin"], data)
+        return proc.returncode == 0 and proc.stdout.decode().strip() == base_blob
+
     def _prepare(self, change: FileChange, tips: dict[str, str]) -> _Prepared:
         path = change.path
         branch = self.branch_for(path)
         mode, base_blob = self.base_entry(path)
-        if change.expected_blob is not None and change.expected_blob != base_blob:
+        if (change.expected_blob is not None and change.expected_blob != base_blob
+                and not self._cleans_to(path, change.expected_blob, base_blob)):
             raise CommitError(
                 f"{path} differs from the base commit {_short(self.base)} (changed since the scan, or "
                 "uncommitted edits in the working tree); commit or stash them and re-scan."
@@ -225,6 +263,24 @@ class GitFlow:
             self._check_ours(branch, old)
         return _Prepared(path, branch, mode, data, change.message, old)
 
+    def _unchanged(self, p: _Prepared) -> Committed | None:
+        """The branch's current tip when it already holds this very change (nothing to commit)."""
+        import hashlib
+
+        if p.old is None:
+            return None
+        blob = hashlib.sha1(b"blob %d\0" % len(p.data) + p.data).hexdigest()
+        tip = self.store.commit(p.old)
+        if tip.parents != (self.base,) or tip.message != p.message:
+            return None
+        if self.store.lookup(tip.tree, p.path) != (p.mode, blob):
+            return None
+        # One parent (the base) and that one blob replaced: the tree is the one we would write,
+        # unless the tip also changed other files.
+        if self.store.replace_blobs(self._base_tree, {p.path: (p.mode, blob)}) != tip.tree:
+            return None
+        return Committed(p.path, p.branch, p.old, p.old, blob, changed=False)
+
     # -- committing ------------------------------------------------------------------------
 
     def commit_file(self, change: FileChange) -> Committed:
@@ -235,6 +291,9 @@ class GitFlow:
         if tip:
             tips[self._ref(branch)] = tip
         p = self._prepare(change, tips)
+        same = self._unchanged(p)
+        if same is not None:
+            return same
         blob = self.store.write(b"blob", p.data)
         tree = self.store.replace_blobs(self._base_tree, {p.path: (p.mode, blob)})
         sha = self.store.write_commit(tree, (self.base,), p.message, self.author)
@@ -256,11 +315,17 @@ class GitFlow:
         prepared: list[_Prepared] = []
         for change in changes:
             try:
-                prepared.append(self._prepare(change, tips))
+                p = self._prepare(change, tips)
+                same = self._unchanged(p)
             except MigratorError as exc:
                 result.failed[change.path] = exc
+                continue
+            if same is not None:
+                result.committed.append(same)
+            else:
+                prepared.append(p)
         if prepared:
-            result.committed = self._fast_import(prepared)
+            result.committed += self._fast_import(prepared)
         return result
 
     def _fast_import(self, prepared: list[_Prepared]) -> list[Committed]:
@@ -435,7 +500,8 @@ class GitFlow:
                 tree = self.store.replace_blobs(all_commit.tree, {path: base_entry})
                 subject = commit_subject(commit.message)
                 message = (
-                    f"Roll back the migration of {path}\n\nThis restores {path} as it is in the base "
+                    f"Roll back the migration of {printable(path)}\n\n"
+                    f"This restores {printable(path)} as it is in the base "
                     f"commit {_short(commit.parents[0])}, reverting:\n\n    {subject}\n\n"
                     + "\n".join(commitmsg.trailers(recipe=self.recipe, base=self.base, kind="integration"))
                     + "\n"
@@ -478,7 +544,7 @@ class GitFlow:
         parts = [title, ""]
         for path in files:
             body = commitmsg.strip_trailers(self.store.commit(tips[path]).message)
-            parts += ["    " + line if line else "" for line in body.splitlines()] + [""]
+            parts += ["    " + line if line else "" for line in body.split("\n")] + [""]
         parts += commitmsg.trailers(recipe=self.recipe, base=self.base, kind="integration")
         return "\n".join(parts) + "\n"
 

@@ -197,6 +197,16 @@ def ref_tip(repo: git.Repo, ref: str) -> str | None:
     return list_refs(repo, ref).get(ref)
 
 
+def prefix_conflict(repo: git.Repo, prefix: str) -> str | None:
+    """An existing branch that makes `<prefix>/<leaf>` impossible (`main` for prefix `main`,
+    `migrate` for `migrate/x`): a ref cannot be both a branch and a folder of branches."""
+    parts = prefix.split("/")
+    names = ["refs/heads/" + "/".join(parts[: k + 1]) for k in range(len(parts))]
+    out = repo.git.for_each_ref("--format=%(refname)", "--", *names)
+    existing = set(out.splitlines())
+    return next((n[len("refs/heads/") :] for n in names if n in existing), None)
+
+
 def run_git(repo: git.Repo, args: list[str], stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     """Run `git <args>` in the repository, feeding `stdin`; the result is returned, not checked."""
     cwd = repo.working_tree_dir or repo.git_dir
@@ -212,22 +222,46 @@ def git_error(proc: subprocess.CompletedProcess[bytes]) -> str:
     return lines[-1].removeprefix("fatal: ").removeprefix("error: ").rstrip(".")
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
+def _check_ref(ref: str) -> None:
+    from migrator_tui.git.refnames import ref_format_error
+
+    why = ref_format_error(ref) if ref.startswith("refs/") else "it is not under refs/"
+    if why is not None:
+        raise RepositoryError(f"Branches were not updated: {ref!r} is not a valid ref name ({why}).")
+
+
+def _check_oid(oid: str) -> None:
+    if len(oid) not in (40, 64) or not set(oid) <= _HEX:
+        raise RepositoryError(f"Branches were not updated: {oid!r} is not an object id.")
+
+
 def update_refs(repo: git.Repo, updates: list[tuple[str, str, str | None]], message: str) -> None:
     """Update refs in one transaction: (ref, new or ZERO to delete, expected old or None = absent).
 
-    Each ref's reflog is written (created if needed). Nothing changes if any expectation fails.
+    Every ref name is checked against git's rules and every object id is checked to be hex before
+    anything is sent, and the NUL-terminated protocol (`--stdin -z`) is used, so no name can
+    smuggle in a command. Each ref's reflog is written (created if needed). Nothing changes if any
+    expectation fails.
     """
     if not updates:
         return
-    lines = ["start"]
+    cmds = [b"start"]
     for ref, new, old in updates:
+        _check_ref(ref)
         expect = old or ZERO
+        _check_oid(new)
+        _check_oid(expect)
         if new == ZERO:
-            lines.append(f"delete {ref} {expect}")
+            cmds.append(b"delete " + ref.encode() + b"\0" + expect.encode())
         else:
-            lines.append(f"update {ref} {new} {expect}")
-    lines += ["prepare", "commit", ""]
-    args = ["update-ref", "--create-reflog", "-m", message, "--stdin"]
-    proc = run_git(repo, args, "\n".join(lines).encode())
+            cmds.append(b"update " + ref.encode() + b"\0" + new.encode() + b"\0" + expect.encode())
+    cmds += [b"prepare", b"commit"]
+    if "\0" in message or "\n" in message:
+        message = " ".join(message.replace("\0", " ").split())
+    args = ["update-ref", "--create-reflog", "-m", message, "--stdin", "-z"]
+    proc = run_git(repo, args, b"".join(c + b"\0" for c in cmds))
     if proc.returncode != 0:
         raise RepositoryError(f"Branches were not updated: {git_error(proc)}.")

@@ -113,3 +113,51 @@ def path_for(prefix: str, branch: str) -> str | None:
 
 def default_prefix(recipe: str) -> str:
     return f"migrate/{recipe}"
+
+
+_REF_FORBIDDEN = frozenset(" ~^:?*[\\\x7f")
+
+
+def ref_format_error(name: str) -> str | None:
+    """Why `name` is not a valid ref name under git's rules (`git check-ref-format`), or None.
+
+    The same rules as git, checked in process: no empty component, none starting with `.` or
+    ending with `.lock`, no `..`, no control character (newline, NUL, ...), space, `~ ^ : ? * [ \\`
+    nor DEL, no `@{`, not `@`, not ending with `/` or `.`. Git accepts more bytes than that
+    (non-ASCII); the names we build never need them, so a non-ASCII name is refused too.
+    """
+    if not name:
+        return "it is empty"
+    if not name.isascii():
+        return "it is not ASCII"
+    if name == "@":
+        return "it is `@`"
+    bad = sorted({c for c in name if c in _REF_FORBIDDEN or ord(c) < 0x20})
+    if bad:
+        return f"it contains {', '.join(repr(c) for c in bad)}"
+    if ".." in name:
+        return "it contains `..`"
+    if "@{" in name:
+        return "it contains `@{`"
+    if name.endswith("."):
+        return "it ends with `.`"
+    for part in name.split("/"):
+        if not part:
+            return "it has an empty component (a leading, trailing or doubled `/`)"
+        if part.startswith("."):
+            return f"its component {part!r} starts with `.`"
+        if part.endswith(".lock"):
+            return f"its component {part!r} ends with `.lock`"
+    return None
+
+
+def prefix_error(prefix: str) -> str | None:
+    """Why `prefix` cannot hold per-file branches (`<prefix>/<leaf>`), or None."""
+    why = ref_format_error(prefix)
+    if why is None and prefix.startswith("-"):
+        why = "it starts with `-`"
+    if why is None and prefix.startswith("refs/"):
+        why = "it starts with `refs/` (give the branch prefix, e.g. `migrate/x`)"
+    if why is None and prefix in ("HEAD", "FETCH_HEAD", "ORIG_HEAD", "MERGE_HEAD"):
+        why = f"it is `{prefix}`"
+    return why

@@ -29,6 +29,7 @@ class Identity:
         return f"{self.name} <{self.email}>"
 
 
+_RECIPE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z", re.ASCII)
 _IDENT = re.compile(r"^(?P<name>.*?) <(?P<email>[^<>]*)> \d+ [+-]\d{4}$")
 
 
@@ -42,6 +43,8 @@ def open_repo(path: str | os.PathLike[str]) -> git.Repo:
     try:
         repo = git.Repo(p, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        if p.is_dir():
+            _refuse_dubious(p)
         raise RepositoryError(
             f"{p} is not inside a git repository (run `git init` and commit first)."
         ) from None
@@ -50,11 +53,26 @@ def open_repo(path: str | os.PathLike[str]) -> git.Repo:
             f"{p} is a bare repository: migrator-tui needs a working tree (clone it and run there)."
         )
     if not repo.head.is_valid():
+        _refuse_dubious(repo.working_tree_dir)
         raise RepositoryError(
             f"The repository at {repo.working_tree_dir} has no commits yet: "
             "commit the files to migrate first."
         )
     return repo
+
+
+def _refuse_dubious(path: str | os.PathLike[str]) -> None:
+    """Git refuses a repository owned by another user ("dubious ownership", CVE-2022-24765); say
+    so, rather than taking its silence for a repository without commits."""
+    import subprocess
+
+    proc = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=path, capture_output=True,
+                          text=True, errors="replace", check=False)
+    if "dubious ownership" in proc.stderr:
+        raise RepositoryError(
+            f"git refuses to work in {path}: it is owned by another user (dubious ownership); if you trust "
+            f"it, run `git config --global --add safe.directory {path}`, or run as its owner."
+        )
 
 
 def head_sha(repo: git.Repo) -> str:
@@ -63,6 +81,8 @@ def head_sha(repo: git.Repo) -> str:
 
 def state_dir(repo: git.Repo, recipe: str) -> Path:
     """`<git-common-dir>/migrator/<recipe>`: shared by the worktrees, like the branches it describes."""
+    if not _RECIPE_NAME.match(recipe):
+        raise RepositoryError(f"{recipe[:80]!r} is not a recipe name (a short identifier).")
     return Path(os.path.normpath(repo.common_dir)) / "migrator" / recipe
 
 

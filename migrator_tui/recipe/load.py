@@ -6,13 +6,14 @@ Every key is checked: an unknown key, a missing field, a wrong type or a bad glo
 
 from __future__ import annotations
 
+import keyword
 import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from migrator_tui.errors import RecipeError
-from migrator_tui.recipe.globs import glob_to_regex
+from migrator_tui.recipe.globs import compile_glob
 from migrator_tui.recipe.model import (
     PRIORITIES,
     RECEIVER_KINDS,
@@ -41,6 +42,8 @@ _STRATEGY = {"description": str, "kind": str, "manager": str, "method": str, "im
 _RULE = {"strategy": str, "paths": list, "receiver_self": bool, "decorators": list, "reads": list,
          "views": bool, "bound": bool}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+#: A recipe name is a folder of `.git/migrator/` and a component of branch names: nothing else.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z", re.ASCII)
 
 
 def _check(table: Any, spec: dict[str, type], where: str, src: str,
@@ -64,16 +67,38 @@ def _check(table: Any, spec: dict[str, type], where: str, src: str,
 def _globs(values: list[str], where: str, src: str) -> tuple[str, ...]:
     for g in values:
         try:
-            glob_to_regex(g)
+            compile_glob(g)
         except ValueError as exc:
             raise RecipeError(f"{src}: `{where}` has a {exc}.") from None
     return tuple(values)
 
 
 def _ident(value: str, where: str, src: str) -> str:
-    if not _IDENT.match(value):
-        raise RecipeError(f"{src}: `{where}` must be a Python identifier, not {value!r}.")
+    if not _IDENT.match(value) or keyword.iskeyword(value):
+        raise RecipeError(f"{src}: `{where}` must be a Python identifier (not a keyword), not {value!r}.")
     return value
+
+
+def _import(text: str, where: str, src: str) -> str:
+    """One `import ...` or `from ... import ...` statement, in its canonical one-line form.
+
+    The text is parsed, not matched: anything else in it (a second statement after `;` or on
+    another line, an expression, a star import, a `__future__` import) is refused, because it
+    would be written into the user's code as it is.
+    """
+    import ast
+
+    try:
+        body = ast.parse(text).body
+    except (SyntaxError, ValueError):
+        body = []
+    node = body[0] if len(body) == 1 else None
+    if not isinstance(node, (ast.Import, ast.ImportFrom)):
+        raise RecipeError(f"{src}: `{where}` has {text!r}, which is not exactly one import statement.")
+    if isinstance(node, ast.ImportFrom) and (node.module == "__future__" or
+                                             any(a.name == "*" for a in node.names)):
+        raise RecipeError(f"{src}: `{where}` has {text!r}: a star or `__future__` import cannot be added.")
+    return ast.unparse(node)
 
 
 def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
@@ -84,8 +109,11 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
     for key in ("name", "acquire", "phases", "strategies", "rules"):
         if key not in data:
             raise RecipeError(f"{source}: missing key `{key}`.")
-    if not isinstance(data["name"], str) or not data["name"]:
-        raise RecipeError(f"{source}: `name` must be a non-empty string.")
+    if not isinstance(data["name"], str) or not _NAME.match(data["name"]):
+        raise RecipeError(
+            f"{source}: `name` must be a short identifier (a letter or digit, then up to 63 letters, "
+            f"digits, `-` or `_`), not {str(data['name'])[:80]!r}."
+        )
 
     a = _check(data["acquire"], _ACQUIRE, "acquire", source, ("method", "receivers"))
     acquire = Acquire(
@@ -132,14 +160,12 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
                     raise RecipeError(f"{source}: missing key `{where}.{key}`.")
         elif s["kind"] == "bare_with" and acquire.binds:
             raise RecipeError(f"{source}: `{where}.kind` bare_with needs `acquire.binds = false`.")
-        for imp in s.get("imports", []):
-            if not re.match(r"(from\s+[\w.]+\s+)?import\s+\w", imp):
-                raise RecipeError(f"{source}: `{where}.imports` has {imp!r}, not an import statement.")
+        imports = tuple(_import(imp, f"{where}.imports", source) for imp in s.get("imports", []))
         strategies[name] = Strategy(
             name=name, description=s.get("description", ""), kind=s["kind"],
             manager=_ident(s.get("manager", "_"), f"{where}.manager", source),
             method=_ident(s.get("method", acquire.method), f"{where}.method", source),
-            imports=tuple(s.get("imports", [])),
+            imports=imports,
             helper=_ident(s.get("helper", "_db_session"), f"{where}.helper", source),
             commits=s.get("commits", False), rolls_back=s.get("rolls_back", False),
             wraps=s.get("wraps"), shared=s.get("shared", False),
@@ -160,7 +186,7 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
             reads=tuple(r.get("reads", [])), views=r.get("views"), bound=r.get("bound"),
         ))
 
-    phase_patterns = tuple((ph, tuple(glob_to_regex(g) for g in ph.paths)) for ph in phases)
+    phase_patterns = tuple((ph, tuple(compile_glob(g) for g in ph.paths)) for ph in phases)
     return Recipe(
         name=data["name"], description=data.get("description", ""), source=source,
         acquire=acquire, phases=tuple(phases), strategies=strategies, rules=tuple(rules),

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from migrator_tui.recipe.globs import glob_to_regex
+from migrator_tui.recipe.globs import Glob, compile_glob
 
 STRATEGY_KINDS = ("with", "admin_route", "service", "service_helper", "receiver_with", "bare_with")
 #: Kinds whose context manager is built from the occurrence's own receiver (no manager name).
@@ -80,7 +79,7 @@ class Recipe:
     rules: tuple[Rule, ...]
     exclude_paths: tuple[str, ...] = ()
     exclude_context_managers: bool = True
-    _phase_patterns: tuple[tuple[Phase, tuple[re.Pattern[str], ...]], ...] = field(
+    _phase_patterns: tuple[tuple[Phase, tuple[Glob, ...]], ...] = field(
         default=(), repr=False, compare=False
     )
 
@@ -92,7 +91,7 @@ class Recipe:
         return None
 
     def is_excluded(self, path: str) -> bool:
-        return any(glob_to_regex(g).match(path) for g in self.exclude_paths)
+        return any(compile_glob(g).match(path) for g in self.exclude_paths)
 
     @property
     def watched_names(self) -> tuple[str, ...]:

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from migrator_tui.sourcefile import split_lines as _split_lines
+
 LineKind = Literal["context", "removed", "added"]
 
 #: The gutter sign of each kind: the diff reads without colour.
@@ -70,7 +72,7 @@ def _all_lines(old: list[str], new: list[str]) -> list[DiffLine]:
 
 def split_lines(text: str) -> list[str]:
     """Lines without their line ending (a final newline does not make an empty last line)."""
-    return text.splitlines()
+    return _split_lines(text)
 
 
 def build_diff(

@@ -19,12 +19,13 @@ from pathlib import Path
 from migrator_tui.errors import StateError
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (one of another user counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except (PermissionError, OverflowError):
         return True
     return True
 
@@ -107,7 +108,7 @@ class ReviewLock:
             os.close(fd)
             self._raise_held(owner)
         pid = owner.get("pid")
-        if isinstance(pid, int) and pid != os.getpid() and _pid_alive(pid) and owner.get("flock") is not True:
+        if isinstance(pid, int) and pid != os.getpid() and pid_alive(pid) and owner.get("flock") is not True:
             # Written by a version without flock and its owner still runs: respect it.
             os.close(fd)
             self._raise_held(owner)

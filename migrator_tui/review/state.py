@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -494,7 +495,7 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
     """Write `data` to `path` so that a crash leaves the old or the new content, never a mix."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -508,3 +509,32 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
             os.unlink(tmp)
         raise
     _fsync_dir(path.parent)
+
+
+#: `.<name>.<pid>.<8 random characters>.tmp`: the temporary file `atomic_write` renames into place.
+_TMP_NAME = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[a-z0-9_]{8}\.tmp\Z")
+
+
+def remove_leftovers(directory: Path) -> list[Path]:
+    """Remove the temporary files a killed `atomic_write` left in `directory`; returns them.
+
+    Only files of the exact shape `atomic_write` creates, beside the file they were for, and made
+    by a process that no longer exists, are removed: a write in progress is never touched.
+    """
+    from migrator_tui.review.lock import pid_alive
+
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _TMP_NAME.match(entry.name)
+        if m is None or not entry.is_file(follow_symlinks=False) or pid_alive(int(m.group("pid"))):
+            continue
+        if not (Path(directory) / m.group("name")).exists():
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+    return removed

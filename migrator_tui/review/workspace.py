@@ -37,6 +37,7 @@ from migrator_tui.review.state import (
     HistoryEntry,
     ReviewState,
     fingerprint,
+    remove_leftovers,
     utc_now,
 )
 
@@ -95,6 +96,21 @@ def encode_python(text: str, encoding: str, bom: bool) -> bytes:
     return codecs.BOM_UTF8 + data if bom else data
 
 
+def _check_new_prefix(repo: git.Repo, prefix: str) -> None:
+    """Refuse, before a new review is saved, a branch prefix no branch could be made under."""
+    from migrator_tui.errors import RepositoryError
+    from migrator_tui.git.objects import prefix_conflict
+
+    prefix = prefix.rstrip("/")
+    why = refnames.prefix_error(prefix)
+    if why is None:
+        taken = prefix_conflict(repo, prefix)
+        if taken is not None:
+            why = f"branch {taken!r} exists, and a branch cannot also be a folder of branches"
+    if why is not None:
+        raise RepositoryError(f"The branch prefix {prefix!r} cannot be used: {why}.")
+
+
 class Workspace:
     """A review in progress. Use `Workspace.open(...)`, and `close()` (or `with`) when done."""
 
@@ -134,9 +150,12 @@ class Workspace:
         sdir = state_dir(repo, recipe.name)
         held = ReviewLock(sdir / "lock").acquire() if lock else None
         try:
+            if held is not None:  # temporary state files of a killed review
+                remove_leftovers(sdir)
             head = head_sha(repo)
             state = ReviewState.load(sdir / STATE_FILE)
             if state is None:
+                _check_new_prefix(repo, prefix or refnames.default_prefix(recipe.name))
                 state = ReviewState(path=sdir / STATE_FILE, recipe=recipe.name, base=head,
                                     prefix=prefix or refnames.default_prefix(recipe.name))
             if not lock:
@@ -155,11 +174,43 @@ class Workspace:
             ws = cls(repo, recipe, state, held)
             if held is not None:
                 ws.flow.clear_stale_ref_locks()
+                ws.reconcile_branches()
             return ws
         except BaseException:
             if held is not None:
                 held.release()
             raise
+
+    def reconcile_branches(self) -> list[str]:
+        """Record the per-file branches of ours the state does not know at their tip; returns
+        their paths.
+
+        A kill between the ref transaction and the state save (or a state restored from a
+        backup) leaves branches the state has no record of: `verify` would skip them and the
+        review would show them uncommitted. A branch is taken back only when it is ours (our
+        trailers, its base as its single parent); it is recorded with the file's accepted
+        decisions, which were saved before the commit was made.
+        """
+        tips = self.flow.tips()
+        records = {p: f.commit.sha for p, f in self.state.files.items() if f.commit is not None}
+        unknown = [p for p, tip in tips.items() if records.get(p) != tip]
+        fixed: list[str] = []
+        if not unknown:
+            return fixed
+        from migrator_tui.git import commitmsg
+
+        with self.state.batch():
+            for path in unknown:
+                commit = self.flow.store.commit(tips[path])
+                if not self.flow.is_ours(commit):
+                    continue
+                base = commitmsg.parse_trailers(commit.message)[commitmsg.TRAILER_BASE][0]
+                accepted = tuple(d.id for d in self.state.accepted(path))
+                info = CommitInfo(branch=self.flow.branch_for(path), sha=tips[path], base=base,
+                                  time=utc_now(), occurrences=accepted, total=len(self.state.for_path(path)))
+                self.state.set_file(path, commit=info)
+                fixed.append(path)
+        return fixed
 
     def close(self) -> None:
         if self.lock is not None:
@@ -293,6 +344,9 @@ class Workspace:
         return strategy
 
     def _record_commit(self, c: Committed, accepted: Iterable[DecisionRecord]) -> None:
+        record = self.state.files.get(c.path)
+        if not c.changed and record is not None and record.commit is not None and record.commit.sha == c.sha:
+            return  # the branch already held this change: nothing moved, nothing to record
         info = CommitInfo(branch=c.branch, sha=c.sha, base=self.state.base, time=utc_now(),
                           occurrences=tuple(d.id for d in accepted),
                           total=len(self.occurrences_of(c.path)))

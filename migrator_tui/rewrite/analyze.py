@@ -36,6 +36,7 @@ from migrator_tui.rewrite.facts.io import io_call
 from migrator_tui.rewrite.facts.orm import orm_escapes
 from migrator_tui.rewrite.facts.writes import dirty_exits, writes
 from migrator_tui.rewrite.plan import Facts, Plan
+from migrator_tui.sourcefile import split_lines
 
 VIEW_DECORATORS = {"route", "get", "post", "put", "delete", "patch"}
 #: Calls known to make an object that `with` can take and whose `__enter__` is `acquire()`.
@@ -127,7 +128,7 @@ class Analyzer:
         self.tree = tree
         self.catching_callers = catching_callers
         self._calls: dict[int, list[ast.Call]] | None = None
-        self.source_lines: list[str] = source.splitlines() if source is not None else []
+        self.source_lines: list[str] = split_lines(source) if source is not None else []
         self.recipe = recipe
         self.parent = parents(tree)
         self.bound = frozenset(module_bindings(tree))

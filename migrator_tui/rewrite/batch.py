@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from migrator_tui.errors import MigratorError
 from migrator_tui.model import Occurrence, ScanResult
 from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.engine import FileAnalysis
@@ -23,6 +24,8 @@ PARALLEL_FILES = 48
 FileProposals = tuple[str, str | None, dict[str, Proposal], str | None]
 
 _JOB: tuple[Path, Mapping[str, Sequence[Occurrence]], Recipe] | None = None
+#: `propose_files(..., full=False)`: summaries only (no per-occurrence rewrite of the whole file).
+_FULL = True
 
 
 def _one(path: str) -> FileProposals:
@@ -37,6 +40,10 @@ def _one(path: str) -> FileProposals:
         fa = FileAnalysis(text, occs, recipe, repo_root=root)
     except SyntaxError as exc:
         return path, text, {}, f"cannot be parsed (line {exc.lineno})"
+    except MigratorError:
+        return path, text, {}, "is nested too deeply to be analysed"
+    if not _FULL:
+        return path, text, {o.id: fa.summary(o.id) for o in occs}, None
     return path, text, {o.id: fa.propose(o.id) for o in occs}, None
 
 
@@ -47,7 +54,7 @@ def _summaries(path: str) -> tuple[str, dict[str, Proposal]]:
     try:
         text, _ = decode((root / path).read_bytes())
         fa = FileAnalysis(text, occs, recipe, repo_root=root)
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError, MigratorError):
         return path, {}  # unreadable now: its occurrences keep only the scan's facts
     return path, {o.id: fa.summary(o.id) for o in occs}
 
@@ -83,9 +90,18 @@ def _map(fn, root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Re
 
 
 def propose_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Recipe,
-                  *, workers: int | None = None) -> Iterator[FileProposals]:
-    """(path, text, {id: Proposal}, error) for every file, in the order of `by_path`."""
-    yield from _map(_one, root, by_path, recipe, workers)
+                  *, workers: int | None = None, full: bool = True) -> Iterator[FileProposals]:
+    """(path, text, {id: Proposal}, error) for every file, in the order of `by_path`.
+
+    With `full=False` the proposals are summaries (strategy, confidence, warnings, no new text):
+    what `--in-place` needs before it rewrites each file once, in time linear in its occurrences.
+    """
+    global _FULL
+    _FULL = full
+    try:
+        yield from _map(_one, root, by_path, recipe, workers)
+    finally:
+        _FULL = True
 
 
 def summarize(result: ScanResult, recipe: Recipe) -> dict[str, Proposal]:

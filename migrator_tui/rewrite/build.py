@@ -19,6 +19,7 @@ from libcst._nodes.internal import CodegenState
 from migrator_tui.recipe import Recipe, Strategy
 from migrator_tui.rewrite.imports import import_binds, import_edits, is_docstring
 from migrator_tui.rewrite.plan import Plan
+from migrator_tui.sourcefile import split_lines
 
 FALLBACK_COMMENT = "# Fallback for non-Flask contexts"
 
@@ -164,7 +165,7 @@ class Parsed:
         self.ends: dict[int, int] = {}
         tree = tree or ast.parse(source)
         _map_block(self.module.body, tree.body, self.lines, self.ends)
-        self.text_lines = source.splitlines(keepends=True)
+        self.text_lines = split_lines(source, keepends=True)
         #: per `class` line: the names the class defines in its body or assigns on `self`
         self.class_names: dict[int, set[str]] = {}
         for node in ast.walk(tree):
@@ -560,7 +561,7 @@ def build(parsed: Parsed, jobs: Sequence[Job], recipe: Recipe, bound: frozenset[
             builder.captured[job.plan.occurrence_id], parsed.indent_of(job.plan.region_start))
     for job in jobs:
         if job.edited is not None:
-            text = newline.join(job.edited.splitlines())
+            text = newline.join(split_lines(job.edited))
             regions[job.plan.occurrence_id] = text + newline if text else ""
     spans = [(j.plan.region_start, j.plan.region_end, j.plan.occurrence_id) for j in jobs]
     edits: list[tuple[int, int, str]] = [

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace as dataclass_replace
 from pathlib import Path
 
-from migrator_tui.errors import MigratorError
+from migrator_tui.errors import MigratorError, printable
 from migrator_tui.model import Occurrence
 from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.analyze import Analyzer
@@ -22,10 +22,16 @@ from migrator_tui.rewrite.proposal import Choice, Finding, Proposal
 from migrator_tui.rewrite.repo_index import repo_index
 from migrator_tui.rewrite.strategies import choose, imported_modules, unavailable_summary
 from migrator_tui.rewrite.warnings import HINTS, evaluate
+from migrator_tui.sourcefile import split_lines
 
 
 class RewriteError(MigratorError):
     """A requested rewrite cannot be produced (e.g. an edit that does not parse)."""
+
+
+def too_deep(path: str) -> RewriteError:
+    return RewriteError(f"{printable(path)} is nested too deeply to be rewritten (a recursion limit was "
+                        "reached); migrate it by hand.")
 
 
 class FileAnalysis:
@@ -33,6 +39,13 @@ class FileAnalysis:
 
     def __init__(self, source: str, occurrences: Sequence[Occurrence], recipe: Recipe,
                  *, repo_root: Path | None = None, tree: ast.Module | None = None) -> None:
+        try:
+            self._analyse(source, occurrences, recipe, repo_root, tree)
+        except RecursionError:  # valid code nested deeper than the interpreter's recursion limit
+            raise too_deep(occurrences[0].path if occurrences else "<file>") from None
+
+    def _analyse(self, source: str, occurrences: Sequence[Occurrence], recipe: Recipe,
+                 repo_root: Path | None, tree: ast.Module | None) -> None:
         self.source = source
         self.recipe = recipe
         self._parsed = None
@@ -117,7 +130,7 @@ class FileAnalysis:
 
         summary = self.summary(occ_id, strategy)
         if summary.is_manual:
-            lines = self.source.splitlines(keepends=True)
+            lines = split_lines(self.source, keepends=True)
             occ = self.occurrences[occ_id]
             start, end = occ.scope_start or occ.line, occ.scope_end or occ.line
             return _replace(summary, start_line=occ.line, end_line=occ.line,
@@ -132,12 +145,18 @@ class FileAnalysis:
             reason = f"the rewrite could not be built ({exc.__class__.__name__}: {exc})"
             return _replace(summary, confidence="manual", manual_reason=reason,
                             warnings=(Finding("session-escapes", plan.acquire_line, reason),))
-        lines = self.source.splitlines(keepends=True)
+        lines = split_lines(self.source, keepends=True)
         before = "".join(lines[plan.region_start - 1 : plan.region_end])
         return _replace(summary, before=before, after=after, new_source=new_source)
 
     def apply(self, choices: Mapping[str, Choice]) -> str:
         """The file's new text with exactly the chosen occurrences rewritten."""
+        return self.apply_with_regions(choices)[0]
+
+    def apply_with_regions(self, choices: Mapping[str, Choice]) -> tuple[str, dict[str, str]]:
+        """`apply`, and each chosen occurrence's new region text, from one build of the file
+        (what `apply --dry-run` shows: linear in the occurrences, where a `propose` of each would
+        rewrite the whole file once per occurrence)."""
         from migrator_tui.rewrite.build import Job, build
 
         jobs = []
@@ -162,14 +181,16 @@ class FileAnalysis:
                                              region_end=occ.scope_end or occ.line)
             jobs.append(Job(plan, self.recipe.strategies[choice.strategy], choice.edited))
         _check_disjoint(jobs)
-        new_source, _ = build(self.parsed, jobs, self.recipe, self.bound)
         path = next(iter(self.occurrences.values())).path if self.occurrences else "<file>"
         try:
+            new_source, regions = build(self.parsed, jobs, self.recipe, self.bound)
             _prove(new_source, path)
+        except RecursionError:
+            raise too_deep(path) from None
         except SyntaxError as exc:
             raise RewriteError(f"The rewritten {path} does not compile: {exc.msg} at line {exc.lineno}.") \
                 from None
-        return new_source
+        return new_source, regions
 
 
 def _repository_facts(root: Path, recipe: Recipe, tree: ast.Module) -> tuple[bool, frozenset[str]]:
@@ -226,7 +247,7 @@ def edit_error(text: str) -> str | None:
     """
     import libcst as cst
 
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text, keepends=True)
     first = next((ln for ln in lines if ln.strip()), "")
     prefix = first[: len(first) - len(first.lstrip(" \t"))]
     code = "".join(ln[len(prefix):] if ln.startswith(prefix) else ln for ln in lines)

@@ -329,7 +329,7 @@ class _Receivers:
 def _parse(path: Path) -> ast.Module | None:
     try:
         return ast.parse(path.read_bytes())
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, SyntaxError, ValueError, RecursionError):
         return None
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from migrator_tui.recipe import RECEIVER_KINDS, Recipe, Rule, Strategy, glob_to_regex
+from migrator_tui.recipe import RECEIVER_KINDS, Recipe, Rule, Strategy, compile_glob
 from migrator_tui.rewrite.plan import Facts
 
 FLASK_KINDS = ("admin_route", "service", "service_helper")
@@ -64,7 +64,7 @@ def applies(strategy: Strategy, facts: Facts) -> bool:
 
 
 def _matches(rule: Rule, strategy: Strategy, facts: Facts, path: str) -> bool:
-    if rule.paths and not any(glob_to_regex(g).match(path) for g in rule.paths):
+    if rule.paths and not any(compile_glob(g).match(path) for g in rule.paths):
         return False
     if rule.receiver_self is not None and facts.receiver_self != rule.receiver_self:
         return False

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from migrator_tui.model import Excluded, Occurrence
+from migrator_tui.sourcefile import split_lines
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -339,14 +340,14 @@ class _Source:
         if self.data.isascii():
             return byte_col
         if self._lines is None:
-            self._lines = self.text.splitlines()
+            self._lines = split_lines(self.text)
         if line - 1 >= len(self._lines):
             return byte_col
         return len(self._lines[line - 1].encode("utf-8")[:byte_col].decode("utf-8", "replace"))
 
     @property
     def last_line(self) -> int:
-        return max(1, self.text.count("\n") + (0 if self.text.endswith("\n") else 1))
+        return max(1, len(split_lines(self.text)))
 
     def bound(self) -> tuple[str, ...]:
         """Of the strategy managers, the names bound at module level in this file."""
@@ -605,7 +606,9 @@ def target_lines(data: bytes, method: bytes) -> list[int]:
     pos = data.find(method)
     line, counted = 1, 0
     while pos != -1:
-        line += data.count(b"\n", counted, pos)
+        # line breaks as Python counts them: \n, \r\n and a lone \r (a CR-only file parses too)
+        line += data.count(b"\n", counted, pos) + data.count(b"\r", counted, pos) \
+            - data.count(b"\r\n", counted, pos)
         counted = pos
         if not out or out[-1] != line:
             out.append(line)
@@ -613,8 +616,19 @@ def target_lines(data: bytes, method: bytes) -> list[int]:
     return out
 
 
+#: Why a file whose syntax tree is too deep for the interpreter's recursion limit is skipped.
+TOO_DEEP_REASON = "nested too deeply to be analysed (a recursion limit was reached)"
+
+
 def scan_source(path: str, data: bytes, text: str, spec: ScanSpec, phase: int | None) -> FileOutcome:
     """Parse one file and return its occurrences and exclusions (or why it was skipped)."""
+    try:
+        return _scan_source(path, data, text, spec, phase)
+    except RecursionError:  # valid code, e.g. a very long chain of `+` or deeply nested brackets
+        return FileOutcome(path, [], [], TOO_DEEP_REASON)
+
+
+def _scan_source(path: str, data: bytes, text: str, spec: ScanSpec, phase: int | None) -> FileOutcome:
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:

@@ -53,6 +53,27 @@ def list_python_files(root: Path) -> tuple[list[str], str | None]:
     return list(dict.fromkeys(p for p in paths if p)), base
 
 
+#: Why a submodule's files are not scanned from the repository that holds it.
+SUBMODULE_REASON = "a git submodule: its files belong to another repository (scan it on its own)"
+
+
+def list_submodules(root: Path) -> list[str]:
+    """The submodules (gitlinks in the index) under `root`, relative to it; [] outside git."""
+    try:
+        proc = _git(root, "ls-files", "-z", "--stage")
+    except FileNotFoundError:
+        return []
+    out, _ = proc.communicate()
+    if proc.returncode != 0:
+        return []
+    subs = []
+    for entry in out.decode("utf-8", "surrogateescape").split("\0"):
+        meta, tab, path = entry.partition("\t")
+        if tab and meta.startswith("160000 "):
+            subs.append(path)
+    return subs
+
+
 def walk_python_files(root: Path) -> list[str]:
     """The `.py` files under a folder that is not a git repository, sorted."""
     out: list[str] = []
@@ -78,6 +99,24 @@ def check_root(root: Path) -> Path:
     return root
 
 
+def linked_folder(root_real: str, path: str) -> str | None:
+    """The first folder of `path` (relative to `root_real`) that is a symbolic link, or None.
+
+    Every component is checked, not only the last: a file inside `pkg -> /elsewhere/pkg` is
+    reached through the link, wherever the file itself seems to be.
+    """
+    parts = path.split("/")[:-1]
+    current = root_real
+    for k, part in enumerate(parts):
+        current = os.path.join(current, part)
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return "/".join(parts[: k + 1])
+        except OSError:
+            return None
+    return None
+
+
 def read_file(root_real: str, path: str, known: frozenset[str] | set[str]) -> bytes | None:
     """The bytes of `path` (relative to the repository whose real path is `root_real`).
 
@@ -85,6 +124,9 @@ def read_file(root_real: str, path: str, known: frozenset[str] | set[str]) -> by
     file, which is scanned under its own name). Raises `Unreadable` with the reason otherwise.
     """
     full = os.path.join(root_real, path)
+    link = linked_folder(root_real, path)
+    if link is not None:
+        raise Unreadable(f"inside {link}, a symbolic link to a folder (links are never followed)")
     try:
         st = os.lstat(full)
     except FileNotFoundError:  # tracked but deleted from the work tree

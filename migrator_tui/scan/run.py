@@ -10,7 +10,6 @@ missing); a few are handled here. Nothing heavy is imported: no libcst, no GitPy
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import fields
@@ -18,9 +17,17 @@ from operator import attrgetter
 from pathlib import Path
 
 from migrator_tui.model import Excluded, Occurrence, ScanResult, SkippedFile
-from migrator_tui.recipe import Recipe, glob_to_regex
+from migrator_tui.recipe import Recipe, compile_glob
 from migrator_tui.scan.classify import ScanSpec, scan_source
-from migrator_tui.scan.files import Unreadable, check_root, decode_source, list_python_files, read_file
+from migrator_tui.scan.files import (
+    SUBMODULE_REASON,
+    Unreadable,
+    check_root,
+    decode_source,
+    list_python_files,
+    list_submodules,
+    read_file,
+)
 
 __all__ = ["Excluded", "Occurrence", "ScanResult", "SkippedFile", "blob_hash", "scan", "spec_for"]
 
@@ -57,10 +64,11 @@ def blob_hash(data: bytes) -> str:
     return sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def _exclusion(recipe: Recipe) -> re.Pattern[str] | None:
+def _exclusion(recipe: Recipe) -> Callable[[str], bool] | None:
     if not recipe.exclude_paths:
         return None
-    return re.compile("|".join(f"(?:{glob_to_regex(g).pattern})" for g in recipe.exclude_paths))
+    globs = [compile_glob(g) for g in recipe.exclude_paths]
+    return lambda path: any(g.match(path) for g in globs)
 
 
 def _scan_one(path: str, data: bytes, spec: ScanSpec, phase: int | None) -> Outcome:
@@ -157,10 +165,13 @@ def scan(root: Path | str, recipe: Recipe, *, progress: Progress | None = None) 
     """
     root = check_root(Path(root))
     paths, base = list_python_files(root)
-    excluded_re = _exclusion(recipe)
-    if excluded_re is not None:
-        paths = [p for p in paths if not excluded_re.match(p)]
+    submodules = list_submodules(root)
+    excluded = _exclusion(recipe)
+    if excluded is not None:
+        paths = [p for p in paths if not excluded(p)]
     result = ScanResult(root=str(root), recipe=recipe.name, base=base, files_scanned=len(paths))
+    result.skipped.extend(SkippedFile(sub, SUBMODULE_REASON) for sub in submodules
+                          if excluded is None or not excluded(sub))
     spec = spec_for(recipe)
     root_real = os.path.realpath(root)
     known = frozenset(paths)

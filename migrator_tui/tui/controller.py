@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 
 from migrator_tui.errors import MigratorError
 from migrator_tui.model import Occurrence, ScanResult
-from migrator_tui.recipe import Recipe, glob_to_regex
+from migrator_tui.recipe import Recipe, compile_glob
 from migrator_tui.review.diff import Hunk, build_diff
 from migrator_tui.rewrite.proposal import Choice, Proposal
+from migrator_tui.sourcefile import split_lines
 
 if TYPE_CHECKING:
     from migrator_tui.git.flow import Committed, IntegrateResult, RollbackResult
@@ -113,7 +114,7 @@ def context_args(level: int, occ: Occurrence) -> tuple[int, tuple[int, int] | No
 
 def replace_region(source: str, start_line: int, end_line: int, text: str) -> str:
     """`source` with lines `start_line`..`end_line` (1-based, inclusive) replaced by `text`."""
-    lines = source.splitlines(keepends=True)
+    lines = split_lines(source, keepends=True)
     if text and not text.endswith("\n"):
         text += "\n"
     return "".join(lines[: start_line - 1]) + text + "".join(lines[end_line:])
@@ -214,7 +215,7 @@ class ReviewController:
         if self.phase is not None:
             occs = [o for o in occs if o.phase == self.phase]
         if self.path_glob:
-            pattern = glob_to_regex(self.path_glob)
+            pattern = compile_glob(self.path_glob)
             occs = [o for o in occs if pattern.match(o.path)]
         order = {p.number: i for i, p in enumerate(self.recipe.phases)}
         occs.sort(key=lambda o: (order.get(o.phase, len(order)) if o.phase is not None else 1 << 30,
@@ -372,7 +373,8 @@ class ReviewController:
         d = self.decision(occ.id)
         if proposal.is_manual:
             start, end = occ.scope_start or occ.line, occ.scope_end or occ.line
-            text = proposal.before or "".join(self.source(occ.path).splitlines(keepends=True)[start - 1:end])
+            lines = split_lines(self.source(occ.path), keepends=True)
+            text = proposal.before or "".join(lines[start - 1:end])
         else:
             start, end, text = proposal.start_line, proposal.end_line, proposal.after
         return start, end, d.edited if d.edited is not None else text

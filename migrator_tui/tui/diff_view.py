@@ -19,6 +19,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from migrator_tui.review.diff import DiffLine, Hunk, side_by_side
+from migrator_tui.sourcefile import split_lines
 from migrator_tui.tui.highlight import highlight_changed, highlight_lines
 
 NUMBER_WIDTH = 5
@@ -82,7 +83,7 @@ class DiffView(ScrollView, can_focus=True):
 
     def show_code(self, source: str, start: int, end: int, note: str | None = None) -> None:
         """Show lines `start`..`end` of `source` unchanged (no diff), numbered."""
-        lines = source.splitlines()
+        lines = split_lines(source)
         start = max(1, start)
         end = min(len(lines), end if end >= start else len(lines))
         body = tuple(DiffLine("context", n, n, lines[n - 1]) for n in range(start, end + 1))

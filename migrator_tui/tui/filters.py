@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from migrator_tui.errors import MigratorError
 from migrator_tui.model import Occurrence
-from migrator_tui.recipe import glob_to_regex
+from migrator_tui.recipe import compile_glob
 from migrator_tui.rewrite.proposal import Proposal
 
 KEYS: dict[str, str] = {
@@ -72,7 +72,7 @@ def parse_filter(text: str) -> Filter:
                               "decision, confidence.")
         if canonical == "path" and any(c in value for c in "*?["):
             try:
-                glob_to_regex(value)
+                compile_glob(value)
             except ValueError as exc:
                 raise FilterError(f"Bad path glob {value!r}: {exc}.") from None
         terms.append((canonical, value))
@@ -85,7 +85,7 @@ def _term(key: str, value: str, occ: Occurrence, decision: str, proposal: Propos
         return low in occ.path.lower() or low in (occ.function or "").lower()
     if key == "path":
         if any(c in value for c in "*?["):
-            return bool(glob_to_regex(value).match(occ.path))
+            return bool(compile_glob(value).match(occ.path))
         return low in occ.path.lower()
     if key == "function":
         return low in (occ.function or "").lower()

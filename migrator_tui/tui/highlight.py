@@ -9,6 +9,8 @@ from rich.style import Style
 from rich.syntax import PygmentsSyntaxTheme
 from rich.text import Text
 
+from migrator_tui.sourcefile import split_lines
+
 DARK_THEME = "monokai"
 LIGHT_THEME = "friendly"
 
@@ -39,7 +41,7 @@ def highlight_changed(old: str, new: str, dark: bool = True) -> tuple[Text, ...]
     at the end: only the changed middle is lexed (a proposal changes one region of a long file)."""
     if old == new:
         return highlight_lines(old, dark)
-    a, b = old.splitlines(), new.splitlines()
+    a, b = split_lines(old), split_lines(new)
     old_lines = highlight_lines(old, dark)
     if len(old_lines) != len(a):
         return highlight_lines(new, dark)
@@ -60,7 +62,7 @@ def _lex(source: str, dark: bool) -> tuple[Text, ...]:
     for token_type, value in _LEXER.get_tokens(source):
         text.append(value, _style(theme_name, token_type))
     lines = text.split("\n", allow_blank=True)
-    plain = source.splitlines()
+    plain = split_lines(source)
     if len(lines) < len(plain) or any(a.plain != b for a, b in zip(lines, plain, strict=False)):
         # unusual line endings (\r, \f, ...): keep the lines right, lose the colour
         return tuple(Text(line, no_wrap=True, end="") for line in plain)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from rich.text import Text
 
+from migrator_tui.errors import printable
 from migrator_tui.model import Occurrence
 
 #: Decision marks (pending, accepted, accepted with an edit, rejected, stale: code changed since).
@@ -57,7 +58,7 @@ def file_label(
     palette: Mapping[str, str] | None = None,
 ) -> Text:
     text = Text(no_wrap=True, end="")
-    text.append(path)
+    text.append(printable(path))
     text.append(f"  {reviewed}/{count}", "dim")
     if committed:
         text.append("  ⎇ committed", "green")

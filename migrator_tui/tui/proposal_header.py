@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from migrator_tui.errors import printable
 from migrator_tui.model import Occurrence
 from migrator_tui.rewrite.proposal import Proposal
 from migrator_tui.tui.labels import BADGE_STYLES, MARKS, decision_key
@@ -27,7 +28,7 @@ class ProposalHeader(Static):
         strategies: list[str],
     ) -> None:
         text = Text(no_wrap=False, end="")
-        text.append(f"{occ.path}:{occ.line}", "bold")
+        text.append(f"{printable(occ.path)}:{occ.line}", "bold")
         if proposal is not None:
             text.append(f"  [{proposal.confidence}]", f"bold {BADGE_STYLES[proposal.confidence]}")
         else:

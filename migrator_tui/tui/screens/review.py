@@ -19,6 +19,7 @@ from migrator_tui.errors import MigratorError
 from migrator_tui.model import Occurrence
 from migrator_tui.review.diff import stats
 from migrator_tui.rewrite.proposal import Proposal
+from migrator_tui.sourcefile import split_lines
 from migrator_tui.tui.controller import (
     ACCEPTED,
     DEFAULT_CONTEXT_LEVEL,
@@ -403,7 +404,7 @@ class ReviewScreen(Screen[None]):
         self.query_one(WarningsPanel).show(proposal)
         if view.hunks is None:
             if self.whole_file:
-                start, end = 1, len(view.source.splitlines())
+                start, end = 1, len(split_lines(view.source))
             else:
                 widen = max(0, self.context_level - 2) * 10
                 start = (occ.scope_start or occ.line) - widen
