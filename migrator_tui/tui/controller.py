@@ -96,7 +96,13 @@ class CheckView:
 
 
 class EditError(MigratorError):
-    """An edited proposal that does not parse."""
+    """An edited proposal that does not parse; `line` and `column` (the file's line, 1-based, and
+    0-based column) say where, when known."""
+
+    def __init__(self, message: str, *, line: int | None = None, column: int = 0) -> None:
+        super().__init__(message, title="Edit refused")
+        self.line = line
+        self.column = column
 
 
 def context_args(level: int, occ: Occurrence) -> tuple[int, tuple[int, int] | None]:
@@ -120,11 +126,12 @@ def replace_region(source: str, start_line: int, end_line: int, text: str) -> st
 
 
 def validate_python(source: str, path: str = "<edited>") -> None:
-    """Raise `EditError` naming the line if `source` is not valid Python."""
+    """Raise `EditError` naming the file's line if `source` is not valid Python."""
     try:
         compile(ast.parse(source, filename=path), path, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        raise EditError(f"The edited code does not parse: {exc.msg} at line {exc.lineno}.") from None
+        raise EditError(f"The edited code does not parse: {exc.msg} at line {exc.lineno} of {path}.",
+                        line=exc.lineno, column=max((exc.offset or 1) - 1, 0)) from None
 
 
 class ReviewController:
@@ -323,8 +330,15 @@ class ReviewController:
                             self.proposed_source(occ, proposal), tuple(hunks))
 
     def strategies(self, proposal: Proposal) -> list[str]:
-        names = [proposal.strategy] if proposal.strategy else []
-        return names + [a for a in proposal.alternatives if a not in names]
+        """Every strategy the proposal offers, in the recipe's order (the same whichever is chosen),
+        so cycling through them reaches each one."""
+        names = {proposal.strategy, *proposal.alternatives} - {None}
+        order = {name: i for i, name in enumerate(self.recipe.strategies)}
+        return sorted(names, key=lambda n: (order.get(n, len(order)), n))  # type: ignore[arg-type]
+
+    def strategy_description(self, name: str) -> str:
+        strategy = self.recipe.strategies.get(name)
+        return strategy.description if strategy is not None else ""
 
     def proposed_source(self, occ: Occurrence, proposal: Proposal) -> str:
         """The whole file with this proposal (or the reviewer's edit of it) applied."""
@@ -336,11 +350,14 @@ class ReviewController:
 
     def apply_edit(self, occ: Occurrence, proposal: Proposal, text: str) -> str:
         """The file with `text` in place of the proposal's region; `EditError` if it does not parse."""
-        from migrator_tui.rewrite import edit_error
+        from migrator_tui.rewrite.engine import edit_error_at
 
-        error = edit_error(text)
+        error = edit_error_at(text)
         if error:
-            raise EditError(f"The edited code does not parse: {error}.")
+            why, row, column = error
+            line = self.edit_region(occ, proposal)[0] + row - 1
+            raise EditError(f"The edited code does not parse: {why} at line {line} of {occ.path}.",
+                            line=line, column=column)
         strategy = self.edit_strategy(proposal)
         key = (occ.path, occ.id, strategy, text)
         with self._lock:

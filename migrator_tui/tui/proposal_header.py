@@ -50,7 +50,7 @@ class ProposalHeader(Static):
                     text.append(name, "dim")
                 text.append(" ")
             if len(strategies) > 1:
-                text.append(" t: next", "dim italic")
+                text.append(" t: next · T: pick", "dim italic")
         if note:
             text.append("\nnote: ", "dim")
             text.append(note, "italic")

@@ -38,6 +38,7 @@ from migrator_tui.tui.screens.branches import BranchesScreen
 from migrator_tui.tui.screens.confirm import ConfirmScreen
 from migrator_tui.tui.screens.edit import EditScreen
 from migrator_tui.tui.screens.help import HelpScreen
+from migrator_tui.tui.screens.strategy_pick import StrategyPickScreen
 from migrator_tui.tui.screens.text_prompt import TextPromptScreen
 from migrator_tui.tui.warnings_panel import WarningsPanel
 
@@ -490,10 +491,33 @@ class ReviewScreen(Screen[None]):
             self.app.notify("This occurrence has no other strategy.")
             return
         at = names.index(proposal.strategy) if proposal.strategy in names else -1
-        nxt = names[(at + 1) % len(names)]
-        if self._guard(self.controller.set_strategy, occ.id, nxt):
+        self._switch_strategy(occ, names[(at + 1) % len(names)])
+
+    def _switch_strategy(self, occ: Occurrence, name: str) -> None:
+        proposal = self.controller.cached_proposal(occ)
+        if proposal is not None and proposal.strategy == name:
+            return
+        if self._guard(self.controller.set_strategy, occ.id, name):
             self.refresh_labels(occ.id)
             self._rerender()
+
+    @work(exclusive=True, group="dialog")
+    async def action_pick_strategy(self) -> None:
+        occ = self._current_occ()
+        if occ is None:
+            return
+        proposal = self.controller.cached_proposal(occ)
+        if proposal is None:
+            return
+        names = self.controller.strategies(proposal)
+        if proposal.is_manual or not names:
+            self.app.notify("This occurrence has no automatic rewrite to choose a strategy for.")
+            return
+        choices = [(n, self.controller.strategy_description(n)) for n in names]
+        picked = await self.app.push_screen_wait(
+            StrategyPickScreen(f"Strategy for {occ.path}:{occ.line}", choices, proposal.strategy))
+        if picked is not None:
+            self._switch_strategy(occ, picked)
 
     @work(exclusive=True, group="dialog")
     async def action_edit(self) -> None:

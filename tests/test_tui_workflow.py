@@ -1,0 +1,112 @@
+"""The review workflow's keys on the demo: strategies, the edit dialog, commits, manual occurrences."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migrator_tui.demo import build_demo
+from migrator_tui.tui.app import make_app
+from migrator_tui.tui.screens.edit import EditScreen
+from migrator_tui.tui.screens.strategy_pick import StrategyPickScreen
+from migrator_tui.tui.screenshots import ready, settle, show, wait_until
+from tests.test_tui_flow import _HAS_FUNCTION_ONLY, SIZE, sync
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    root = tmp_path / "demo"
+    build_demo(root)
+    return root
+
+
+@sync
+async def test_t_cycles_through_every_strategy_in_a_fixed_order(demo: Path) -> None:
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        ctl, screen = app.controller, app.review_screen
+        occ = next(o for o in ctl.occurrences if len(ctl.strategies(ctl.summary(o))) > 2)
+        await show(pilot, occ.id)
+        names = ctl.strategies(ctl.proposal(occ))
+        seen = [ctl.proposal(occ).strategy]
+        for _ in names:
+            await pilot.press("t")
+            await wait_until(pilot, lambda: ctl.cached_proposal(occ) is not None and screen.current == occ.id)
+            assert ctl.strategies(ctl.proposal(occ)) == names, "the order does not depend on the current one"
+            seen.append(ctl.proposal(occ).strategy)
+        assert set(seen) == set(names), "every strategy is reachable"
+        assert seen[0] == seen[-1], "and the cycle comes back to where it began"
+
+
+@sync
+async def test_T_picks_a_strategy_from_a_list_with_descriptions(demo: Path) -> None:
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        ctl, screen = app.controller, app.review_screen
+        occ = next(o for o in ctl.occurrences if len(ctl.strategies(ctl.summary(o))) > 2)
+        await show(pilot, occ.id)
+        names = ctl.strategies(ctl.proposal(occ))
+        await pilot.press("T")
+        await wait_until(pilot, lambda: isinstance(app.screen, StrategyPickScreen))
+        picker = app.screen
+        assert [n for n, _ in picker.choices] == names  # type: ignore[attr-defined]
+        assert all(d for _, d in picker.choices), "each strategy shows its description"  # type: ignore[attr-defined]
+        await pilot.press(str(len(names)))
+        await wait_until(pilot, lambda: not isinstance(app.screen, StrategyPickScreen))
+        await wait_until(pilot, lambda: ctl.cached_proposal(occ) is not None and screen.current == occ.id)
+        assert ctl.decision(occ.id).strategy == names[-1]
+        assert ctl.proposal(occ).strategy == names[-1]
+
+
+def _editable(ctl):  # type: ignore[no-untyped-def]
+    return next(o for o in ctl.occurrences if not ctl.summary(o).is_manual
+                and not _HAS_FUNCTION_ONLY.search(ctl.proposal(o).after)
+                and len(ctl.proposal(o).after.splitlines()) > 3)
+
+
+@sync
+async def test_escape_closes_the_edit_dialog_without_deciding(demo: Path) -> None:
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        ctl = app.controller
+        occ = _editable(ctl)
+        await show(pilot, occ.id)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EditScreen))
+        app.screen.editor.text = "changed = True\n"  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, EditScreen), timeout=5)
+        assert ctl.decision(occ.id).status == "pending"
+        assert ctl.decision(occ.id).edited is None
+
+
+@sync
+async def test_edit_parse_error_names_the_files_line_and_moves_the_cursor(demo: Path) -> None:
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        ctl = app.controller
+        occ = _editable(ctl)
+        await show(pilot, occ.id)
+        proposal = ctl.proposal(occ)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EditScreen))
+        editor = app.screen.editor  # type: ignore[attr-defined]
+        lines = proposal.after.splitlines(keepends=True)
+        row = len(lines) - 1
+        lines[row] = lines[row].rstrip("\n") + " )\n"  # an unmatched parenthesis on the last line
+        editor.text = "".join(lines)
+        editor.move_cursor((0, 0))
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, EditScreen)
+        message = str(app.screen.query_one("#edit-error").render())
+        file_line = proposal.start_line + row
+        assert f"at line {file_line} of {occ.path}" in message, message
+        assert editor.cursor_location[0] == row, "the cursor is on the line at fault"
+        await pilot.press("escape")
+        await settle(pilot)
