@@ -45,7 +45,7 @@ class FileAnalysis:
         if index is not None:  # one search for the callers of every function here
             index.prime({o.function.rsplit(".", 1)[-1] for o in occurrences})
         analyzer = Analyzer(self.tree, recipe, index.checker(self.tree, path) if index else None,
-                            index.catching_callers if index else None, source)
+                            index.catching_callers if index else None, source, path=path)
         self.bound = analyzer.bound
         self.plans: dict[str, Plan] = {o.id: analyzer.plan(o) for o in occurrences}
         self.defaults: dict[str, tuple[str | None, tuple[str, ...]]] = {
