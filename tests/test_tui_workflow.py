@@ -110,3 +110,61 @@ async def test_edit_parse_error_names_the_files_line_and_moves_the_cursor(demo: 
         assert editor.cursor_location[0] == row, "the cursor is on the line at fault"
         await pilot.press("escape")
         await settle(pilot)
+
+
+def _file_label(app, path: str) -> str:  # type: ignore[no-untyped-def]
+    return str(app.review_screen.tree.nodes[("file", path)].label)
+
+
+@sync
+async def test_a_file_with_local_edits_shows_the_base_and_a_badge_until_rescanned(demo: Path) -> None:
+    import git
+
+    path = "web_app.py"
+    base_text = (demo / path).read_text()
+    (demo / path).write_text("# a local edit\n" + base_text)
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        ctl = app.controller
+        assert ctl.dirty(path)
+        occ = next(o for o in ctl.occurrences if o.path == path)
+        assert ctl.source(path) == base_text, "the review shows the base commit's content"
+        await show(pilot, occ.id)
+        assert "local edits" in _file_label(app, path)
+
+        git.Repo(demo).git.stash()
+        await pilot.press("R")
+        await wait_until(pilot, lambda: not ctl.dirty(path) and not app.review_screen._rescanning)
+        await settle(pilot)
+        assert "local edits" not in _file_label(app, path)
+
+
+@sync
+async def test_a_decision_after_the_commit_shows_as_uncommitted(demo: Path) -> None:
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        ctl = app.controller
+        path = ctl.occurrences[0].path
+        rewritable = [o for o in ctl.occurrences if o.path == path and not ctl.summary(o).is_manual]
+        await show(pilot, rewritable[0].id)
+        await pilot.press("a")
+        await show(pilot, rewritable[0].id)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: ctl.committed(path))
+        await settle(pilot)
+        assert not ctl.uncommitted(path)
+        assert "⎇ committed" in _file_label(app, path)
+
+        await show(pilot, rewritable[1].id)
+        await pilot.press("a")
+        await settle(pilot)
+        assert ctl.uncommitted(path)
+        assert "uncommitted decisions" in _file_label(app, path)
+        row = next(b for b in ctl.branches() if b.path == path)
+        assert "uncommitted decisions" in row.state
+
+        await show(pilot, rewritable[1].id)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: not ctl.uncommitted(path))

@@ -22,6 +22,7 @@ from migrator_tui.commands.branches import add_common
 if TYPE_CHECKING:
     from migrator_tui.model import Occurrence, ScanResult
     from migrator_tui.recipe import Recipe
+    from migrator_tui.review.state import DecisionRecord
     from migrator_tui.rewrite.proposal import Proposal
 
 APPLY_NOTE = "accepted by apply"
@@ -101,14 +102,14 @@ def run(args: argparse.Namespace) -> int:
 def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
     from migrator_tui.review.workspace import Workspace
     from migrator_tui.rewrite import FileAnalysis
-    from migrator_tui.scan import scan
 
     with Workspace.open(args.path, recipe, rescan=args.rescan, prefix=args.prefix) as ws:
-        result = scan(ws.root, recipe)
-        ws.load_scan(result)
+        result = ws.scan_base()
         under = _subfolder(Path(args.path), ws.root)
         chosen = select(result, recipe, args.phase, args.file, under)
         stale = 0
+        #: occurrence id -> its decision before this run, for each decision this run made
+        made: dict[str, dict[str, DecisionRecord | None]] = {}
         with ws.state.batch():
             for path, occs in chosen.items():
                 text = ws.sources.get(path)
@@ -127,10 +128,14 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
                 for occ in undecided:
                     p = analysis.summary(occ.id)
                     if p.at_least(args.min_confidence):
+                        made.setdefault(path, {})[occ.id] = ws.state.decision(occ.id)
                         ws.decide(occ.id, "accepted", strategy=p.strategy, note=APPLY_NOTE,
                                   warnings=_codes(p))
         to_commit = [p for p in chosen if ws.state.accepted(p)]
         batch = ws.commit_files(to_commit)
+        with ws.state.batch():  # a file that could not be committed keeps no decision of this run
+            for path in batch.failed:
+                ws.state.restore(made.get(path, {}))
         committed = {c.path: c for c in batch.committed}
         for path in chosen:
             total = len(ws.occurrences_of(path))
@@ -139,8 +144,13 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
                 print(f"{path}: {c.branch} {c.sha[:12]} {len(ws.state.accepted(path))}/{total}")
             elif path not in batch.failed:
                 print(f"{path}: nothing accepted (0/{total}), no branch")
-        for _path, exc in sorted(batch.failed.items()):
-            print(f"migrator-tui: {exc.message}", file=sys.stderr)
+            if path in ws.dirty:
+                print(f"  {path} has uncommitted edits: it was reviewed and committed as the base commit "
+                      f"{ws.state.base[:12]} holds it; your edits are not on its branch.")
+        for path, exc in sorted(batch.failed.items()):
+            undone = len(made.get(path, {}))
+            tail = f" ({undone} decision{'s' if undone != 1 else ''} of this run dropped)" if undone else ""
+            print(f"migrator-tui: {exc.message}{tail}", file=sys.stderr)
         if stale:
             print(f"{stale} stale decision{'s' if stale != 1 else ''} left for review (code changed).")
         if not chosen:

@@ -63,6 +63,15 @@ def fingerprint(source: str, occ: Occurrence) -> str:
     return h.hexdigest()[:32]
 
 
+def choices_digest(records: Iterable[DecisionRecord]) -> str:
+    """A hash of what a commit of these accepted decisions applies: ids, strategies and edits."""
+    h = hashlib.sha256()
+    for d in sorted(records, key=lambda r: r.id):
+        h.update(f"{d.id}\0{d.strategy or ''}\0".encode("utf-8", "surrogatepass"))
+        h.update((d.edited or "").encode("utf-8", "surrogatepass") + b"\1")
+    return h.hexdigest()[:32]
+
+
 # --- records --------------------------------------------------------------------------------
 
 
@@ -101,6 +110,8 @@ class CommitInfo:
     time: str
     occurrences: tuple[str, ...] = ()
     total: int = 0
+    #: `choices_digest` of the accepted decisions the commit applied ("" in older states).
+    choices: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +232,23 @@ class ReviewState:
             self.decisions[entry.id] = entry.before
         self.save()
         return entry
+
+    def restore(self, previous: Mapping[str, DecisionRecord | None]) -> None:
+        """Put decisions back as they were (None: undecided), dropping their history entries.
+
+        For a change that could not be carried out (a file whose commit was refused): its
+        decisions are taken back as if they had never been made, so undo does not see them.
+        """
+        if not previous:
+            return
+        made = {occ_id: self.decisions.get(occ_id) for occ_id in previous}
+        self.history = [h for h in self.history if not (h.id in made and h.after is made[h.id])]
+        for occ_id, record in previous.items():
+            if record is None:
+                self.decisions.pop(occ_id, None)
+            else:
+                self.decisions[occ_id] = record
+        self.save()
 
     def set_file(self, path: str, **changes: Any) -> FileRecord:
         current = self.files.get(path) or FileRecord(path)
@@ -413,6 +441,7 @@ def _parse_file(f: Any, what: str) -> FileRecord:
             time=_want(commit.get("time", ""), str, f"{what}.commit.time"),
             occurrences=tuple(_want(commit.get("occurrences", []), list, f"{what}.commit.occurrences")),
             total=_want(commit.get("total", 0), int, f"{what}.commit.total"),
+            choices=_want(commit.get("choices", ""), str, f"{what}.commit.choices"),
         )
     ver = f.get("verification")
     if ver is not None:

@@ -10,7 +10,7 @@ when nothing stays accepted); `rollback` and `integrate` keep the state in step 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +36,7 @@ from migrator_tui.review.state import (
     DecisionRecord,
     HistoryEntry,
     ReviewState,
+    choices_digest,
     fingerprint,
     utc_now,
 )
@@ -110,6 +111,9 @@ class Workspace:
         self.occurrences: dict[str, Occurrence] = {}
         self.sources: dict[str, str] = {}
         self.scan: ScanResult | None = None
+        #: Files with uncommitted edits (the working tree differs from the base commit), as the
+        #: last `scan_base` found them: they are reviewed and committed as the base holds them.
+        self.dirty: frozenset[str] = frozenset()
 
     # -- opening and closing -------------------------------------------------------------------
 
@@ -174,6 +178,48 @@ class Workspace:
         self.close()
 
     # -- scan ----------------------------------------------------------------------------------
+
+    def dirty_paths(self) -> set[str]:
+        """Tracked files whose working-tree content differs from the review's base commit."""
+        import git as gitmod
+
+        try:
+            out = self.repo.git.diff("--name-only", "-z", "--no-renames", "--no-ext-diff", self.state.base,
+                                     "--")
+        except gitmod.GitCommandError as exc:
+            raise MigratorError(f"git cannot compare the working tree with the base commit "
+                                f"{self.state.base[:12]} ({exc.stderr.strip() or exc.status}).") from None
+        return {p for p in out.split("\0") if p}
+
+    def scan_base(self, progress: Callable[[int, int], None] | None = None) -> ScanResult:
+        """Scan the repository for a review whose branches are built on the base commit.
+
+        A file with uncommitted edits is scanned, shown and committed as the base commit holds it
+        (its branch never carries working-tree text); `dirty` names those files. Loads the scan.
+        """
+        from migrator_tui.scan import scan
+        from migrator_tui.scan.files import decode_source
+
+        contents: dict[str, bytes] = {}
+        for path in sorted(self.dirty_paths()):
+            if not path.endswith(".py"):
+                continue
+            try:
+                blob = self.flow.file_blob(self.state.base, path)
+            except (KeyError, ValueError):
+                blob = None
+            if blob is not None:
+                contents[path] = self.flow.store.blob(blob)
+        result = scan(self.root, self.recipe, progress=progress, contents=contents)
+        sources = {}
+        for path, data in contents.items():
+            try:
+                sources[path] = decode_source(data)
+            except (MigratorError, ValueError):
+                continue
+        self.dirty = frozenset(contents)
+        self.load_scan(result, sources)
+        return result
 
     def load_scan(self, result: ScanResult, sources: Mapping[str, str] | None = None) -> list[str]:
         """Take a scan of the working tree; mark stale the decisions whose code changed.
@@ -293,10 +339,22 @@ class Workspace:
         return strategy
 
     def _record_commit(self, c: Committed, accepted: Iterable[DecisionRecord]) -> None:
+        accepted = list(accepted)
         info = CommitInfo(branch=c.branch, sha=c.sha, base=self.state.base, time=utc_now(),
                           occurrences=tuple(d.id for d in accepted),
-                          total=len(self.occurrences_of(c.path)))
+                          total=len(self.occurrences_of(c.path)), choices=choices_digest(accepted))
         self.state.set_file(c.path, commit=info)
+
+    def uncommitted(self, path: str) -> bool:
+        """True when the file's branch does not hold its current accepted decisions (one was made,
+        undone or changed after the commit)."""
+        record = self.state.files.get(path)
+        if record is None or record.commit is None:
+            return False
+        accepted = self.state.accepted(path)
+        if record.commit.choices:
+            return record.commit.choices != choices_digest(accepted)
+        return set(record.commit.occurrences) != {d.id for d in accepted}
 
     def commit_file(self, path: str) -> Committed | None:
         """Commit a file's accepted occurrences to its branch; with none accepted, remove the branch."""

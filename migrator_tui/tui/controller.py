@@ -198,12 +198,17 @@ class ReviewController:
     # --- scan --------------------------------------------------------------------------------
 
     def scan(self, progress: Callable[[int, int], None] | None = None) -> ScanResult:
-        from migrator_tui.scan import scan
-
-        result = scan(self.root, self.recipe, progress=progress)
+        """Scan (again) and load the result; files with uncommitted edits are scanned as the base
+        commit holds them (`dirty`), since that is what their branches are built from."""
+        result = self.workspace.scan_base(progress)
         self.prime_callers(result)
-        self.load(result)
+        self.load(result, loaded=True)
         return result
+
+    def dirty(self, path: str) -> bool:
+        """True when the file has uncommitted edits (the review shows its base commit's content)."""
+        ws = self.ws
+        return ws is not None and path in ws.dirty
 
     def prime_callers(self, result: ScanResult) -> None:
         """Index the repository's callers of every scanned function at once (one `git grep`), so no
@@ -214,9 +219,11 @@ class ReviewController:
         if names:
             repo_index(self.root).prime(names)
 
-    def load(self, result: ScanResult) -> None:
-        """Take a scan's result: match saved decisions, keep the slice, order by phase, path, line."""
-        self.stale_on_load = self.workspace.load_scan(result)
+    def load(self, result: ScanResult, loaded: bool = False) -> None:
+        """Take a scan's result: match saved decisions (unless the workspace `loaded` it already),
+        keep the slice, order by phase, path, line."""
+        if not loaded:
+            self.stale_on_load = self.workspace.load_scan(result)
         occs = list(result.occurrences)
         if self.phase is not None:
             occs = [o for o in occs if o.phase == self.phase]
@@ -549,6 +556,11 @@ class ReviewController:
         record = ws.state.files.get(path) if ws is not None else None
         return record is not None and record.commit is not None
 
+    def uncommitted(self, path: str) -> bool:
+        """True when the file's branch does not hold its current accepted decisions."""
+        ws = self.ws
+        return ws is not None and ws.uncommitted(path)
+
     def branches(self) -> list[BranchView]:
         out = []
         for row in self.workspace.rows():
@@ -560,6 +572,8 @@ class ReviewController:
                 state = "stale: " + ", ".join(row.stale)
             else:
                 state = "committed"
+            if row.tip is not None and self.workspace.uncommitted(row.path):
+                state += " · uncommitted decisions (c commits them)"
             counts = f"{row.accepted} accepted, {row.rejected} rejected, {row.pending} pending"
             check = None
             record = self.workspace.state.files.get(row.path)

@@ -31,6 +31,8 @@ REVIEW_KEYS: list[tuple[str, Binding]] = [
                      tooltip="Show the whole file / back to the function")),
     ("Diff", Binding("s", "side_by_side", "Side by side", id="review.split", show=False,
                      tooltip="Toggle unified / side by side")),
+    ("Move", Binding("R", "rescan", "Rescan", id="review.rescan", show=False,
+                     tooltip="Scan the repository again, keeping the decisions whose code is unchanged")),
     ("Git", Binding("c", "commit_file", "Commit", id="review.commit",
                     tooltip="Commit this file's accepted proposals to its branch")),
     ("Git", Binding("b", "branches", "Branches", id="review.branches", tooltip="Per-file branches")),

@@ -54,13 +54,19 @@ def phase_label(number: int | None, name: str, priority: str | None, reviewed: i
 
 def file_label(
     path: str, count: int, reviewed: int, committed: bool, check: str | None = None,
-    palette: Mapping[str, str] | None = None,
+    palette: Mapping[str, str] | None = None, *, uncommitted: bool = False, dirty: bool = False,
 ) -> Text:
+    """A file's tree label. `uncommitted`: its branch does not hold its current decisions;
+    `dirty`: the working tree has edits to it (the review shows the base commit's content)."""
     text = Text(no_wrap=True, end="")
     text.append(path)
     text.append(f"  {reviewed}/{count}", "dim")
-    if committed:
+    if committed and uncommitted:
+        text.append("  ⎇ uncommitted decisions", "yellow")
+    elif committed:
         text.append("  ⎇ committed", "green")
+    if dirty:
+        text.append("  ± local edits", "yellow")
     if check is not None:
         text.append("  ")
         text.append_text(check_text(check, palette))

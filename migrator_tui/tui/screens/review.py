@@ -70,6 +70,7 @@ class ReviewScreen(Screen[None]):
         self.shown_checks: dict[str, str | None] = {}
         #: Views prepared by workers (diff built, texts highlighted), by `_view_key`.
         self._prepared: dict[tuple[object, ...], ProposalView] = {}
+        self._rescanning = False
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -126,6 +127,9 @@ class ReviewScreen(Screen[None]):
         self.app.call_from_thread(self.scan_done)
 
     def scan_failed(self, exc: MigratorError) -> None:
+        if self._rescanning:
+            self._rescanning = False
+            self.query_one("#scan-progress").display = False
         self.query_one("#scan-label", Label).update(f"Scan failed: {exc.message}")
         self.app.notify(exc.message, title="Scan failed", severity="error", timeout=30)
 
@@ -134,9 +138,30 @@ class ReviewScreen(Screen[None]):
         self.query_one("#main").display = True
         result = self.controller.result
         if result is not None and result.skipped:
-            self.app.notify(f"{len(result.skipped)} file(s) could not be read and were skipped.",
-                            title="Scan", severity="warning")
-        self.populate(select_first=True)
+            n = len(result.skipped)
+            self.app.notify(f"{n} {'file' if n == 1 else 'files'} could not be read and "
+                            f"{'was' if n == 1 else 'were'} skipped.", title="Scan", severity="warning")
+        dirty = sorted(self.controller.workspace.dirty)
+        if dirty:
+            names = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
+            self.app.notify(f"{names} {'has' if len(dirty) == 1 else 'have'} uncommitted edits (± local "
+                            "edits): the review shows and commits them as the base commit holds them.",
+                            title="Uncommitted edits", severity="warning", timeout=10)
+        rescanned = self._rescanning
+        self._rescanning = False
+        self.populate(select_first=not rescanned)
+        if rescanned:
+            self.app.notify(f"Rescanned: {len(self.controller.occurrences)} occurrences.", title="Scan")
+
+    def action_rescan(self) -> None:
+        """Scan the repository again (after edits, a commit or a stash), keeping the decisions
+        whose code is unchanged."""
+        if self._rescanning:
+            return
+        self._rescanning = True
+        self.query_one("#scan-label", Label).update("Rescanning…")
+        self.query_one("#scan-progress").display = True
+        self.run_scan()
 
     # --- tree --------------------------------------------------------------------------------
 
@@ -203,8 +228,10 @@ class ReviewScreen(Screen[None]):
             check = None
         badge = check.badge if check is not None else None
         self.shown_checks[path] = badge
-        return file_label(path, len(occs), reviewed, self.controller.committed(path), badge,
-                          self._palette() if badge else None)
+        ctl = self.controller
+        return file_label(path, len(occs), reviewed, ctl.committed(path), badge,
+                          self._palette() if badge else None, uncommitted=ctl.uncommitted(path),
+                          dirty=ctl.dirty(path))
 
     def _palette(self) -> dict[str, str]:
         theme = self.app.current_theme

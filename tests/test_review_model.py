@@ -1,0 +1,64 @@
+"""The review's state stays true on real repositories: files with uncommitted edits, refused files,
+decisions made after a commit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from gitfixtures import WEB_APP, branches, demo_repo, git
+
+from migrator_tui.cli import main
+
+BRANCH = "migrate/db-session/web_app.py"
+STATE = ".git/migrator/db-session/state.json"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def decisions(repo: Path) -> dict[str, dict[str, object]]:
+    return {d["id"]: d for d in json.loads((repo / STATE).read_text())["decisions"]}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return demo_repo(tmp_path / "repo")
+
+
+def test_a_refused_file_records_no_decisions(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a new file that the base commit does not hold: its branch cannot be built, apply refuses it
+    (repo / "jobs.py").write_text(WEB_APP.replace("count_users", "count_jobs").replace("add_user", "add_job"))
+    code, _, err = run(capsys, "apply", str(repo))
+    assert code == 2
+    assert "jobs.py" in err and "2 decisions of this run dropped" in err
+    assert not [k for k in decisions(repo) if k.startswith("jobs.py::")]
+    assert BRANCH in branches(repo), "the other files are still committed"
+
+
+def test_uncommitted_edits_are_reviewed_and_committed_as_the_base_holds_them(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base_text = (repo / "web_app.py").read_text()
+    edited = "# a local edit, not committed\n" + base_text
+    (repo / "web_app.py").write_text(edited)
+
+    code, out, err = run(capsys, "apply", str(repo))
+    assert code == 0, err
+    assert "web_app.py has uncommitted edits" in out
+    held = git(repo, "show", f"{BRANCH}:web_app.py")
+    assert "a local edit" not in held, "no working-tree text on a branch"
+    assert "with " in held
+    assert (repo / "web_app.py").read_text() == edited, "the working tree is untouched"
+    lines = {d["id"]: d["line"] for d in decisions(repo).values()}
+    assert lines["web_app.py::count_users::0"] == 5, "lines are the base commit's"
+
+    git(repo, "stash")
+    code, out, err = run(capsys, "apply", str(repo))
+    assert code == 0, err
+    assert "stale" not in out, "decisions made on the base content still hold once the edit is gone"
+    assert "uncommitted edits" not in out
+    assert not any(d["stale"] for d in decisions(repo).values())
