@@ -62,3 +62,27 @@ def test_uncommitted_edits_are_reviewed_and_committed_as_the_base_holds_them(
     assert "stale" not in out, "decisions made on the base content still hold once the edit is gone"
     assert "uncommitted edits" not in out
     assert not any(d["stale"] for d in decisions(repo).values())
+
+
+def test_rollback_sticks_across_apply_and_rescan(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "apply", str(repo))
+    assert code == 0, err
+    assert BRANCH in branches(repo)
+    code, _, err = run(capsys, "rollback", str(repo), "web_app.py")
+    assert code == 0, err
+    assert BRANCH not in branches(repo)
+    web = {k: d for k, d in decisions(repo).items() if k.startswith("web_app.py::")}
+    assert web and all(d["decision"] == "accepted" and d["rolled_back"] for d in web.values())
+
+    code, out, err = run(capsys, "apply", str(repo))
+    assert code == 0, err
+    assert BRANCH not in branches(repo), "apply does not re-create a rolled-back branch"
+    assert "2 rolled-back decisions not applied again" in out
+    git(repo, "commit", "-q", "--allow-empty", "-m", "moved on")
+    code, out, err = run(capsys, "apply", str(repo), "--rescan")
+    assert code == 0, err
+    assert BRANCH not in branches(repo), "nor does --rescan"
+
+    code, out, _ = run(capsys, "branches", str(repo), "--json")
+    row = next(f for f in json.loads(out)["files"] if f["path"] == "web_app.py")
+    assert row["accepted"] == 0 and row["tip"] is None

@@ -205,7 +205,8 @@ async def test_commit_then_rollback_then_reopen(demo: Path) -> None:
         assert not ctl.committed(path)
         await pilot.press("escape")
         await pilot.press("q")
-    decisions = {accepted.id: "accepted", rejected.id: "rejected"}
+    # the rollback sticks: the accepted one reads "rolled back" until decided again
+    decisions = {accepted.id: "rolled back", rejected.id: "rejected"}
 
     reopened = make_app(demo)
     async with reopened.run_test(size=SIZE) as pilot:

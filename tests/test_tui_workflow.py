@@ -168,3 +168,35 @@ async def test_a_decision_after_the_commit_shows_as_uncommitted(demo: Path) -> N
         await show(pilot, rewritable[1].id)
         await pilot.press("c")
         await wait_until(pilot, lambda: not ctl.uncommitted(path))
+
+
+@sync
+async def test_a_rolled_back_decision_is_shown_and_taken_back_by_deciding_again(demo: Path) -> None:
+    from migrator_tui.tui.screens.branches import BranchesScreen
+
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        ctl, screen = app.controller, app.review_screen
+        path = ctl.occurrences[0].path
+        occ = next(o for o in ctl.occurrences if o.path == path and not ctl.summary(o).is_manual)
+        await show(pilot, occ.id)
+        await pilot.press("a")
+        await show(pilot, occ.id)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: ctl.committed(path))
+        await pilot.press("b")
+        await wait_until(pilot, lambda: isinstance(app.screen, BranchesScreen))
+        await pilot.pause(0.2)
+        await pilot.press("x")
+        await pilot.pause(0.2)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: not ctl.committed(path))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert ctl.decision(occ.id).status == "rolled back"
+        assert str(screen.tree.nodes[("occurrence", occ.id)].label).startswith("↩")
+        assert "1 rolled back" in screen.sub_title
+        await show(pilot, occ.id)
+        await pilot.press("a")
+        assert ctl.decision(occ.id).status == "accepted"

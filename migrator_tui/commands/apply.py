@@ -107,7 +107,7 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
         result = ws.scan_base()
         under = _subfolder(Path(args.path), ws.root)
         chosen = select(result, recipe, args.phase, args.file, under)
-        stale = 0
+        stale = rolled_back = 0
         #: occurrence id -> its decision before this run, for each decision this run made
         made: dict[str, dict[str, DecisionRecord | None]] = {}
         with ws.state.batch():
@@ -120,6 +120,7 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
                     previous = ws.state.decision(occ.id)
                     if previous is not None and previous.decision != "pending":
                         stale += previous.stale
+                        rolled_back += previous.rolled_back and not previous.stale
                     else:
                         undecided.append(occ)
                 if not undecided:
@@ -153,6 +154,9 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
             print(f"migrator-tui: {exc.message}{tail}", file=sys.stderr)
         if stale:
             print(f"{stale} stale decision{'s' if stale != 1 else ''} left for review (code changed).")
+        if rolled_back:
+            print(f"{rolled_back} rolled-back decision{'s' if rolled_back != 1 else ''} not applied again "
+                  "(decide them again in the review to bring them back).")
         if not chosen:
             print("No occurrences matched.")
     return 2 if batch.failed else 0

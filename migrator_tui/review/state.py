@@ -94,10 +94,13 @@ class DecisionRecord:
     warnings: tuple[str, ...] = ()
     #: The code changed since the decision was made: shown, never applied.
     stale: bool = False
+    #: Its file's migration was rolled back: shown, never applied (nor re-applied by `apply`)
+    #: until the reviewer decides again.
+    rolled_back: bool = False
 
     @property
     def accepted(self) -> bool:
-        return self.decision == "accepted" and not self.stale
+        return self.decision == "accepted" and not self.stale and not self.rolled_back
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +182,7 @@ class ReviewState:
 
     def counts(self, path: str, occurrence_ids: Iterable[str] | None = None) -> dict[str, int]:
         """accepted / rejected / pending / stale counts for a file (pending includes undecided)."""
-        out = {"accepted": 0, "rejected": 0, "pending": 0, "stale": 0}
+        out = {"accepted": 0, "rejected": 0, "pending": 0, "stale": 0, "rolled_back": 0}
         ids = list(occurrence_ids) if occurrence_ids is not None else [d.id for d in self.for_path(path)]
         for occ_id in ids:
             d = self.decisions.get(occ_id)
@@ -187,6 +190,8 @@ class ReviewState:
                 out["pending"] += 1
             elif d.stale:
                 out["stale"] += 1
+            elif d.rolled_back:
+                out["rolled_back"] += 1
             else:
                 out[d.decision] += 1
         return out
@@ -232,6 +237,18 @@ class ReviewState:
             self.decisions[entry.id] = entry.before
         self.save()
         return entry
+
+    def mark_rolled_back(self, path: str) -> list[str]:
+        """Mark the file's accepted decisions rolled back (and save); their ids. Not in the undo
+        history: deciding again is how a reviewer takes one back."""
+        marked = []
+        for d in self.for_path(path):
+            if d.accepted:
+                self.decisions[d.id] = replace(d, rolled_back=True)
+                marked.append(d.id)
+        if marked:
+            self.save()
+        return marked
 
     def restore(self, previous: Mapping[str, DecisionRecord | None]) -> None:
         """Put decisions back as they were (None: undecided), dropping their history entries.
@@ -413,6 +430,7 @@ def _parse_record(d: Any, what: str) -> DecisionRecord:
         function=_want(d.get("function", ""), str, f"{what}.function"),
         warnings=tuple(_want(w, str, f"{what}.warnings") for w in warnings),
         stale=_want(d.get("stale", False), bool, f"{what}.stale"),
+        rolled_back=_want(d.get("rolled_back", False), bool, f"{what}.rolled_back"),
     )
 
 

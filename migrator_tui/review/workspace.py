@@ -73,6 +73,8 @@ class FileRow:
     #: Why the branch is stale ("base moved", "file changed", "stale decisions"); empty when fresh.
     stale: tuple[str, ...]
     ours: bool = True
+    #: Decisions whose migration was rolled back (not applied until decided again).
+    rolled_back: int = 0
 
 
 def decode_python(data: bytes) -> tuple[str, str, bool]:
@@ -397,9 +399,13 @@ class Workspace:
     # -- branches ------------------------------------------------------------------------------
 
     def rollback(self, target: str) -> RollbackResult:
+        """Roll back a file's migration; its accepted decisions become "rolled back" (kept and
+        shown, never applied again until the reviewer decides anew)."""
         result = self.flow.rollback(target)
-        if result.path in self.state.files:
-            self.state.set_file(result.path, commit=None)
+        with self.state.batch():
+            if result.path in self.state.files:
+                self.state.set_file(result.path, commit=None)
+            self.state.mark_rolled_back(result.path)
         return result
 
     def integrate(self, into: str | None = None, paths: Iterable[str] | None = None) -> IntegrateResult:
@@ -432,7 +438,7 @@ def file_rows(
             path=path, branch=info.branch if info else flow.branch_for(path), tip=info.tip if info else None,
             accepted=counts["accepted"], rejected=counts["rejected"], pending=counts["pending"],
             stale_decisions=counts["stale"], integrated=bool(info and info.integrated), stale=tuple(stale),
-            ours=info.ours if info else True,
+            ours=info.ours if info else True, rolled_back=counts["rolled_back"],
         ))
     return rows
 

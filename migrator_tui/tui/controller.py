@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from migrator_tui.rewrite import FileAnalysis
 
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
+#: An accepted decision whose file's migration was rolled back: shown, not applied until decided again.
+ROLLED_BACK = "rolled back"
 
 #: Diff context levels for `+`/`-`: 0 changes only, 1 three lines, 2 the enclosing function
 #: (default), 3+ the function widened by `WIDEN_STEP` lines per level.
@@ -430,7 +432,7 @@ class ReviewController:
         if record is None:
             return DecisionView()
         # a stale decision (its code changed since) is to be made again: it counts as pending
-        status = PENDING if record.stale else record.decision
+        status = PENDING if record.stale else ROLLED_BACK if record.rolled_back else record.decision
         return DecisionView(status, record.strategy, record.edited, record.note, record.stale)
 
     def accept(self, occ_id: str) -> None:
@@ -575,6 +577,8 @@ class ReviewController:
             if row.tip is not None and self.workspace.uncommitted(row.path):
                 state += " · uncommitted decisions (c commits them)"
             counts = f"{row.accepted} accepted, {row.rejected} rejected, {row.pending} pending"
+            if row.rolled_back:
+                counts += f", {row.rolled_back} rolled back"
             check = None
             record = self.workspace.state.files.get(row.path)
             if record is not None:

@@ -8,8 +8,10 @@ from rich.text import Text
 
 from migrator_tui.model import Occurrence
 
-#: Decision marks (pending, accepted, accepted with an edit, rejected, stale: code changed since).
-MARKS: dict[str, str] = {"pending": "·", "accepted": "✓", "edited": "✎", "rejected": "✗", "stale": "!"}
+#: Decision marks (pending, accepted, accepted with an edit, rejected, rolled back: accepted, then its
+#: file's migration was rolled back, stale: code changed since).
+MARKS: dict[str, str] = {"pending": "·", "accepted": "✓", "edited": "✎", "rejected": "✗",
+                         "rolled back": "↩", "stale": "!"}
 BADGES: dict[str, str] = {"safe": "safe", "review": "review", "manual": "manual", "": "…"}
 BADGE_STYLES: dict[str, str] = {"safe": "green", "review": "yellow", "manual": "red", "": "dim"}
 #: `migrator-tui verify` results of a file's branch (`verify.badge`): a mark and a word, so they

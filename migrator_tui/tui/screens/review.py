@@ -24,6 +24,7 @@ from migrator_tui.tui.controller import (
     DEFAULT_CONTEXT_LEVEL,
     PENDING,
     REJECTED,
+    ROLLED_BACK,
     ProposalView,
     ReviewController,
 )
@@ -260,7 +261,7 @@ class ReviewScreen(Screen[None]):
 
     def _update_title(self) -> None:
         ctl = self.controller
-        counts = {PENDING: 0, ACCEPTED: 0, REJECTED: 0}
+        counts = {PENDING: 0, ACCEPTED: 0, REJECTED: 0, ROLLED_BACK: 0}
         for occ in ctl.occurrences:
             counts[ctl.decision(occ.id).status] += 1
         slice_ = []
@@ -271,7 +272,8 @@ class ReviewScreen(Screen[None]):
         self.title = f"migrator-tui · {ctl.recipe.name} · {ctl.root.name}" + (
             f" ({', '.join(slice_)})" if slice_ else "")
         self.sub_title = (f"{len(ctl.occurrences)} occurrences · {counts[ACCEPTED]} accepted · "
-                          f"{counts[REJECTED]} rejected · {counts[PENDING]} pending")
+                          f"{counts[REJECTED]} rejected · {counts[PENDING]} pending"
+                          + (f" · {counts[ROLLED_BACK]} rolled back" if counts[ROLLED_BACK] else ""))
 
     def select(self, occ_id: str) -> None:
         path = self.controller.occurrence(occ_id).path
@@ -710,8 +712,8 @@ class ReviewScreen(Screen[None]):
 
     def action_branches(self) -> None:
         def refreshed(_: None) -> None:
-            for path in {o.path for o in self.shown_occs}:
-                self.refresh_file(path)
+            # a rollback changes decisions (rolled back) as well as branches: relabel everything
+            self.populate()
 
         self.app.push_screen(BranchesScreen(self.controller), refreshed)
 
