@@ -200,3 +200,26 @@ async def test_a_rolled_back_decision_is_shown_and_taken_back_by_deciding_again(
         await show(pilot, occ.id)
         await pilot.press("a")
         assert ctl.decision(occ.id).status == "accepted"
+
+
+@sync
+async def test_integrate_confirmation_names_the_target_and_the_failed_branches(demo: Path) -> None:
+    from migrator_tui.tui.screens.branches import BranchesScreen
+    from migrator_tui.tui.screens.confirm import ConfirmScreen
+    from migrator_tui.tui.screenshots import commit_first_two, record_verification
+
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        path = app.controller.occurrences[0].path
+        await commit_first_two(pilot, path)
+        record_verification(app, path, "failed", 1.5, "1 failed")
+        await pilot.press("b")
+        await wait_until(pilot, lambda: isinstance(app.screen, BranchesScreen))
+        await pilot.pause(0.2)
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        question = app.screen.question  # type: ignore[attr-defined]
+        assert "into migrate/db-session/all" in question
+        assert f"failed verify: {path} (failed)" in question
+        await pilot.press("n")

@@ -414,6 +414,19 @@ class Workspace:
             return self.flow.integrate(paths)
         return self.flow.integrate_into(into, paths)
 
+    def failed_checks(self, paths: Iterable[str] | None = None) -> dict[str, str]:
+        """path -> "failed" / "timeout" / "error" for each branch whose last `verify` at its current
+        tip did not pass (among `paths`, or every branch)."""
+        tips = self.flow.tips()
+        wanted = set(paths) if paths is not None else set(tips)
+        out = {}
+        for path, tip in sorted(tips.items()):
+            record = self.state.files.get(path)
+            ver = record.verification if record is not None else None
+            if path in wanted and ver is not None and ver.sha == tip and ver.status != "passed":
+                out[path] = ver.status
+        return out
+
     def rows(self) -> list[FileRow]:
         """Every file with a decision or a branch: its branch and counts, integrated, stale."""
         return file_rows(self.flow, self.state, self.occurrences)

@@ -608,6 +608,10 @@ class ReviewController:
         finally:
             self.forget_tips()
 
+    def failed_checks(self) -> dict[str, str]:
+        """path -> status of each branch whose `verify` at its current tip did not pass."""
+        return self.workspace.failed_checks()
+
     def integrate(self) -> IntegrateResult:
         try:
             return self.workspace.integrate()

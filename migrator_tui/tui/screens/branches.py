@@ -172,7 +172,13 @@ class BranchesScreen(Screen[None]):
         if not n:
             self.app.notify("No per-file branch to integrate yet.")
             return
-        question = f"Integrate {n} per-file branch{'es' if n != 1 else ''} into one branch?"
+        target = self.controller.workspace.flow.integration_branch
+        question = f"Integrate {n} per-file branch{'es' if n != 1 else ''} into {target}?"
+        failed = self.controller.failed_checks()
+        if failed:
+            listed = ", ".join(f"{p} ({status})" for p, status in failed.items())
+            question += (f"\n{len(failed)} of them failed verify: {listed}. "
+                         "They are included if you go on.")
         if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Integrate")):
             return
         try:
