@@ -86,3 +86,28 @@ def test_rollback_sticks_across_apply_and_rescan(repo: Path, capsys: pytest.Capt
     code, out, _ = run(capsys, "branches", str(repo), "--json")
     row = next(f for f in json.loads(out)["files"] if f["path"] == "web_app.py")
     assert row["accepted"] == 0 and row["tip"] is None
+
+
+def test_rollback_after_integrate_into_gives_a_per_file_revert(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shlex
+    import subprocess
+
+    from gitfixtures import SERVICE
+
+    assert run(capsys, "apply", str(repo))[0] == 0
+    code, _, err = run(capsys, "integrate", str(repo), "--into", "main")
+    assert code == 0, err
+    migrated_service = (repo / "admin/services/user_service.py").read_text()
+    assert migrated_service != SERVICE
+    code, out, err = run(capsys, "rollback", str(repo), "web_app.py")
+    assert code == 0, err
+    assert "`git revert` of that commit would undo them all" in out
+    commands = [line.strip() for line in out.splitlines() if line.strip().startswith("git restore")
+                or line.strip().startswith("git commit")]
+    assert len(commands) == 2
+    for command in commands:
+        subprocess.run(shlex.split(command), cwd=repo, check=True, capture_output=True)
+    assert (repo / "web_app.py").read_text() == WEB_APP, "this file is back as it was"
+    assert (repo / "admin/services/user_service.py").read_text() == migrated_service, "the other is not"
+    assert git(repo, "status", "--porcelain") == ""

@@ -162,6 +162,10 @@ class BranchesScreen(Screen[None]):
             self.app.notify(exc.message, title=exc.title, severity="error")
             return
         extra = f"; reverted on the integration branch ({result.revert[:8]})" if result.revert else ""
+        if result.in_head:
+            extra += (f". Its change is also on your branch (one commit for every file): to revert this file "
+                      f"only, run git restore --source={result.base[:12]} --staged --worktree -- "
+                      f"{result.path} and commit")
         self.app.notify(f"Rolled back {row.path}: deleted {result.branch} (was {result.sha[:8]}){extra}.",
                         title="Rollback")
         self.refresh_rows()
