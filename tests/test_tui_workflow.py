@@ -223,3 +223,51 @@ async def test_integrate_confirmation_names_the_target_and_the_failed_branches(d
         assert "into migrate/db-session/all" in question
         assert f"failed verify: {path} (failed)" in question
         await pilot.press("n")
+
+
+@sync
+async def test_deciding_a_files_last_occurrence_stays_so_c_commits_that_file(demo: Path) -> None:
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        ctl, screen = app.controller, app.review_screen
+        # a file (not the review's last) whose last occurrence has an automatic rewrite
+        paths = list(dict.fromkeys(o.path for o in ctl.occurrences))[:-1]
+        path = next(p for p in paths
+                    if not ctl.summary([o for o in ctl.occurrences if o.path == p][-1]).is_manual)
+        occs = [o for o in ctl.occurrences if o.path == path]
+        for o in occs[:-1]:
+            ctl.reject(o.id)
+        last = occs[-1]
+        await show(pilot, last.id)
+        await pilot.press("a")
+        await settle(pilot)
+        assert ctl.decision(last.id).status == "accepted"
+        assert ctl.occurrence(screen.current).path == path, "the cursor stays in the finished file"  # type: ignore[arg-type]
+        await pilot.press("c")
+        await wait_until(pilot, lambda: ctl.committed(path))
+
+
+@sync
+async def test_a_manual_occurrence_offers_no_strategy_and_its_hand_edit_reads_accepted(demo: Path) -> None:
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        ctl, screen = app.controller, app.review_screen
+        occ = next(o for o in ctl.occurrences if ctl.summary(o).is_manual)
+        await show(pilot, occ.id)
+        header = str(screen.query_one("#proposal-header").render())
+        assert "t: next" not in header and "[unified]" not in header
+        assert "no automatic rewrite" in header
+        panel = str(screen.query_one("#warnings-body").render())
+        assert "✗ manual" in panel
+
+        proposal = ctl.proposal(occ)
+        text = ctl.edit_region(occ, proposal)[2]
+        ctl.edit(occ.id, text.replace("session.close()", "session.close()  # checked by hand"))
+        await show(pilot, occ.id)
+        await settle(pilot)
+        header = str(screen.query_one("#proposal-header").render())
+        panel = str(screen.query_one("#warnings-body").render())
+        assert "your hand edit" in header
+        assert "✗ manual" not in panel and "hand edit is accepted" in panel

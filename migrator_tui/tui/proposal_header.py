@@ -40,8 +40,10 @@ class ProposalHeader(Static):
         text.append("\nstrategy: ", "dim")
         if proposal is None:
             text.append("…")
-        elif proposal.strategy is None:
-            text.append("none (manual)")
+        elif proposal.is_manual and edited:
+            text.append("your hand edit")
+        elif proposal.strategy is None or proposal.is_manual:
+            text.append("none: no automatic rewrite (e writes one by hand)")
         else:
             for name in strategies:
                 if name == proposal.strategy:

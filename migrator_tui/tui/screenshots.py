@@ -101,7 +101,6 @@ async def commit_first_two(pilot: Pilot, path: str) -> None:
     await show(pilot, first.id)
     await pilot.press("a", "a")
     await settle(pilot)
-    await show(pilot, first.id)  # accepting the file's last one moves on to the next file
     await pilot.press("c")
     await wait_until(pilot, lambda: ctl.committed(path))
     await settle(pilot)

@@ -430,7 +430,7 @@ class ReviewScreen(Screen[None]):
         d = self.controller.decision(occ.id)
         self.query_one(ProposalHeader).show(occ, proposal, d.status, d.edited is not None, d.note,
                                             list(view.strategies))
-        self.query_one(WarningsPanel).show(proposal)
+        self.query_one(WarningsPanel).show(proposal, hand_edit=d.edited is not None and d.status == ACCEPTED)
         if view.hunks is None:
             if self.whole_file:
                 start, end = 1, len(view.source.splitlines())
@@ -470,10 +470,16 @@ class ReviewScreen(Screen[None]):
     def _decided(self, occ_id: str, advance: bool) -> None:
         self.refresh_labels(occ_id)
         if advance:
-            nxt = self.controller.next_pending(occ_id, among=self.shown_occs)
-            if nxt is not None:
+            ctl = self.controller
+            path = ctl.occurrence(occ_id).path
+            nxt = ctl.next_pending(occ_id, among=self.shown_occs)
+            file_done = ctl.next_pending(occ_id, among=[o for o in self.shown_occs if o.path == path]) is None
+            if nxt is not None and not (file_done and nxt.path != path):
                 self.select(nxt.id)
                 return
+            if nxt is not None:  # the file's last one: stay, so that `c` commits this file
+                self.app.notify(f"Every occurrence of {path} is decided: c commits it, n goes on to "
+                                f"{nxt.path}.", title="File done")
         self._rerender()
 
     def action_accept(self) -> None:
