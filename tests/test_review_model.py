@@ -33,7 +33,7 @@ def repo(tmp_path: Path) -> Path:
 def test_a_refused_file_records_no_decisions(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # a new file that the base commit does not hold: its branch cannot be built, apply refuses it
     (repo / "jobs.py").write_text(WEB_APP.replace("count_users", "count_jobs").replace("add_user", "add_job"))
-    code, _, err = run(capsys, "apply", str(repo))
+    code, _, err = run(capsys, "apply", str(repo), "--all")
     assert code == 2
     assert "jobs.py" in err and "2 decisions of this run dropped" in err
     assert not [k for k in decisions(repo) if k.startswith("jobs.py::")]
@@ -111,3 +111,24 @@ def test_rollback_after_integrate_into_gives_a_per_file_revert(
     assert (repo / "web_app.py").read_text() == WEB_APP, "this file is back as it was"
     assert (repo / "admin/services/user_service.py").read_text() == migrated_service, "the other is not"
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_bare_apply_takes_the_plan_and_says_what_it_left(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from gitfixtures import make_repo
+
+    repo = make_repo(tmp_path / "plan", {"web_app.py": WEB_APP, "tools/cleanup.py": WEB_APP})
+    code, out, err = run(capsys, "apply", str(repo))
+    assert code == 0, err
+    assert BRANCH in branches(repo)
+    assert "migrate/db-session/tools__cleanup.py" not in branches(repo)
+    assert "2 occurrences in 1 Unplanned file left alone" in out and "--phase unplanned" in out
+    assert not [k for k in decisions(repo) if k.startswith("tools/")]
+
+    code, out, err = run(capsys, "apply", str(repo), "--phase", "unplanned")
+    assert code == 0, err
+    assert "migrate/db-session/tools__cleanup.py" in branches(repo)
+    assert "left alone" not in out
+    with pytest.raises(SystemExit) as exit_:
+        main(["apply", str(repo), "--phase", "later"])
+    assert exit_.value.code == 2 and "'later' is not a phase number or 'unplanned'" in capsys.readouterr().err

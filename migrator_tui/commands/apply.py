@@ -35,8 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                     "branch (default), print the diffs (--dry-run), or write the working tree (--in-place).",
     )
     parser.add_argument("path", nargs="?", default=".", metavar="PATH", help="the repository (default: .)")
-    parser.add_argument("--phase", type=int, action="append", default=[], metavar="N",
-                        help="only this phase (repeatable)")
+    parser.add_argument("--phase", type=_phase_arg, action="append", default=[], metavar="N|unplanned",
+                        help="only this phase (repeatable); `unplanned` for the files outside every phase "
+                             "(default: every planned phase)")
+    parser.add_argument("--all", action="store_true",
+                        help="every occurrence, the Unplanned files' too")
     parser.add_argument("--file", action="append", default=[], metavar="F",
                         help="only this file or glob, relative to the repository (repeatable)")
     parser.add_argument("--min-confidence", choices=("safe", "review"), default="review",
@@ -53,15 +56,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.set_defaults(run=run)
 
 
-def select(result: ScanResult, recipe: Recipe, phases: Sequence[int], files: Sequence[str],
-           under: str = "") -> dict[str, list[Occurrence]]:
-    """The scan's occurrences by path, kept to the phases, files (or globs) and folder asked for."""
+UNPLANNED = "unplanned"
+
+
+def _phase_arg(value: str) -> int | str:
+    if value.strip().lower() == UNPLANNED:
+        return UNPLANNED
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a phase number or 'unplanned'") from None
+
+
+def planned_only(phases: Sequence[int | str], files: Sequence[str], everything: bool) -> bool:
+    """True when the run takes the recipe's plan only: no --phase, no --file, no --all."""
+    return not phases and not files and not everything
+
+
+def select(result: ScanResult, recipe: Recipe, phases: Sequence[int | str], files: Sequence[str],
+           under: str = "", *, everything: bool = True) -> dict[str, list[Occurrence]]:
+    """The scan's occurrences by path, kept to the phases (a number, or "unplanned"), files (or
+    globs) and folder asked for. With no phase and no file, `everything=False` keeps the planned
+    phases only (the recipe's plan is the migration plan)."""
     from migrator_tui.errors import MigratorError
     from migrator_tui.recipe import glob_to_regex
 
     known = {p.number for p in recipe.phases}
     for n in phases:
-        if n not in known:
+        if n != UNPLANNED and n not in known:
             listed = ", ".join(str(k) for k in sorted(known))
             raise MigratorError(f"Unknown phase {n}: recipe {recipe.name} has phases {listed}.")
     patterns = []
@@ -70,9 +92,12 @@ def select(result: ScanResult, recipe: Recipe, phases: Sequence[int], files: Seq
             patterns.append(glob_to_regex(f.strip("/")))
         except ValueError:
             raise MigratorError(f"--file {f!r} is not a valid path or glob.") from None
+    wanted = {None if n == UNPLANNED else n for n in phases}
+    if not phases and not files and not everything:
+        wanted = known  # type: ignore[assignment]
     out: dict[str, list[Occurrence]] = {}
     for occ in result.occurrences:
-        if phases and occ.phase not in phases:
+        if wanted and occ.phase not in wanted:
             continue
         if files and not any(occ.path == f.strip("/") or p.match(occ.path) for f, p in zip(files, patterns,
                                                                                         strict=True)):
@@ -106,7 +131,8 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
     with Workspace.open(args.path, recipe, rescan=args.rescan, prefix=args.prefix) as ws:
         result = ws.scan_base()
         under = _subfolder(Path(args.path), ws.root)
-        chosen = select(result, recipe, args.phase, args.file, under)
+        planned = planned_only(args.phase, args.file, args.all)
+        chosen = select(result, recipe, args.phase, args.file, under, everything=not planned)
         stale = rolled_back = 0
         #: occurrence id -> its decision before this run, for each decision this run made
         made: dict[str, dict[str, DecisionRecord | None]] = {}
@@ -157,9 +183,21 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
         if rolled_back:
             print(f"{rolled_back} rolled-back decision{'s' if rolled_back != 1 else ''} not applied again "
                   "(decide them again in the review to bring them back).")
+        if planned:
+            _left_unplanned(result, under)
         if not chosen:
             print("No occurrences matched.")
     return 2 if batch.failed else 0
+
+
+def _left_unplanned(result: ScanResult, under: str, stream=None) -> None:  # type: ignore[no-untyped-def]
+    """Say how many occurrences were left because their files are outside every phase."""
+    left = [o for o in result.occurrences if o.phase is None and o.path.startswith(under)]
+    if left:
+        files = len({o.path for o in left})
+        print(f"{len(left)} occurrence{'s' if len(left) != 1 else ''} in {files} Unplanned "
+              f"file{'s' if files != 1 else ''} left alone (outside the recipe's phases): "
+              "use --phase unplanned or --all to include them.", file=stream or sys.stdout)
 
 
 def _subfolder(path: Path, root: Path) -> str:
@@ -181,7 +219,8 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
 
     root = Path(args.path)
     result = scan(root, recipe)
-    chosen = select(result, recipe, args.phase, args.file)
+    planned = planned_only(args.phase, args.file, args.all)
+    chosen = select(result, recipe, args.phase, args.file, everything=not planned)
     failed = 0
     chunks: list[str] = []
     for path, text, proposals, error in propose_files(Path(result.root), chosen, recipe):
@@ -209,6 +248,8 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
             failed += 1
             continue
         print(f"{path}: {n}/{len(occs)} rewritten" if n else f"{path}: nothing accepted (0/{len(occs)})")
+    if planned:
+        _left_unplanned(result, "", stream=sys.stderr if args.dry_run else sys.stdout)
     if args.dry_run:
         text = "".join(chunks)
         if sys.stdout.isatty():
