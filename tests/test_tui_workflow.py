@@ -271,3 +271,28 @@ async def test_a_manual_occurrence_offers_no_strategy_and_its_hand_edit_reads_ac
         panel = str(screen.query_one("#warnings-body").render())
         assert "your hand edit" in header
         assert "✗ manual" not in panel and "hand edit is accepted" in panel
+
+
+def test_the_scan_reports_its_total_from_the_start(demo: Path) -> None:
+    from migrator_tui.recipe import load_recipe
+    from migrator_tui.scan import scan
+
+    seen: list[tuple[int, int]] = []
+    result = scan(demo, load_recipe(), progress=lambda d, t: seen.append((d, t)))
+    assert seen[0] == (0, result.files_scanned) and seen[-1] == (result.files_scanned,) * 2
+
+
+@sync
+async def test_the_scan_progress_reads_files_done_of_the_total(demo: Path) -> None:
+    from textual.widgets import Label, ProgressBar
+
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = app.review_screen
+        screen.scan_progress(7, 25)
+        await pilot.pause()
+        assert "7 / 25 files" in str(screen.query_one("#scan-label", Label).render())
+        bar = screen.query_one("#scan-bar", ProgressBar)
+        assert (bar.progress, bar.total) == (7, 25)
+        assert not bar.show_percentage, "no `--%` while the total is unknown"

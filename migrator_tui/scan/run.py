@@ -170,6 +170,9 @@ def scan(root: Path | str, recipe: Recipe, *, progress: Progress | None = None,
     needle = (spec.method + "(").encode()
     total = len(paths)
 
+    if progress is not None:
+        progress(0, total)  # the total is known from the start
+
     # 1. the byte filter: read each file once, keep those that hold `<method>(`
     candidates: list[tuple[str, bytes | None, int | None]] = []
     size = 0

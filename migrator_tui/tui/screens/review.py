@@ -79,7 +79,7 @@ class ReviewScreen(Screen[None]):
         yield Header()
         with Vertical(id="scan-progress"):
             yield Label("Scanning…", id="scan-label")
-            yield ProgressBar(id="scan-bar", show_eta=False)
+            yield ProgressBar(id="scan-bar", show_eta=False, show_percentage=False)
         with Horizontal(id="main"):
             with Vertical(id="tree-pane"):
                 yield OccurrenceTree(id="tree")
@@ -112,10 +112,8 @@ class ReviewScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="scan")
     def run_scan(self) -> None:
-        bar = self.query_one("#scan-bar", ProgressBar)
-
         def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(bar.update, total=total, progress=done)
+            self.app.call_from_thread(self.scan_progress, done, total)
 
         # load the rewrite engine (libcst) now, while the scan's progress is on screen
         import migrator_tui.rewrite.build  # noqa: F401
@@ -126,6 +124,12 @@ class ReviewScreen(Screen[None]):
             self.app.call_from_thread(self.scan_failed, exc)
             return
         self.app.call_from_thread(self.scan_done)
+
+    def scan_progress(self, done: int, total: int) -> None:
+        """Show how far the scan is: files done of the total (the bar and, in words, the label)."""
+        self.query_one("#scan-bar", ProgressBar).update(total=max(total, 1), progress=done)
+        verb = "Rescanning" if self._rescanning else "Scanning"
+        self.query_one("#scan-label", Label).update(f"{verb}… {done:,} / {total:,} files")
 
     def scan_failed(self, exc: MigratorError) -> None:
         if self._rescanning:
