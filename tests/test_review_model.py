@@ -132,3 +132,23 @@ def test_bare_apply_takes_the_plan_and_says_what_it_left(tmp_path: Path,
     with pytest.raises(SystemExit) as exit_:
         main(["apply", str(repo), "--phase", "later"])
     assert exit_.value.code == 2 and "'later' is not a phase number or 'unplanned'" in capsys.readouterr().err
+
+
+def test_branches_speaks_the_tuis_words(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from migrator_tui.recipe import load_recipe
+    from migrator_tui.review.workspace import Workspace
+
+    assert run(capsys, "apply", str(repo), "--file", "web_app.py")[0] == 0
+    out = run(capsys, "branches", str(repo))[1]
+    line = next(ln for ln in out.splitlines() if ln.startswith(BRANCH))
+    assert line.endswith("committed") and "fresh" not in out
+    with Workspace.open(repo, load_recipe("db-session")) as ws:  # a decision changed after the commit
+        ws.scan_base()
+        first = ws.state.for_path("web_app.py")[0]
+        ws.decide(first.id, "rejected")
+    out = run(capsys, "branches", str(repo))[1]
+    line = next(ln for ln in out.splitlines() if ln.startswith(BRANCH))
+    assert line.endswith("committed; uncommitted decisions")
+    out = run(capsys, "branches", str(repo), "--json")[1]
+    row = next(f for f in json.loads(out)["files"] if f["path"] == "web_app.py")
+    assert row["uncommitted_decisions"] is True

@@ -75,6 +75,8 @@ class FileRow:
     ours: bool = True
     #: Decisions whose migration was rolled back (not applied until decided again).
     rolled_back: int = 0
+    #: The branch does not hold the file's current accepted decisions.
+    uncommitted: bool = False
 
 
 def decode_python(data: bytes) -> tuple[str, str, bool]:
@@ -350,13 +352,7 @@ class Workspace:
     def uncommitted(self, path: str) -> bool:
         """True when the file's branch does not hold its current accepted decisions (one was made,
         undone or changed after the commit)."""
-        record = self.state.files.get(path)
-        if record is None or record.commit is None:
-            return False
-        accepted = self.state.accepted(path)
-        if record.commit.choices:
-            return record.commit.choices != choices_digest(accepted)
-        return set(record.commit.occurrences) != {d.id for d in accepted}
+        return uncommitted_decisions(self.state, path)
 
     def commit_file(self, path: str) -> Committed | None:
         """Commit a file's accepted occurrences to its branch; with none accepted, remove the branch."""
@@ -432,6 +428,17 @@ class Workspace:
         return file_rows(self.flow, self.state, self.occurrences)
 
 
+def uncommitted_decisions(state: ReviewState, path: str) -> bool:
+    """True when the file's recorded commit does not hold its current accepted decisions."""
+    record = state.files.get(path)
+    if record is None or record.commit is None:
+        return False
+    accepted = state.accepted(path)
+    if record.commit.choices:
+        return record.commit.choices != choices_digest(accepted)
+    return set(record.commit.occurrences) != {d.id for d in accepted}
+
+
 def file_rows(
     flow: GitFlow, state: ReviewState, occurrences: Mapping[str, Occurrence] | None = None
 ) -> list[FileRow]:
@@ -452,6 +459,7 @@ def file_rows(
             accepted=counts["accepted"], rejected=counts["rejected"], pending=counts["pending"],
             stale_decisions=counts["stale"], integrated=bool(info and info.integrated), stale=tuple(stale),
             ours=info.ours if info else True, rolled_back=counts["rolled_back"],
+            uncommitted=bool(info) and uncommitted_decisions(state, path),
         ))
     return rows
 
