@@ -152,3 +152,18 @@ def test_branches_speaks_the_tuis_words(repo: Path, capsys: pytest.CaptureFixtur
     out = run(capsys, "branches", str(repo), "--json")[1]
     row = next(f for f in json.loads(out)["files"] if f["path"] == "web_app.py")
     assert row["uncommitted_decisions"] is True
+
+
+def test_quitting_says_how_to_reopen_and_where_the_demo_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import migrator_tui.tui.app as tui_app
+
+    monkeypatch.setattr(tui_app, "run_review", lambda *a, **k: 0)  # the user quits at once
+    repo = demo_repo(tmp_path / "my repo")
+    code, out, _ = run(capsys, "review", str(repo), "--phase", "1")
+    assert code == 0
+    assert f"migrator-tui review '{repo.resolve()}' --phase 1" in out
+    demo = tmp_path / "demo"
+    code, out, _ = run(capsys, "demo", str(demo))
+    assert code == 0
+    assert f"migrator-tui review {demo.resolve()}" in out and f"The demo repository is at {demo}" in out
