@@ -296,3 +296,53 @@ async def test_the_scan_progress_reads_files_done_of_the_total(demo: Path) -> No
         bar = screen.query_one("#scan-bar", ProgressBar)
         assert (bar.progress, bar.total) == (7, 25)
         assert not bar.show_percentage, "no `--%` while the total is unknown"
+
+
+def test_a_narrow_tree_cuts_the_function_not_the_badge() -> None:
+    from migrator_tui.tui.labels import occurrence_label
+
+    occ = next(iter(_demo_occurrences()))
+    text = occurrence_label(occ, "accepted", False, "review", note=False)
+    assert text.plain.index("[review]") < text.plain.index(occ.function)
+
+
+def _demo_occurrences():  # type: ignore[no-untyped-def]
+    import tempfile
+
+    from migrator_tui.recipe import load_recipe
+    from migrator_tui.scan import scan
+
+    root = Path(tempfile.mkdtemp()) / "demo"
+    build_demo(root)
+    return [o for o in scan(root, load_recipe()).occurrences if o.function]
+
+
+@sync
+async def test_marks_and_words_say_only_what_is_true(demo: Path) -> None:
+    from migrator_tui.review.state import APPLY_NOTE
+
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        ctl, screen = app.controller, app.review_screen
+        occs = [o for o in ctl.occurrences if not ctl.summary(o).is_manual]
+        # the note apply writes is not a reviewer's note: no ✉
+        ctl.workspace.decide(occs[0].id, "accepted", strategy=ctl.summary(occs[0]).strategy, note=APPLY_NOTE)
+        screen.refresh_labels(occs[0].id)
+        assert "✉" not in str(screen.tree.nodes[("occurrence", occs[0].id)].label)
+        # an "edit" identical to the proposal is a plain accept
+        ctl.edit(occs[1].id, ctl.proposal(occs[1]).after)
+        assert ctl.decision(occs[1].id).status == "accepted" and ctl.decision(occs[1].id).edited is None
+        # palette entries do not repeat their title
+        for command in app.get_system_commands(screen):
+            assert command.help != command.title.rsplit(" (", 1)[0], command.title
+        # a toast counts in words
+        path = occs[1].path
+        messages: list[str] = []
+        app.notify = lambda message, **_: messages.append(message)  # type: ignore[method-assign]
+        await show(pilot, occs[1].id)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: ctl.committed(path))
+        await settle(pilot)
+        assert any("accepted proposals of" in m for m in messages), messages
+        assert not any("(s)" in m for m in messages)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migrator_tui.commands.branches import add_common
+from migrator_tui.review.state import APPLY_NOTE
 
 if TYPE_CHECKING:
     from migrator_tui.model import Occurrence, ScanResult
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from migrator_tui.review.state import DecisionRecord
     from migrator_tui.rewrite.proposal import Proposal
 
-APPLY_NOTE = "accepted by apply"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -36,6 +36,9 @@ STATE_FILE = "state.json"
 #: Undo history kept on disk (the oldest entries are dropped beyond this).
 HISTORY_LIMIT = 1000
 
+#: The note `apply` puts on the decisions it makes (a mark of who decided, not a reviewer's note).
+APPLY_NOTE = "accepted by apply"
+
 DecisionKind = Literal["pending", "accepted", "rejected"]
 DECISIONS: tuple[str, ...] = ("pending", "accepted", "rejected")
 

@@ -463,6 +463,10 @@ class ReviewController:
         """Accept `occ_id` with the reviewer's `text` for the replaced region, if it parses."""
         occ = self._by_id[occ_id]
         proposal = self.proposal(occ)
+        if not proposal.is_manual and text == proposal.after:  # unchanged: a plain accept, not an edit
+            self.workspace.decide(occ_id, ACCEPTED, strategy=self.edit_strategy(proposal), edited=None,
+                                  warnings=[f.code for f in proposal.warnings])
+            return
         self.apply_edit(occ, proposal, text)
         self.workspace.decide(occ_id, ACCEPTED, strategy=self.edit_strategy(proposal), edited=text,
                               warnings=[f.code for f in proposal.warnings])

@@ -25,8 +25,10 @@ REVIEW_KEYS: list[tuple[str, Binding]] = [
     ("Move", Binding("slash", "filter", "Filter", id="review.filter", key_display="/",
                      tooltip="Filter by path, function, shape, warning, decision, confidence")),
     ("Diff", Binding("plus,equals_sign", "widen", "More context", id="review.widen", show=False,
-                     key_display="+")),
-    ("Diff", Binding("minus", "narrow", "Less context", id="review.narrow", show=False, key_display="-")),
+                     key_display="+",
+                     tooltip="Widen the diff: changes, 3 lines, the function, then ±10 lines")),
+    ("Diff", Binding("minus", "narrow", "Less context", id="review.narrow", show=False, key_display="-",
+                     tooltip="Narrow the diff")),
     ("Diff", Binding("f", "whole_file", "Whole file", id="review.whole_file", show=False,
                      tooltip="Show the whole file / back to the function")),
     ("Diff", Binding("s", "side_by_side", "Side by side", id="review.split", show=False,
@@ -36,7 +38,8 @@ REVIEW_KEYS: list[tuple[str, Binding]] = [
     ("Git", Binding("c", "commit_file", "Commit", id="review.commit",
                     tooltip="Commit this file's accepted proposals to its branch")),
     ("Git", Binding("b", "branches", "Branches", id="review.branches", tooltip="Per-file branches")),
-    ("App", Binding("question_mark", "help", "Help", id="review.help", key_display="?")),
+    ("App", Binding("question_mark", "help", "Help", id="review.help", key_display="?",
+                    tooltip="Every key, and what the marks mean")),
     ("App", Binding("q", "quit", "Quit", id="review.quit", tooltip="Quit (decisions are already saved)")),
 ]
 

@@ -82,13 +82,14 @@ def decision_key(status: str, edited: bool) -> str:
 def occurrence_label(
     occ: Occurrence, status: str, edited: bool, confidence: str | None, note: bool, stale: bool = False
 ) -> Text:
+    """Mark, line, confidence badge, note mark, then the function: what matters first, so a narrow
+    tree cuts the function's name rather than the badge."""
     key = "stale" if stale else decision_key(status, edited)
     text = Text(no_wrap=True, end="")
     text.append(f"{MARKS[key]} ", "bold")
     text.append(f"L{occ.line:<5}", "dim")
-    text.append(occ.function or "<module>")
     badge = confidence or ""
-    text.append(f" [{BADGES[badge]}]", BADGE_STYLES[badge])
-    if note:
-        text.append(" ✉", "dim")
+    text.append(f"{'[' + BADGES[badge] + ']':<9}", BADGE_STYLES[badge])
+    text.append("✉ " if note else "  ", "dim")
+    text.append(occ.function or "<module>")
     return text

@@ -193,7 +193,8 @@ class BranchesScreen(Screen[None]):
         if not result.changed:
             self.app.notify(f"{result.branch} is already up to date.", title="Integrate")
         else:
-            self.app.notify(f"Integrated {len(result.files)} file(s) into {result.branch} "
+            n = len(result.files)
+            self.app.notify(f"Integrated {n} file{'s' if n != 1 else ''} into {result.branch} "
                             f"({(result.sha or '')[:8]}).", title="Integrate")
         self.refresh_rows()
 

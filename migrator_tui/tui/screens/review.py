@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from migrator_tui.errors import MigratorError
 from migrator_tui.model import Occurrence
 from migrator_tui.review.diff import stats
+from migrator_tui.review.state import APPLY_NOTE
 from migrator_tui.rewrite.proposal import Proposal
 from migrator_tui.tui.controller import (
     ACCEPTED,
@@ -245,7 +246,7 @@ class ReviewScreen(Screen[None]):
     def _occ_text(self, occ: Occurrence) -> Text:
         d = self.controller.decision(occ.id)
         return occurrence_label(occ, d.status, d.edited is not None, self.controller.confidence(occ),
-                                bool(d.note), d.stale)
+                                bool(d.note) and d.note != APPLY_NOTE, d.stale)
 
     def refresh_labels(self, occ_id: str) -> None:
         """Relabel an occurrence and its file and phase (after a decision changed)."""
@@ -659,7 +660,8 @@ class ReviewScreen(Screen[None]):
         committed = worker.result
         if committed is not None:
             self.refresh_file(path)
-            self.app.notify(f"Committed {len(accepted)} accepted proposal(s) of {path} to "
+            n = len(accepted)
+            self.app.notify(f"Committed {n} accepted proposal{'s' if n != 1 else ''} of {path} to "
                             f"{committed.branch} ({committed.sha[:8]}).", title="Commit")
 
     @work(thread=True, group="git")
