@@ -346,3 +346,46 @@ async def test_marks_and_words_say_only_what_is_true(demo: Path) -> None:
         await settle(pilot)
         assert any("accepted proposals of" in m for m in messages), messages
         assert not any("(s)" in m for m in messages)
+
+
+@sync
+async def test_branches_screen_fits_150_columns_and_its_diff_follows_the_cursor(demo: Path) -> None:
+    from textual.widgets import DataTable
+
+    from migrator_tui.tui.diff_view import DiffView
+    from migrator_tui.tui.screens.branches import BranchesScreen
+    from migrator_tui.tui.screens.confirm import ConfirmScreen
+    from migrator_tui.tui.screenshots import commit_first_two
+
+    app = make_app(demo)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await ready(pilot)
+        ctl = app.controller
+        paths = list(dict.fromkeys(o.path for o in ctl.occurrences))[:2]
+        for path in paths:
+            await commit_first_two(pilot, path)
+        await pilot.press("b")
+        await wait_until(pilot, lambda: isinstance(app.screen, BranchesScreen))
+        screen = app.screen
+        diff = screen.query_one(DiffView)
+        rows = screen.rows  # type: ignore[attr-defined]
+        await wait_until(pilot, lambda: bool(diff.hunks), timeout=10)
+        assert "No change." not in str(diff._rows[0].text)
+        first = rows[screen.query_one(DataTable).cursor_row]  # type: ignore[attr-defined]
+        assert first.path in diff._note  # the diff shown is the selected row's
+        summary = str(screen.query_one("#branches-summary").render())
+        assert "Enter: diff" not in summary
+        await pilot.press("down")
+        second = rows[screen.query_one(DataTable).cursor_row]
+        await wait_until(pilot, lambda: second.path in (diff._note or ""), timeout=10)
+
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, BranchesScreen)
+                         and all(r.state == "integrated" for r in app.screen.rows))  # type: ignore[attr-defined]
+        await pilot.pause(0.2)
+        table = app.screen.query_one(DataTable)
+        widths = {c.label.plain: c.get_render_width(table) for c in table.columns.values()}
+        assert widths["state"] >= len("integrated") + 2, widths
+        assert sum(widths.values()) <= 150, widths

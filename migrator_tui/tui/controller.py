@@ -578,11 +578,12 @@ class ReviewController:
                 state = "stale: " + ", ".join(row.stale)
             else:
                 state = "committed"
-            if row.tip is not None and self.workspace.uncommitted(row.path):
-                state += " · uncommitted decisions (c commits them)"
-            counts = f"{row.accepted} accepted, {row.rejected} rejected, {row.pending} pending"
+            if row.tip is not None and row.uncommitted:
+                state += " · uncommitted decisions"
+            # the review's marks: ✓ accepted, ✗ rejected, · pending, ↩ rolled back
+            counts = f"{row.accepted} ✓  {row.rejected} ✗  {row.pending} ·"
             if row.rolled_back:
-                counts += f", {row.rolled_back} rolled back"
+                counts += f"  {row.rolled_back} ↩"
             check = None
             record = self.workspace.state.files.get(row.path)
             if record is not None:

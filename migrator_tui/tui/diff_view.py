@@ -90,10 +90,11 @@ class DiffView(ScrollView, can_focus=True):
         self._hunks = [Hunk(start, len(body), start, len(body), body)] if body else []
         self._rebuild(note)
 
-    def clear(self) -> None:
+    def clear(self, message: str | None = None) -> None:
+        """Show nothing but `message` (default: "No change.")."""
         self._old = self._new = ""
         self._hunks = []
-        self._rebuild(None)
+        self._rebuild(message)
 
     @property
     def hunks(self) -> list[Hunk]:

@@ -45,7 +45,8 @@ REVIEW_KEYS: list[tuple[str, Binding]] = [
 
 #: Keys of the branches screen, for its bindings and the help screen.
 BRANCH_KEYS: list[tuple[str, Binding]] = [
-    ("Branches", Binding("enter,d", "view_diff", "View diff", id="branches.diff")),
+    ("Branches", Binding("enter,d", "view_diff", "Diff", id="branches.diff", key_display="⏎/d",
+                         tooltip="Scroll the selected branch's diff (it follows the cursor)")),
     ("Branches", Binding("x", "rollback", "Roll back", id="branches.rollback",
                          tooltip="Delete the branch (or revert it if integrated)")),
     ("Branches", Binding("i", "integrate", "Integrate", id="branches.integrate",

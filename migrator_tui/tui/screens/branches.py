@@ -44,16 +44,19 @@ class BranchesScreen(Screen[None]):
             yield DiffView(id="branch-diff")
         yield Footer()
 
+    #: The table's columns; the log's path is in the panel under the table, with the run's output.
+    COLUMNS: ClassVar[tuple[str, ...]] = ("file", "tests", "state", "decisions", "sha", "branch")
+
     def on_mount(self) -> None:
         self.title = "Branches"
-        table = self.query_one(DataTable)
-        table.add_columns("file", "tests", "state", "decisions", "sha", "branch", "log")
         self.refresh_rows()
-        table.focus()
+        self.query_one(DataTable).focus()
 
     def refresh_rows(self) -> None:
         table = self.query_one(DataTable)
-        table.clear()
+        cursor = table.cursor_row
+        table.clear(columns=True)  # and the columns, so that their widths fit the new rows
+        table.add_columns(*self.COLUMNS)
         try:
             self.rows = self.controller.branches()
         except MigratorError as exc:
@@ -66,20 +69,48 @@ class BranchesScreen(Screen[None]):
             if check is not None:
                 tests = check_text(check.badge, palette, f" {check.seconds:.1f}s")
             table.add_row(row.path, tests, row.state, row.decisions, row.sha[:10] or "—",
-                          row.branch if row.has_branch else "—",
-                          (check.log if check is not None else "") or "—", key=row.path)
+                          row.branch if row.has_branch else "—", key=row.path)
+        if self.rows:
+            table.move_cursor(row=min(max(cursor, 0), len(self.rows) - 1))
         summary = self.query_one("#branches-summary", Static)
         if self.rows:
             n = sum(1 for r in self.rows if r.has_branch)
             text = Text(f"{n} per-file branch{'es' if n != 1 else ''} from base "
-                        f"{self.controller.base_label()}. Enter: diff · x: roll back · i: integrate · "
-                        "Esc: back")
+                        f"{self.controller.base_label()}. ↑↓ the branch and its diff · x roll back · "
+                        "i integrate · Esc back")
         else:
             text = Text("No per-file branch yet: commit a file with c on the review screen.")
         text.append_text(self._checks_line(palette))
         summary.update(text)
-        self.query_one(DiffView).clear()
-        self.show_check(self._selected())
+        self.follow_cursor()
+
+    def follow_cursor(self) -> None:
+        """The panels under the table show the selected row: its check, and its branch's diff."""
+        row = self._selected()
+        self.show_check(row)
+        if row is None:
+            self.query_one(DiffView).clear("No branch selected.")
+        elif not row.has_branch:
+            self.query_one(DiffView).clear(f"{row.path} has no branch: nothing committed.")
+        else:
+            self.load_diff(row)
+
+    @work(thread=True, exclusive=True, group="branch-diff")
+    def load_diff(self, row: BranchView) -> None:
+        """From a worker: the branch's diff against the base (git reads and the diff stay off the
+        UI thread)."""
+        try:
+            old, new = self.controller.branch_diff(row.path)
+            hunks = build_diff(old, new, context=3)
+        except MigratorError as exc:
+            self.app.call_from_thread(self.query_one(DiffView).clear, exc.message)
+            return
+
+        def show() -> None:
+            if self._selected() == row:
+                self.query_one(DiffView).show_diff(old, new, hunks, note=f"{row.branch}: {row.path}")
+
+        self.app.call_from_thread(show)
 
     def _palette(self) -> dict[str, str]:
         theme = self.app.current_theme
@@ -120,7 +151,7 @@ class BranchesScreen(Screen[None]):
         panel.update(text)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.show_check(self._selected())
+        self.follow_cursor()
 
     def _selected(self) -> BranchView | None:
         table = self.query_one(DataTable)
@@ -129,16 +160,9 @@ class BranchesScreen(Screen[None]):
         return self.rows[table.cursor_row]
 
     def action_view_diff(self) -> None:
-        row = self._selected()
-        if row is None or not row.has_branch:
-            return
-        try:
-            old, new = self.controller.branch_diff(row.path)
-        except MigratorError as exc:
-            self.app.notify(exc.message, title=exc.title, severity="error")
-            return
-        self.query_one(DiffView).show_diff(old, new, build_diff(old, new, context=3),
-                                           note=f"{row.branch}: {row.path}")
+        """Put the focus on the selected branch's diff (it follows the cursor already)."""
+        self.follow_cursor()
+        self.query_one(DiffView).focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_view_diff()
