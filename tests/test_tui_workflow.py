@@ -389,3 +389,40 @@ async def test_branches_screen_fits_150_columns_and_its_diff_follows_the_cursor(
         widths = {c.label.plain: c.get_render_width(table) for c in table.columns.values()}
         assert widths["state"] >= len("integrated") + 2, widths
         assert sum(widths.values()) <= 150, widths
+
+
+@sync
+async def test_diff_modes_open_at_the_change_take_the_width_and_keep_the_gutter(demo: Path) -> None:
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        ctl, screen = app.controller, app.review_screen
+        occ = next(o for o in ctl.occurrences if o.line > 200 and not ctl.summary(o).is_manual)
+        await show(pilot, occ.id)
+        diff = screen.diff_view
+        assert "f whole file" in diff._note and "s side by side" in diff._note
+        await pilot.press("f")
+        await wait_until(pilot, lambda: "f back to the function" in (diff._note or ""))
+        await settle(pilot)
+        first = diff.first_change_row()
+        assert first is not None and first > 50
+        assert diff.scroll_offset.y <= first < diff.scroll_offset.y + diff.size.height, "opens at the change"
+
+        await pilot.press("f")
+        await settle(pilot)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: "s unified" in (diff._note or ""))
+        assert not screen.query_one("#tree-pane").display, "the diff takes the width"
+        await pilot.press("s")
+        await wait_until(pilot, lambda: "s side by side" in (diff._note or ""))
+        assert screen.query_one("#tree-pane").display
+
+        # sideways scrolling moves the code, not the numbers and the sign
+        from migrator_tui.tui.diff_view import GUTTER_WIDTH
+
+        y = next(i for i, r in enumerate(diff._rows) if r.kind == "line") - diff.scroll_offset.y
+        before = diff.render_line(y).text[:GUTTER_WIDTH]
+        diff.scroll_to(x=8, animate=False, immediate=True)
+        await pilot.pause()
+        diff._cache.clear()
+        assert diff.render_line(y).text[:GUTTER_WIDTH] == before

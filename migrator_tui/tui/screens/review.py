@@ -449,8 +449,11 @@ class ReviewScreen(Screen[None]):
             hunks = list(view.hunks)
             added, removed = stats(hunks)
             edited = "your edit, " if d.edited is not None else ""
-            note = f"{edited}+{added} −{removed} · {self._view_name()} · +/- context · f whole file · s split"
-            self.diff_view.show_diff(view.source, view.new_source, hunks, note=note)
+            f_hint = "f back to the function" if self.whole_file else "f whole file"
+            s_hint = "s unified" if self.diff_view.split else "s side by side"
+            note = f"{edited}+{added} −{removed} · {self._view_name()} · +/- context · {f_hint} · {s_hint}"
+            self.diff_view.show_diff(view.source, view.new_source, hunks, note=note,
+                                     at_change=self.whole_file)
         self.shown_count += 1
 
     def _current_occ(self) -> Occurrence | None:
@@ -707,7 +710,11 @@ class ReviewScreen(Screen[None]):
         self._rerender()
 
     def action_side_by_side(self) -> None:
-        self.diff_view.split = not self.diff_view.split
+        """Toggle side by side; the tree hides meanwhile, so that each side gets half the width."""
+        split = not self.diff_view.split
+        self.diff_view.split = split
+        self.query_one("#tree-pane").display = not split
+        self._rerender()
 
     def action_next_pending(self) -> None:
         self._move(1)
