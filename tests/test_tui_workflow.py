@@ -400,9 +400,9 @@ async def test_diff_modes_open_at_the_change_take_the_width_and_keep_the_gutter(
         occ = next(o for o in ctl.occurrences if o.line > 200 and not ctl.summary(o).is_manual)
         await show(pilot, occ.id)
         diff = screen.diff_view
-        assert "f whole file" in diff._note and "s side by side" in diff._note
+        assert "f whole file" in diff._note and "s split" in diff._note
         await pilot.press("f")
-        await wait_until(pilot, lambda: "f back to the function" in (diff._note or ""))
+        await wait_until(pilot, lambda: "f function" in (diff._note or ""))
         await settle(pilot)
         first = diff.first_change_row()
         assert first is not None and first > 50
@@ -414,7 +414,7 @@ async def test_diff_modes_open_at_the_change_take_the_width_and_keep_the_gutter(
         await wait_until(pilot, lambda: "s unified" in (diff._note or ""))
         assert not screen.query_one("#tree-pane").display, "the diff takes the width"
         await pilot.press("s")
-        await wait_until(pilot, lambda: "s side by side" in (diff._note or ""))
+        await wait_until(pilot, lambda: "s split" in (diff._note or ""))
         assert screen.query_one("#tree-pane").display
 
         # sideways scrolling moves the code, not the numbers and the sign
@@ -426,3 +426,24 @@ async def test_diff_modes_open_at_the_change_take_the_width_and_keep_the_gutter(
         await pilot.pause()
         diff._cache.clear()
         assert diff.render_line(y).text[:GUTTER_WIDTH] == before
+
+
+@sync
+async def test_80x24_shows_the_whole_header_footer_and_the_change(demo: Path) -> None:
+    from textual.widgets._footer import FooterKey
+
+    app = make_app(demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await settle(pilot)
+        screen = app.review_screen
+        assert len(f"  {screen.title} — {screen.sub_title}  ") <= 80 - 8, (screen.title, screen.sub_title)
+        keys = {k.description: k for k in screen.query(FooterKey)}
+        for name in ("Accept", "Reject", "Commit", "Branches", "Help", "Quit"):
+            region = keys[name].region
+            assert region.width and region.right <= 80, (name, region)
+        diff = screen.diff_view
+        first = diff.first_change_row()
+        assert first is not None
+        assert diff.scroll_offset.y <= first < diff.scroll_offset.y + diff.size.height, "change shown"
+        assert diff.size.height >= 8, "enough diff lines to read"

@@ -26,7 +26,8 @@ class ProposalHeader(Static):
         note: str,
         strategies: list[str],
     ) -> None:
-        text = Text(no_wrap=False, end="")
+        # one line each (cut with … when narrow): the diff below needs the rows more
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(f"{occ.path}:{occ.line}", "bold")
         if proposal is not None:
             text.append(f"  [{proposal.confidence}]", f"bold {BADGE_STYLES[proposal.confidence]}")

@@ -91,6 +91,20 @@ class ReviewScreen(Screen[None]):
                 yield WarningsPanel(id="warnings")
         yield Footer()
 
+    #: Below this width the layout stacks and the header and footer take their compact forms.
+    NARROW = 100
+
+    @property
+    def narrow(self) -> bool:
+        return self.size.width < self.NARROW
+
+    def on_resize(self) -> None:
+        footer = self.query_one(Footer)
+        footer.compact = self.narrow
+        footer.show_command_palette = not self.narrow  # Ctrl+P still opens it (the help says so)
+        if self.controller.result is not None:
+            self._update_title()
+
     @property
     def tree(self) -> OccurrenceTree:
         return self.query_one(OccurrenceTree)
@@ -274,8 +288,14 @@ class ReviewScreen(Screen[None]):
             slice_.append(f"phase {ctl.phase}")
         if ctl.path_glob:
             slice_.append(ctl.path_glob)
-        self.title = f"migrator-tui · {ctl.recipe.name} · {ctl.root.name}" + (
-            f" ({', '.join(slice_)})" if slice_ else "")
+        where = f" ({', '.join(slice_)})" if slice_ else ""
+        if self.narrow:  # the review's marks: ✓ accepted, ✗ rejected, · pending, ↩ rolled back
+            self.title = f"{ctl.root.name} · {ctl.recipe.name}{where}"
+            back = f" {counts[ROLLED_BACK]}↩" if counts[ROLLED_BACK] else ""
+            self.sub_title = (f"{len(ctl.occurrences)}: {counts[ACCEPTED]}✓ {counts[REJECTED]}✗ "
+                              f"{counts[PENDING]}·{back}")
+            return
+        self.title = f"migrator-tui · {ctl.recipe.name} · {ctl.root.name}{where}"
         self.sub_title = (f"{len(ctl.occurrences)} occurrences · {counts[ACCEPTED]} accepted · "
                           f"{counts[REJECTED]} rejected · {counts[PENDING]} pending"
                           + (f" · {counts[ROLLED_BACK]} rolled back" if counts[ROLLED_BACK] else ""))
@@ -449,11 +469,11 @@ class ReviewScreen(Screen[None]):
             hunks = list(view.hunks)
             added, removed = stats(hunks)
             edited = "your edit, " if d.edited is not None else ""
-            f_hint = "f back to the function" if self.whole_file else "f whole file"
-            s_hint = "s unified" if self.diff_view.split else "s side by side"
+            f_hint = "f function" if self.whole_file else "f whole file"
+            s_hint = "s unified" if self.diff_view.split else "s split"
             note = f"{edited}+{added} −{removed} · {self._view_name()} · +/- context · {f_hint} · {s_hint}"
             self.diff_view.show_diff(view.source, view.new_source, hunks, note=note,
-                                     at_change=self.whole_file)
+                                     at_change=self.whole_file or self.narrow)
         self.shown_count += 1
 
     def _current_occ(self) -> Occurrence | None:
