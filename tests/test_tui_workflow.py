@@ -447,3 +447,12 @@ async def test_80x24_shows_the_whole_header_footer_and_the_change(demo: Path) ->
         assert first is not None
         assert diff.scroll_offset.y <= first < diff.scroll_offset.y + diff.size.height, "change shown"
         assert diff.size.height >= 8, "enough diff lines to read"
+
+
+def test_the_screenshots_show_real_runs_on_the_demo() -> None:
+    from migrator_tui.tui import screenshots
+
+    shot = (Path(__file__).parent.parent / "screenshots" / "branches.svg").read_text(encoding="utf-8")
+    assert "test_reviews.py" not in shot and "23&#160;passed" not in shot, "no made-up test run"
+    assert not hasattr(screenshots, "FAILED_OUTPUT")
+    assert "tests/test_services.py" in screenshots.DEMO_TESTS
