@@ -105,7 +105,9 @@ def select(result: ScanResult, recipe: Recipe, phases: Sequence[int | str], file
         if under and not occ.path.startswith(under):
             continue
         out.setdefault(occ.path, []).append(occ)
-    return out
+    # in the order `scan` lists them: by phase (the recipe's order, Unplanned last), then by path
+    order = {p.number: i for i, p in enumerate(recipe.phases)}
+    return dict(sorted(out.items(), key=lambda kv: (order.get(kv[1][0].phase, len(order)), kv[0])))
 
 
 def _codes(p: Proposal) -> list[str]:
@@ -180,6 +182,12 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
             print(f"migrator-tui: {exc.message}{tail}", file=sys.stderr)
         if stale:
             print(f"{stale} stale decision{'s' if stale != 1 else ''} left for review (code changed).")
+        made = sum(1 for c in batch.committed if c.old is None)
+        unchanged = sum(1 for c in batch.committed if c.old == c.sha)
+        updated = len(batch.committed) - made - unchanged
+        nothing = len(chosen) - len(batch.committed) - len(batch.failed)
+        print(f"{_count(len(chosen), 'file')}: {_count(made, 'branch', 'branches')} made, {updated} updated, "
+              f"{unchanged} unchanged, {nothing} with nothing accepted, {len(batch.failed)} refused.")
         if rolled_back:
             print(f"{rolled_back} rolled-back decision{'s' if rolled_back != 1 else ''} not applied again "
                   "(decide them again in the review to bring them back).")
@@ -188,6 +196,10 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
         if not chosen:
             print("No occurrences matched.")
     return 2 if batch.failed else 0
+
+
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
 def _left_unplanned(result: ScanResult, under: str, stream=None) -> None:  # type: ignore[no-untyped-def]
@@ -223,12 +235,18 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
     chosen = select(result, recipe, args.phase, args.file, everything=not planned)
     failed = 0
     chunks: list[str] = []
+    tally = {"safe": 0, "review": 0, "manual": 0}
+    applied = 0
     for path, text, proposals, error in propose_files(Path(result.root), chosen, recipe):
         occs = chosen[path]
         if error is not None or text is None:
             print(f"migrator-tui: {path} {error}.", file=sys.stderr)
             failed += 1
             continue
+        for occ in occs:
+            p = proposals[occ.id]
+            tally[p.confidence] += 1
+            applied += p.at_least(args.min_confidence)
         if args.dry_run:
             chunks.append(_diffs(path, text, occs, proposals, args.min_confidence))
             continue
@@ -259,6 +277,11 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
 
             text = highlight(text, DiffLexer(), TerminalFormatter())
         sys.stdout.write(text)
+    n = sum(tally.values())
+    verb = "would be applied" if args.dry_run else "applied"
+    print(f"{_count(len(chosen), 'file')}, {_count(n, 'proposal')}: {tally['safe']} safe, {tally['review']} "
+          f"review, {tally['manual']} manual; {applied} {verb} (--min-confidence {args.min_confidence})"
+          + (f", {_count(failed, 'file')} refused" if failed else "") + ".")
     return 2 if failed else 0
 
 
