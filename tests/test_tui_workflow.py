@@ -456,3 +456,13 @@ def test_the_screenshots_show_real_runs_on_the_demo() -> None:
     assert "test_reviews.py" not in shot and "23&#160;passed" not in shot, "no made-up test run"
     assert not hasattr(screenshots, "FAILED_OUTPUT")
     assert "tests/test_services.py" in screenshots.DEMO_TESTS
+
+
+def test_the_help_names_every_mark_and_the_palette() -> None:
+    from migrator_tui.tui.screens.help import INTRO, marks_text
+
+    legend = marks_text().plain
+    for mark in ("· pending", "✓ accepted", "✎ edited", "✗ rejected", "↩ rolled back", "! stale",
+                 "⎇ committed", "⎇ uncommitted decisions", "± local edits", "✉ has a note"):
+        assert mark in legend, mark
+    assert INTRO.startswith("Ctrl+P opens the command palette")
