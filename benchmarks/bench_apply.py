@@ -84,7 +84,7 @@ def main() -> int:
                 runner.append(_time([str(BIN / "python"), "-m", "libcst.tool", "codemod",
                                      "noop.NOOPCommand", "--jobs=2", "--no-format", "--hide-progress",
                                      "."], copy))
-                ours.append(_time([str(BIN / "migrator-tui"), "apply", "--dry-run", "."], root))
+                ours.append(_time([str(BIN / "migrator-tui"), "apply", "--dry-run", "--all", "."], root))
             r, o = statistics.median(runner), statistics.median(ours)
             print(f"{name:<8} {r:>15.2f}s {o:>15.2f}s {r / o:>11.2f}x")
     return 0

@@ -68,9 +68,19 @@ def test_full_cycle_leaves_a_dirty_checkout_untouched(repo: Path, capsys: pytest
     assert git(repo, "show", f"{new_all}:web_app.py") == WEB_APP
     assert snapshot(repo) == before
 
+    # the rollback sticks: apply leaves the rolled-back decisions alone until decided again
+    code, out, _ = run(capsys, "apply", str(repo))
+    assert code == 0 and BRANCH not in branches(repo) and "rolled-back decisions not applied" in out
+    from migrator_tui.recipe import load_recipe
+    from migrator_tui.review.workspace import Workspace
+
+    with Workspace.open(repo, load_recipe("db-session")) as ws:  # the reviewer accepts them again
+        ws.scan_base()
+        for d in ws.state.for_path("web_app.py"):
+            ws.decide(d.id, "accepted", strategy=d.strategy)
     # not integrated: just deleted; by branch name
     code, out, _ = run(capsys, "apply", "--min-confidence", "review", str(repo))
-    assert code == 0
+    assert code == 0 and BRANCH in branches(repo)
     code, out, _ = run(capsys, "rollback", str(repo), BRANCH)
     assert code == 0 and "deleted" in out and "reverted" not in out
     assert snapshot(repo) == before

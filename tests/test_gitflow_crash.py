@@ -138,7 +138,7 @@ def test_apply_killed_then_resumed(tmp_path: Path, capsys: pytest.CaptureFixture
     files = {f"pkg/m{i:03d}.py": SOURCE.format(i=i) for i in range(n)}
     calib = make_repo(tmp_path / "calib", files)
     start = time.monotonic()
-    proc = _spawn(["-m", "migrator_tui", "apply", "--min-confidence", "review", str(calib)], False)
+    proc = _spawn(["-m", "migrator_tui", "apply", "--min-confidence", "review", str(calib), "--all"], False)
     proc.communicate()
     duration = time.monotonic() - start
     assert proc.returncode == 0
@@ -149,7 +149,8 @@ def test_apply_killed_then_resumed(tmp_path: Path, capsys: pytest.CaptureFixture
     for trial, group in enumerate((False, True, False)):
         root = make_repo(tmp_path / f"r{trial}", files)
         delay = rng.uniform(duration * 0.3, duration * 1.05)
-        proc = _spawn(["-m", "migrator_tui", "apply", "--min-confidence", "review", str(root)], group)
+        argv = ["-m", "migrator_tui", "apply", "--min-confidence", "review", str(root), "--all"]
+        proc = _spawn(argv, group)
         time.sleep(delay)
         _kill(proc, group)
         _wait_for_git_children(root)
@@ -161,7 +162,7 @@ def test_apply_killed_then_resumed(tmp_path: Path, capsys: pytest.CaptureFixture
         if state_path.exists():
             assert ReviewState.load(state_path) is not None
         # resume: the stale lock is taken over and the job finishes
-        assert main(["apply", "--min-confidence", "review", str(root)]) == 0, capsys.readouterr().err
+        assert main(["apply", "--min-confidence", "review", str(root), "--all"]) == 0, capsys.readouterr().err
         capsys.readouterr()
         resumed = {b: git(root, "rev-parse", f"{t}^{{tree}}").strip() for b, t in branches(root).items()}
         assert resumed == final

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from gitfixtures import SERVICE, WEB_APP, branches, make_repo
+from gitfixtures import SERVICE, WEB_APP, branches, demo_repo, make_repo
 
 from migrator_tui import cli
 from migrator_tui.checks.report import BENCHMARK_FILE, criteria, gather
@@ -168,3 +168,13 @@ def test_error_handling_needs_acknowledged_warnings_and_no_manual(tmp_path: Path
 
     empty = make_repo(tmp_path / "c", {"web_app.py": WEB_APP})
     assert not box(report(empty, capsys), "Proper error handling and cleanup")  # nothing accepted
+
+
+def test_a_report_sends_no_one_to_files_they_do_not_have(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    root = demo_repo(tmp_path / "repo")
+    assert cli.main(["apply", str(root)]) == 0
+    assert cli.main(["report", str(root)]) == 0
+    text = capsys.readouterr().out
+    assert "benchmarks/" not in text and "bench_demo_app" not in text
+    assert "no benchmark result" in text.lower()

@@ -107,7 +107,7 @@ def test_reconcile_marks_stale_and_keeps(tmp_path: Path) -> None:
     assert newly == [b.id]
     assert not state.decisions[a.id].stale and state.decisions[b.id].stale
     assert state.accepted("m.py") == [state.decisions[a.id]]
-    assert state.counts("m.py") == {"accepted": 1, "rejected": 0, "pending": 0, "stale": 1}
+    assert state.counts("m.py") == {"accepted": 1, "rejected": 0, "pending": 0, "stale": 1, "rolled_back": 0}
     # gone from the scan: stale too, still kept
     state.reconcile([b], {b.id: "fb"})
     assert state.decisions[a.id].stale and not state.decisions[b.id].stale

@@ -147,8 +147,9 @@ async def test_edit_of_a_region_that_returns(demo: Path) -> None:
         occ = next(o for o in ctl.occurrences if not ctl.summary(o).is_manual
                    and _HAS_FUNCTION_ONLY.search(ctl.proposal(o).after))
         proposal = ctl.proposal(occ)
-        ctl.edit(occ.id, proposal.after)
-        assert ctl.decision(occ.id).edited == proposal.after
+        edited = proposal.after.rstrip("\n") + "  # reviewed\n"
+        ctl.edit(occ.id, edited)
+        assert ctl.decision(occ.id).edited == edited
 
 
 @sync
@@ -205,7 +206,8 @@ async def test_commit_then_rollback_then_reopen(demo: Path) -> None:
         assert not ctl.committed(path)
         await pilot.press("escape")
         await pilot.press("q")
-    decisions = {accepted.id: "accepted", rejected.id: "rejected"}
+    # the rollback sticks: the accepted one reads "rolled back" until decided again
+    decisions = {accepted.id: "rolled back", rejected.id: "rejected"}
 
     reopened = make_app(demo)
     async with reopened.run_test(size=SIZE) as pilot:

@@ -173,7 +173,7 @@ def test_a_broad_handler_that_does_not_reraise_stops_caller_warnings(tmp_path: P
 def test_twin_a_broad_handler_that_reraises_lets_the_caller_see_it(tmp_path: Path) -> None:
     source = BROAD_FIRST.replace("        return error_response(str(e))\n", "        raise\n")
     root = make_repo(tmp_path / "repo", {"views.py": source})
-    assert any("SQLAlchemyError at views.py:20" in m for m in wrapped_messages(root))
+    assert any("SQLAlchemyError at line 20" in m for m in wrapped_messages(root))
 
 
 CHAIN = """\

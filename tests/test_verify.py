@@ -237,3 +237,28 @@ def test_state_keeps_log_and_whole_commit_checks(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     old = ReviewState.load(path)
     assert old is not None and old.checks == {} and old.files["m.py"].verification.log == ""  # type: ignore[union-attr]
+
+
+def test_integrate_names_failed_branches_and_needs_include_failed(repo: Path, capsys: Capsys) -> None:
+    cli.main(["verify", str(repo), "--test-cmd", PASS_ON_WEB])
+    capsys.readouterr()
+    assert cli.main(["integrate", str(repo)]) == 2
+    err = capsys.readouterr().err
+    assert f"verify failed on {SERVICE}" in err and "--include-failed" in err
+    assert "migrate/db-session/all" not in branches(repo), "nothing was integrated"
+    assert cli.main(["integrate", str(repo), "--include-failed"]) == 0
+    out = capsys.readouterr().out
+    assert f"{SERVICE}  (verify failed, included with --include-failed)" in out
+    assert "migrate/db-session/all" in branches(repo)
+
+
+def test_pytest_that_cannot_run_is_an_error_with_a_hint(repo: Path, capsys: Capsys) -> None:
+    # pytest exits 4 on a usage error (as it exits 2 on a conftest that does not import)
+    code = cli.main(["verify", str(repo), "--test-cmd", f"{sys.executable} -m pytest --no-such-option"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert state(repo).files[WEB].verification.status == "error"  # type: ignore[union-attr]
+    assert "ended in error" in captured.err and "--baseline" in captured.err
+    # any other command's non-zero exit is a failure
+    cli.main(["verify", str(repo), "--test-cmd", "exit 4"])
+    assert state(repo).files[WEB].verification.status == "failed"  # type: ignore[union-attr]

@@ -204,8 +204,8 @@ def _performance(f: Facts) -> Criterion:
             "than before")
     b = f.benchmark
     if b is None:
-        return Criterion(text, False, rule,
-                         "no benchmark result (run `benchmarks/bench_demo_app.py --repo .`)")
+        return Criterion(text, False, rule, f"no benchmark result in the review's state folder "
+                         f"({BENCHMARK_FILE}): this tool does not time an application itself")
     routes = [r for r in b.get("routes", []) if isinstance(r, dict)]
     after_sha = (b.get("after") or {}).get("sha")
     if not routes:
@@ -480,8 +480,9 @@ def _benchmark(f: Facts) -> list[str]:
     out = ["## Performance", ""]
     b = f.benchmark
     if b is None:
-        return [*out, "No benchmark result: `python benchmarks/bench_demo_app.py --repo .` measures the "
-                "demo's request suite at the base and at the integration branch.", ""]
+        return [*out, f"No benchmark result: nothing has written `{BENCHMARK_FILE}` into this review's state "
+                "folder, and migrator-tui does not time an application itself, so this report says "
+                "nothing about speed.", ""]
     before, after = b.get("before") or {}, b.get("after") or {}
     out += [f"Demo request suite, {b.get('requests', '?')} requests per route and round, "
             f"{b.get('rounds', '?')} alternating rounds, measured {b.get('time', '?')}: before = "

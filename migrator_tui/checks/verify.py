@@ -228,7 +228,11 @@ class Runner:
                 return "timeout"
             if self._cancelled.is_set():
                 raise _Cancelled
-            return "passed" if code == 0 else "failed"
+            status = exit_status(self.command, code)
+            if status == "error":
+                log.write(f"\n# exit code {code}: pytest did not run the tests (interrupted, internal or "
+                          "usage error, or no tests collected)\n".encode())
+            return status
         finally:
             with self._lock:
                 self._procs.discard(proc)
@@ -236,6 +240,21 @@ class Runner:
 
 class _Cancelled(Exception):
     pass
+
+
+#: pytest's exit codes for a run that did not test anything properly (interrupted, internal error,
+#: usage error, no tests collected): the environment is broken, not the migration.
+PYTEST_ERROR_CODES = frozenset({2, 3, 4, 5})
+_PYTEST = re.compile(r"(^|[\s/;&|(])(py\.test|pytest)(\s|$)|-m\s+pytest\b")
+
+
+def exit_status(command: str, code: int) -> str:
+    """passed / failed / error for a test command's exit code: pytest's codes 2–5 are "error"."""
+    if code == 0:
+        return "passed"
+    if code in PYTEST_ERROR_CODES and _PYTEST.search(command):
+        return "error"
+    return "failed"
 
 
 def _clean_env() -> dict[str, str]:

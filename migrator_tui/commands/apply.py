@@ -25,6 +25,7 @@ from migrator_tui.sourcefile import split_lines
 if TYPE_CHECKING:
     from migrator_tui.model import Occurrence, ScanResult
     from migrator_tui.recipe import Recipe
+    from migrator_tui.review.state import DecisionRecord
     from migrator_tui.review.workspace import Workspace
     from migrator_tui.rewrite.proposal import Proposal
 
@@ -36,8 +37,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                     "branch (default), print the diffs (--dry-run), or write the working tree (--in-place).",
     )
     parser.add_argument("path", nargs="?", default=".", metavar="PATH", help="the repository (default: .)")
-    parser.add_argument("--phase", type=int, action="append", default=[], metavar="N",
-                        help="only this phase (repeatable)")
+    parser.add_argument("--phase", type=_phase_arg, action="append", default=[], metavar="N|unplanned",
+                        help="only this phase (repeatable); `unplanned` for the files outside every phase "
+                             "(default: every planned phase)")
+    parser.add_argument("--all", action="store_true",
+                        help="every occurrence, the Unplanned files' too")
     parser.add_argument("--file", action="append", default=[], metavar="F",
                         help="only this file or glob, relative to the repository (repeatable)")
     parser.add_argument("--min-confidence", choices=("safe", "review"), default="safe",
@@ -55,15 +59,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.set_defaults(run=run)
 
 
-def select(result: ScanResult, recipe: Recipe, phases: Sequence[int], files: Sequence[str],
-           under: str = "") -> dict[str, list[Occurrence]]:
-    """The scan's occurrences by path, kept to the phases, files (or globs) and folder asked for."""
+UNPLANNED = "unplanned"
+
+
+def _phase_arg(value: str) -> int | str:
+    if value.strip().lower() == UNPLANNED:
+        return UNPLANNED
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a phase number or 'unplanned'") from None
+
+
+def planned_only(phases: Sequence[int | str], files: Sequence[str], everything: bool) -> bool:
+    """True when the run takes the recipe's plan only: no --phase, no --file, no --all."""
+    return not phases and not files and not everything
+
+
+def select(result: ScanResult, recipe: Recipe, phases: Sequence[int | str], files: Sequence[str],
+           under: str = "", *, everything: bool = True) -> dict[str, list[Occurrence]]:
+    """The scan's occurrences by path, kept to the phases (a number, or "unplanned"), files (or
+    globs) and folder asked for. With no phase and no file, `everything=False` keeps the planned
+    phases only (the recipe's plan is the migration plan)."""
     from migrator_tui.errors import MigratorError
     from migrator_tui.recipe import compile_glob
 
     known = {p.number for p in recipe.phases}
     for n in phases:
-        if n not in known:
+        if n != UNPLANNED and n not in known:
             listed = ", ".join(str(k) for k in sorted(known))
             raise MigratorError(f"Unknown phase {n}: recipe {recipe.name} has phases {listed}.")
     # A value that is the path of a scanned file selects that file, whatever characters it holds
@@ -80,16 +103,21 @@ def select(result: ScanResult, recipe: Recipe, phases: Sequence[int], files: Seq
         except ValueError as exc:
             raise MigratorError(f"--file {printable(f)!r} is neither a scanned file nor a valid glob "
                                 f"({printable(str(exc))}).") from None
+    wanted = {None if n == UNPLANNED else n for n in phases}
+    if not phases and not files and not everything:
+        wanted = known  # type: ignore[assignment]
     out: dict[str, list[Occurrence]] = {}
     for occ in result.occurrences:
-        if phases and occ.phase not in phases:
+        if wanted and occ.phase not in wanted:
             continue
         if files and occ.path not in literal and not any(p.match(occ.path) for p in patterns):
             continue
         if under and not occ.path.startswith(under):
             continue
         out.setdefault(occ.path, []).append(occ)
-    return out
+    # in the order `scan` lists them: by phase (the recipe's order, Unplanned last), then by path
+    order = {p.number: i for i, p in enumerate(recipe.phases)}
+    return dict(sorted(out.items(), key=lambda kv: (order.get(kv[1][0].phase, len(order)), kv[0])))
 
 
 def _codes(p: Proposal) -> list[str]:
@@ -111,14 +139,15 @@ def run(args: argparse.Namespace) -> int:
 def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
     from migrator_tui.review.workspace import Workspace
     from migrator_tui.rewrite import FileAnalysis
-    from migrator_tui.scan import scan
 
     with Workspace.open(args.path, recipe, rescan=args.rescan, prefix=args.prefix) as ws:
-        result = scan(ws.root, recipe)
-        ws.load_scan(result)
+        result = ws.scan_base()
         under = _subfolder(Path(args.path), ws.root)
-        chosen = select(result, recipe, args.phase, args.file, under)
-        stale = 0
+        planned = planned_only(args.phase, args.file, args.all)
+        chosen = select(result, recipe, args.phase, args.file, under, everything=not planned)
+        stale = rolled_back = 0
+        #: occurrence id -> its decision before this run, for each decision this run made
+        made: dict[str, dict[str, DecisionRecord | None]] = {}
         with ws.state.batch():
             for path, occs in chosen.items():
                 text = ws.sources.get(path)
@@ -129,6 +158,7 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
                     previous = ws.state.decision(occ.id)
                     if previous is not None and previous.decision != "pending":
                         stale += previous.stale
+                        rolled_back += previous.rolled_back and not previous.stale
                     else:
                         undecided.append(occ)
                 if not undecided:
@@ -137,10 +167,14 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
                 for occ in undecided:
                     p = analysis.summary(occ.id)
                     if p.at_least(args.min_confidence):
+                        made.setdefault(path, {})[occ.id] = ws.state.decision(occ.id)
                         ws.decide(occ.id, "accepted", strategy=p.strategy, note=APPLY_NOTE,
                                   warnings=_codes(p))
         to_commit = [p for p in chosen if ws.state.accepted(p)]
         batch = ws.commit_files(to_commit)
+        with ws.state.batch():  # a file that could not be committed keeps no decision of this run
+            for path in batch.failed:
+                ws.state.restore(made.get(path, {}))
         committed = {c.path: c for c in batch.committed}
         tips = ws.flow.tips()
         for path in chosen:
@@ -152,10 +186,26 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
                 print(f"{printable(path)}: {c.branch} {c.sha[:12]} {n}/{total}{same}")
             elif path not in batch.failed:
                 print(f"{printable(path)}: {_nothing_committed(ws, path, total, tips.get(path))}")
-        for _path, exc in sorted(batch.failed.items()):
-            print(f"migrator-tui: {printable(exc.message)}", file=sys.stderr)
+            if path in ws.dirty:
+                print(f"  {printable(path)} has uncommitted edits: it was reviewed and committed as the base "
+                      f"commit {ws.state.base[:12]} holds it; your edits are not on its branch.")
+        for path, exc in sorted(batch.failed.items()):
+            undone = len(made.get(path, {}))
+            tail = f" ({undone} decision{'s' if undone != 1 else ''} of this run dropped)" if undone else ""
+            print(f"migrator-tui: {printable(exc.message)}{tail}", file=sys.stderr)
         if stale:
             print(f"{stale} stale decision{'s' if stale != 1 else ''} left for review (code changed).")
+        made = sum(1 for c in batch.committed if c.old is None)
+        unchanged = sum(1 for c in batch.committed if c.old == c.sha)
+        updated = len(batch.committed) - made - unchanged
+        nothing = len(chosen) - len(batch.committed) - len(batch.failed)
+        print(f"{_count(len(chosen), 'file')}: {_count(made, 'branch', 'branches')} made, {updated} updated, "
+              f"{unchanged} unchanged, {nothing} with nothing accepted, {len(batch.failed)} refused.")
+        if rolled_back:
+            print(f"{rolled_back} rolled-back decision{'s' if rolled_back != 1 else ''} not applied again "
+                  "(decide them again in the review to bring them back).")
+        if planned:
+            _left_unplanned(result, under)
         if not chosen:
             print("No occurrences matched.")
     return 2 if batch.failed else 0
@@ -171,6 +221,20 @@ def _nothing_committed(ws: Workspace, path: str, total: int, tip: str | None) ->
     if tip is None:
         return out + ", no branch"
     return out + f"; its branch {ws.flow.branch_for(path)} is still at {tip[:12]} from an earlier commit"
+
+
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def _left_unplanned(result: ScanResult, under: str, stream=None) -> None:  # type: ignore[no-untyped-def]
+    """Say how many occurrences were left because their files are outside every phase."""
+    left = [o for o in result.occurrences if o.phase is None and o.path.startswith(under)]
+    if left:
+        files = len({o.path for o in left})
+        print(f"{len(left)} occurrence{'s' if len(left) != 1 else ''} in {files} Unplanned "
+              f"file{'s' if files != 1 else ''} left alone (outside the recipe's phases): "
+              "use --phase unplanned or --all to include them.", file=stream or sys.stdout)
 
 
 def _subfolder(path: Path, root: Path) -> str:
@@ -192,17 +256,24 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
 
     root = Path(args.path)
     result = scan(root, recipe)
-    chosen = select(result, recipe, args.phase, args.file)
+    planned = planned_only(args.phase, args.file, args.all)
+    chosen = select(result, recipe, args.phase, args.file, everything=not planned)
     if args.in_place:
         _clean_leftovers(Path(result.root), chosen)
     failed = 0
     chunks: list[str] = []
+    tally = {"safe": 0, "review": 0, "manual": 0}
+    applied = 0
     for path, text, proposals, error in propose_files(Path(result.root), chosen, recipe, full=False):
         occs = chosen[path]
         if error is not None or text is None:
             print(f"migrator-tui: {printable(path)} {error}.", file=sys.stderr)
             failed += 1
             continue
+        for occ in occs:
+            p = proposals[occ.id]
+            tally[p.confidence] += 1
+            applied += p.at_least(args.min_confidence)
         if args.dry_run:
             chunks.append(_diffs(path, text, occs, proposals, args.min_confidence, recipe, Path(result.root)))
             continue
@@ -224,6 +295,8 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
             continue
         shown = printable(path)
         print(f"{shown}: {n}/{len(occs)} rewritten" if n else f"{shown}: nothing accepted (0/{len(occs)})")
+    if planned:
+        _left_unplanned(result, "", stream=sys.stderr if args.dry_run else sys.stdout)
     if args.dry_run:
         text = "".join(chunks)
         if sys.stdout.isatty():
@@ -233,6 +306,11 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
 
             text = highlight(text, DiffLexer(), TerminalFormatter())
         sys.stdout.write(text)
+    n = sum(tally.values())
+    verb = "would be applied" if args.dry_run else "applied"
+    print(f"{_count(len(chosen), 'file')}, {_count(n, 'proposal')}: {tally['safe']} safe, {tally['review']} "
+          f"review, {tally['manual']} manual; {applied} {verb} (--min-confidence {args.min_confidence})"
+          + (f", {_count(failed, 'file')} refused" if failed else "") + ".")
     return 2 if failed else 0
 
 

@@ -32,12 +32,11 @@ def run(args: argparse.Namespace) -> int:
     from migrator_tui.checks.verify import badge
     from migrator_tui.recipe import load_recipe
     from migrator_tui.review.workspace import open_readonly
-    from migrator_tui.scan import scan
 
     recipe = load_recipe(args.recipe)
     ws = open_readonly(args.path, recipe)
     try:
-        ws.load_scan(scan(ws.root, recipe))
+        ws.scan_base()  # files with uncommitted edits as the base holds them, as their branches do
         rows = ws.rows()
         head = ws.repo.head.commit.hexsha
         integration = ws.flow.integration_branch
@@ -49,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
                 {"path": r.path, "branch": r.branch, "tip": r.tip, "accepted": r.accepted,
                  "rejected": r.rejected, "pending": r.pending, "stale_decisions": r.stale_decisions,
                  "integrated": r.integrated, "stale": bool(r.stale), "stale_reasons": list(r.stale),
-                 "ours": r.ours, **_verification(ws.state.files.get(r.path), r.tip, badge)}
+                 "ours": r.ours, "rolled_back": r.rolled_back, "uncommitted_decisions": r.uncommitted,
+                 **_verification(ws.state.files.get(r.path), r.tip, badge)}
                 for r in rows
             ],
         }
@@ -89,15 +89,21 @@ def render(data: dict[str, Any]) -> str:
     for f in files:
         state = []
         if f["tip"] is None:
-            state.append("not committed")
+            state.append("no branch")
         elif f["integrated"]:
             state.append("integrated")
+        else:
+            state.append("committed")
+        if f.get("uncommitted_decisions"):
+            state.append("uncommitted decisions")
+        if f.get("rolled_back"):
+            state.append(f"{f['rolled_back']} rolled back")
         if not f["ours"]:
             state.append("not ours")
         if f["stale"]:
             state.append("stale: " + ", ".join(f["stale_reasons"]))
         out.append(
             f"{f['branch']:<{width}}  {(f['tip'] or '-')[:12]:<12}  {f['accepted']:>3} {f['rejected']:>3} "
-            f"{f['pending']:>3}  {f.get('verified') or '-':<8}  {'; '.join(state) or 'fresh'}"
+            f"{f['pending']:>3}  {f.get('verified') or '-':<8}  {'; '.join(state)}"
         )
     return "\n".join(out) + "\n"

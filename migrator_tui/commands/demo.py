@@ -55,4 +55,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from migrator_tui import cli
 
-    return cli.main(["review", str(target)])
+    code = cli.main(["review", str(target)])
+    print(f"The demo repository is at {target} (its own tests: cd {target} && python -m pytest).")
+    return code

@@ -28,11 +28,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         help="the current branch, to commit the changes on (working tree must be clean)")
     parser.add_argument("--only-verified", action="store_true",
                         help="only the files whose branch passed `verify` at its current tip")
+    parser.add_argument("--include-failed", action="store_true",
+                        help="integrate branches whose `verify` failed (or timed out, or errored) too")
     add_common(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from migrator_tui.recipe import load_recipe
     from migrator_tui.review.workspace import Workspace
 
@@ -51,6 +55,16 @@ def run(args: argparse.Namespace) -> int:
                 else:
                     why = "not verified" if state is None else state
                     print(f"skipped {printable(path)}: {why} at {tip[:12]}")
+        failed = ws.failed_checks(paths)
+        if failed and not args.include_failed:
+            for path, status in failed.items():
+                branch = ws.flow.branch_for(path)
+                print(f"migrator-tui: verify {status} on {printable(path)} ({branch})", file=sys.stderr)
+            n = len(failed)
+            print(f"migrator-tui: {n} branch{'es' if n != 1 else ''} failed verify; nothing was integrated. "
+                  "Fix or roll back, or integrate them anyway with --include-failed "
+                  "(or only the passing ones with --only-verified).", file=sys.stderr)
+            return 2
         result = ws.integrate(args.into, paths)
     for path, why in sorted(result.skipped.items()):
         print(f"skipped {printable(path)}: {printable(why)}")
@@ -63,5 +77,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{result.branch} now at {result.sha[:12]}: {n} {noun}")
         for path in result.files:
-            print(f"  {printable(path)}")
+            print(f"  {printable(path)}" + (f"  (verify {failed[path]}, included with --include-failed)"
+                                 if path in failed else ""))
     return 0

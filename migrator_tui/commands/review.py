@@ -31,5 +31,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from migrator_tui.tui.app import run_review
 
-    return run_review(Path(args.path), args.recipe, phase=args.phase, path_glob=args.path_glob,
+    code = run_review(Path(args.path), args.recipe, phase=args.phase, path_glob=args.path_glob,
                       rescan=args.rescan)
+    print(reopen_hint(args))
+    return code
+
+
+def reopen_hint(args: argparse.Namespace) -> str:
+    """What to type to come back to this review (its decisions are saved as they are made)."""
+    import shlex
+
+    words = ["migrator-tui", "review", str(Path(args.path).resolve())]
+    if args.recipe:
+        words += ["--recipe", args.recipe]
+    if args.phase is not None:
+        words += ["--phase", str(args.phase)]
+    if args.path_glob:
+        words += ["--path", args.path_glob]
+    return ("Every decision is saved. Reopen the review with:\n  " + " ".join(shlex.quote(w) for w in words))

@@ -72,6 +72,12 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{printable(r.path)}: deleted {r.branch}")
             print(f"  restore it with: git branch {r.branch} {r.sha}")
             if r.in_head:
-                print("  its change is also in the current HEAD (integrated with --into): "
-                      "revert it there with git revert")
+                import shlex
+
+                quoted = shlex.quote(r.path)
+                print("  its change is also in the current HEAD (integrated with --into, in one commit with "
+                      "every other file: `git revert` of that commit would undo them all).\n"
+                      "  To revert this file only, on your branch:\n"
+                      f"    git restore --source={r.base[:12]} --staged --worktree -- {quoted}\n"
+                      f"    git commit -m {shlex.quote(f'Roll back the migration of {r.path}')}")
     return 2 if failed else 0

@@ -34,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("path", nargs="?", default=".", metavar="PATH",
                         help="the repository or folder to scan (default: .)")
     parser.add_argument("--json", action="store_true", help="print one JSON object (see the schema)")
+    parser.add_argument("--format", choices=("full", "concise"), default="full",
+                        help="full: grouped by phase (default); concise: one `path:line:col: "
+                             "confidence function(): shapes [warning codes]` line per occurrence")
     parser.add_argument("--recipe", metavar="NAME|FILE", default=None,
                         help="a built-in recipe name or a TOML file (default: db-session)")
     parser.add_argument("--no-proposals", action="store_true",
@@ -61,9 +64,43 @@ def run(args: argparse.Namespace) -> int:
         import json
 
         sys.stdout.write(json.dumps(scan_json(result, recipe, proposals)) + "\n")
+    elif args.format == "concise":
+        sys.stdout.write(concise(result, recipe, proposals))
     else:
-        sys.stdout.write(render(result, recipe, proposals=proposals))
+        sys.stdout.write(render(result, recipe, proposals=proposals, wrap=sys.stdout.isatty()))
     return 0
+
+
+def concise(result: ScanResult, recipe: Recipe, proposals: Mapping[str, Proposal] | None = None) -> str:
+    """One grep-style line per occurrence, in phase order: `path:line:col: code message`, where
+    the code is the proposal's confidence (`occurrence` without proposals) and the column 1-based;
+    then the summary line."""
+    out = []
+    for _number, _name, _priority, files in grouped(result, recipe):
+        for path, occs in files.items():
+            for occ in occs:
+                p = proposals.get(occ.id) if proposals else None
+                code = p.confidence if p is not None else "occurrence"
+                message = f"{occ.function or '<module>'}(): {', '.join(occ.shapes) or '-'}"
+                if p is not None:
+                    codes = list(dict.fromkeys(w.code for w in p.warnings))
+                    if codes:
+                        message += f" [{', '.join(codes)}]"
+                out.append(f"{path}:{occ.line}:{occ.column + 1}: {code} {message}")
+    out.append(summary_line(result, proposals))
+    return "\n".join(out) + "\n"
+
+
+def summary_line(result: ScanResult, proposals: Mapping[str, Proposal] | None = None) -> str:
+    """`N occurrences in M files (P planned, U unplanned); proposals: a safe, b review, c manual`."""
+    planned = sum(1 for o in result.occurrences if o.phase is not None)
+    line = (f"{_plural(result.total, 'occurrence')} in {_plural(len(result.by_path()), 'file')} "
+            f"({planned:,} planned, {result.total - planned:,} unplanned)")
+    if proposals:
+        tally = {c: sum(1 for p in proposals.values() if p.confidence == c)
+                 for c in ("safe", "review", "manual")}
+        line += f"; proposals: {tally['safe']:,} safe, {tally['review']:,} review, {tally['manual']:,} manual"
+    return line
 
 
 class _Counter:
@@ -161,7 +198,7 @@ def _plural(n: int, word: str) -> str:
 
 
 def render(result: ScanResult, recipe: Recipe, done: Mapping[str, bool] | None = None,
-           proposals: Mapping[str, Proposal] | None = None) -> str:
+           proposals: Mapping[str, Proposal] | None = None, wrap: bool = True) -> str:
     """The human form. `done` (occurrence id → decided) adds done/total per phase; `proposals`
     adds each occurrence's confidence and strategy, and a count per confidence."""
     out: list[str] = []
@@ -188,7 +225,9 @@ def render(result: ScanResult, recipe: Recipe, done: Mapping[str, bool] | None =
                 p = proposals.get(occ.id) if proposals else None
                 badge = f"{p.confidence:<6}  " if p is not None else ""
                 prefix = f"    {occ.line:>6}  {badge}{_fit(occ.function, fn_width):<{fn_width}}  "
-                shape_lines = _wrap(list(occ.shapes) or ["-"], WIDTH - len(prefix))
+                shapes = list(occ.shapes) or ["-"]
+                # piped: one line per occurrence, whatever its length (grep and sort read lines)
+                shape_lines = _wrap(shapes, WIDTH - len(prefix)) if wrap else [", ".join(shapes)]
                 out.append(prefix + shape_lines[0])
                 out.extend(" " * len(prefix) + rest for rest in shape_lines[1:])
     if result.excluded:

@@ -105,6 +105,11 @@ def run(args: argparse.Namespace) -> int:
             name = printable(o.target.key if o.target.is_file else o.target.label)
             rows.append((name, v.sha[:12], result, f"{v.seconds:.1f}", log))
     sys.stdout.write(render(rows))
+    errors = sum(1 for o in outcomes if o.verification.status == "error")
+    if errors:
+        print(f"{errors} run{'s' if errors != 1 else ''} ended in error, not in failing tests: the test "
+              "command could not run (e.g. a conftest that does not import, or no tests collected). "
+              "Check the environment by running the command at the base, or use --baseline.", file=sys.stderr)
     return 0 if all(o.verification.status == "passed" for o in outcomes) else 1
 
 

@@ -108,6 +108,8 @@ class RollbackResult:
     revert: str | None = None
     #: The change is also in the current HEAD (integrated with `--into`): revert it there by hand.
     in_head: bool = False
+    #: The commit the branch was built on (the file's content before its migration).
+    base: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,7 +512,7 @@ class GitFlow:
                 updates.append((all_ref, revert, all_tip))
         updates.append((self._ref(branch), ZERO, tip))
         update_refs(self.repo, updates, f"migrator-tui: roll back {path}")
-        return RollbackResult(path, branch, tip, revert, in_head)
+        return RollbackResult(path, branch, tip, revert, in_head, commit.parents[0])
 
     # -- integration -------------------------------------------------------------------------
 

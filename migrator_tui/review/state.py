@@ -37,6 +37,9 @@ STATE_FILE = "state.json"
 #: Undo history kept on disk (the oldest entries are dropped beyond this).
 HISTORY_LIMIT = 1000
 
+#: The note `apply` puts on the decisions it makes (a mark of who decided, not a reviewer's note).
+APPLY_NOTE = "accepted by apply"
+
 DecisionKind = Literal["pending", "accepted", "rejected"]
 DECISIONS: tuple[str, ...] = ("pending", "accepted", "rejected")
 
@@ -67,6 +70,15 @@ def fingerprint(source: str, occ: Occurrence) -> str:
     return h.hexdigest()[:32]
 
 
+def choices_digest(records: Iterable[DecisionRecord]) -> str:
+    """A hash of what a commit of these accepted decisions applies: ids, strategies and edits."""
+    h = hashlib.sha256()
+    for d in sorted(records, key=lambda r: r.id):
+        h.update(f"{d.id}\0{d.strategy or ''}\0".encode("utf-8", "surrogatepass"))
+        h.update((d.edited or "").encode("utf-8", "surrogatepass") + b"\1")
+    return h.hexdigest()[:32]
+
+
 # --- records --------------------------------------------------------------------------------
 
 
@@ -89,10 +101,13 @@ class DecisionRecord:
     warnings: tuple[str, ...] = ()
     #: The code changed since the decision was made: shown, never applied.
     stale: bool = False
+    #: Its file's migration was rolled back: shown, never applied (nor re-applied by `apply`)
+    #: until the reviewer decides again.
+    rolled_back: bool = False
 
     @property
     def accepted(self) -> bool:
-        return self.decision == "accepted" and not self.stale
+        return self.decision == "accepted" and not self.stale and not self.rolled_back
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +120,8 @@ class CommitInfo:
     time: str
     occurrences: tuple[str, ...] = ()
     total: int = 0
+    #: `choices_digest` of the accepted decisions the commit applied ("" in older states).
+    choices: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +189,7 @@ class ReviewState:
 
     def counts(self, path: str, occurrence_ids: Iterable[str] | None = None) -> dict[str, int]:
         """accepted / rejected / pending / stale counts for a file (pending includes undecided)."""
-        out = {"accepted": 0, "rejected": 0, "pending": 0, "stale": 0}
+        out = {"accepted": 0, "rejected": 0, "pending": 0, "stale": 0, "rolled_back": 0}
         ids = list(occurrence_ids) if occurrence_ids is not None else [d.id for d in self.for_path(path)]
         for occ_id in ids:
             d = self.decisions.get(occ_id)
@@ -180,6 +197,8 @@ class ReviewState:
                 out["pending"] += 1
             elif d.stale:
                 out["stale"] += 1
+            elif d.rolled_back:
+                out["rolled_back"] += 1
             else:
                 out[d.decision] += 1
         return out
@@ -225,6 +244,35 @@ class ReviewState:
             self.decisions[entry.id] = entry.before
         self.save()
         return entry
+
+    def mark_rolled_back(self, path: str) -> list[str]:
+        """Mark the file's accepted decisions rolled back (and save); their ids. Not in the undo
+        history: deciding again is how a reviewer takes one back."""
+        marked = []
+        for d in self.for_path(path):
+            if d.accepted:
+                self.decisions[d.id] = replace(d, rolled_back=True)
+                marked.append(d.id)
+        if marked:
+            self.save()
+        return marked
+
+    def restore(self, previous: Mapping[str, DecisionRecord | None]) -> None:
+        """Put decisions back as they were (None: undecided), dropping their history entries.
+
+        For a change that could not be carried out (a file whose commit was refused): its
+        decisions are taken back as if they had never been made, so undo does not see them.
+        """
+        if not previous:
+            return
+        made = {occ_id: self.decisions.get(occ_id) for occ_id in previous}
+        self.history = [h for h in self.history if not (h.id in made and h.after is made[h.id])]
+        for occ_id, record in previous.items():
+            if record is None:
+                self.decisions.pop(occ_id, None)
+            else:
+                self.decisions[occ_id] = record
+        self.save()
 
     def set_file(self, path: str, **changes: Any) -> FileRecord:
         current = self.files.get(path) or FileRecord(path)
@@ -389,6 +437,7 @@ def _parse_record(d: Any, what: str) -> DecisionRecord:
         function=_want(d.get("function", ""), str, f"{what}.function"),
         warnings=tuple(_want(w, str, f"{what}.warnings") for w in warnings),
         stale=_want(d.get("stale", False), bool, f"{what}.stale"),
+        rolled_back=_want(d.get("rolled_back", False), bool, f"{what}.rolled_back"),
     )
 
 
@@ -417,6 +466,7 @@ def _parse_file(f: Any, what: str) -> FileRecord:
             time=_want(commit.get("time", ""), str, f"{what}.commit.time"),
             occurrences=tuple(_want(commit.get("occurrences", []), list, f"{what}.commit.occurrences")),
             total=_want(commit.get("total", 0), int, f"{what}.commit.total"),
+            choices=_want(commit.get("choices", ""), str, f"{what}.commit.choices"),
         )
     ver = f.get("verification")
     if ver is not None:

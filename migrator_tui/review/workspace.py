@@ -10,7 +10,7 @@ when nothing stays accepted); `rollback` and `integrate` keep the state in step 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +36,7 @@ from migrator_tui.review.state import (
     DecisionRecord,
     HistoryEntry,
     ReviewState,
+    choices_digest,
     fingerprint,
     remove_leftovers,
     utc_now,
@@ -73,6 +74,10 @@ class FileRow:
     #: Why the branch is stale ("base moved", "file changed", "stale decisions"); empty when fresh.
     stale: tuple[str, ...]
     ours: bool = True
+    #: Decisions whose migration was rolled back (not applied until decided again).
+    rolled_back: int = 0
+    #: The branch does not hold the file's current accepted decisions.
+    uncommitted: bool = False
 
 
 def decode_python(data: bytes) -> tuple[str, str, bool]:
@@ -126,6 +131,9 @@ class Workspace:
         self.occurrences: dict[str, Occurrence] = {}
         self.sources: dict[str, str] = {}
         self.scan: ScanResult | None = None
+        #: Files with uncommitted edits (the working tree differs from the base commit), as the
+        #: last `scan_base` found them: they are reviewed and committed as the base holds them.
+        self.dirty: frozenset[str] = frozenset()
 
     # -- opening and closing -------------------------------------------------------------------
 
@@ -225,6 +233,48 @@ class Workspace:
         self.close()
 
     # -- scan ----------------------------------------------------------------------------------
+
+    def dirty_paths(self) -> set[str]:
+        """Tracked files whose working-tree content differs from the review's base commit."""
+        import git as gitmod
+
+        try:
+            out = self.repo.git.diff("--name-only", "-z", "--no-renames", "--no-ext-diff", self.state.base,
+                                     "--")
+        except gitmod.GitCommandError as exc:
+            raise MigratorError(f"git cannot compare the working tree with the base commit "
+                                f"{self.state.base[:12]} ({exc.stderr.strip() or exc.status}).") from None
+        return {p for p in out.split("\0") if p}
+
+    def scan_base(self, progress: Callable[[int, int], None] | None = None) -> ScanResult:
+        """Scan the repository for a review whose branches are built on the base commit.
+
+        A file with uncommitted edits is scanned, shown and committed as the base commit holds it
+        (its branch never carries working-tree text); `dirty` names those files. Loads the scan.
+        """
+        from migrator_tui.scan import scan
+        from migrator_tui.scan.files import decode_source
+
+        contents: dict[str, bytes] = {}
+        for path in sorted(self.dirty_paths()):
+            if not path.endswith(".py"):
+                continue
+            try:
+                blob = self.flow.file_blob(self.state.base, path)
+            except (KeyError, ValueError):
+                blob = None
+            if blob is not None:
+                contents[path] = self.flow.store.blob(blob)
+        result = scan(self.root, self.recipe, progress=progress, contents=contents)
+        sources = {}
+        for path, data in contents.items():
+            try:
+                sources[path] = decode_source(data)
+            except (MigratorError, ValueError):
+                continue
+        self.dirty = frozenset(contents)
+        self.load_scan(result, sources)
+        return result
 
     def load_scan(self, result: ScanResult, sources: Mapping[str, str] | None = None) -> list[str]:
         """Take a scan of the working tree; mark stale the decisions whose code changed.
@@ -344,13 +394,19 @@ class Workspace:
         return strategy
 
     def _record_commit(self, c: Committed, accepted: Iterable[DecisionRecord]) -> None:
+        accepted = list(accepted)
         record = self.state.files.get(c.path)
         if not c.changed and record is not None and record.commit is not None and record.commit.sha == c.sha:
             return  # the branch already held this change: nothing moved, nothing to record
         info = CommitInfo(branch=c.branch, sha=c.sha, base=self.state.base, time=utc_now(),
                           occurrences=tuple(d.id for d in accepted),
-                          total=len(self.occurrences_of(c.path)))
+                          total=len(self.occurrences_of(c.path)), choices=choices_digest(accepted))
         self.state.set_file(c.path, commit=info)
+
+    def uncommitted(self, path: str) -> bool:
+        """True when the file's branch does not hold its current accepted decisions (one was made,
+        undone or changed after the commit)."""
+        return uncommitted_decisions(self.state, path)
 
     def commit_file(self, path: str) -> Committed | None:
         """Commit a file's accepted occurrences to its branch; with none accepted, remove the branch."""
@@ -393,9 +449,13 @@ class Workspace:
     # -- branches ------------------------------------------------------------------------------
 
     def rollback(self, target: str) -> RollbackResult:
+        """Roll back a file's migration; its accepted decisions become "rolled back" (kept and
+        shown, never applied again until the reviewer decides anew)."""
         result = self.flow.rollback(target)
-        if result.path in self.state.files:
-            self.state.set_file(result.path, commit=None)
+        with self.state.batch():
+            if result.path in self.state.files:
+                self.state.set_file(result.path, commit=None)
+            self.state.mark_rolled_back(result.path)
         return result
 
     def integrate(self, into: str | None = None, paths: Iterable[str] | None = None) -> IntegrateResult:
@@ -404,9 +464,33 @@ class Workspace:
             return self.flow.integrate(paths)
         return self.flow.integrate_into(into, paths)
 
+    def failed_checks(self, paths: Iterable[str] | None = None) -> dict[str, str]:
+        """path -> "failed" / "timeout" / "error" for each branch whose last `verify` at its current
+        tip did not pass (among `paths`, or every branch)."""
+        tips = self.flow.tips()
+        wanted = set(paths) if paths is not None else set(tips)
+        out = {}
+        for path, tip in sorted(tips.items()):
+            record = self.state.files.get(path)
+            ver = record.verification if record is not None else None
+            if path in wanted and ver is not None and ver.sha == tip and ver.status != "passed":
+                out[path] = ver.status
+        return out
+
     def rows(self) -> list[FileRow]:
         """Every file with a decision or a branch: its branch and counts, integrated, stale."""
         return file_rows(self.flow, self.state, self.occurrences)
+
+
+def uncommitted_decisions(state: ReviewState, path: str) -> bool:
+    """True when the file's recorded commit does not hold its current accepted decisions."""
+    record = state.files.get(path)
+    if record is None or record.commit is None:
+        return False
+    accepted = state.accepted(path)
+    if record.commit.choices:
+        return record.commit.choices != choices_digest(accepted)
+    return set(record.commit.occurrences) != {d.id for d in accepted}
 
 
 def file_rows(
@@ -428,7 +512,8 @@ def file_rows(
             path=path, branch=info.branch if info else flow.branch_for(path), tip=info.tip if info else None,
             accepted=counts["accepted"], rejected=counts["rejected"], pending=counts["pending"],
             stale_decisions=counts["stale"], integrated=bool(info and info.integrated), stale=tuple(stale),
-            ours=info.ours if info else True,
+            ours=info.ours if info else True, rolled_back=counts["rolled_back"],
+            uncommitted=bool(info) and uncommitted_decisions(state, path),
         ))
     return rows
 

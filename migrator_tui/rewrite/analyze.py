@@ -27,6 +27,7 @@ from migrator_tui.rewrite.astutil import (
     module_bindings,
     name_loads,
     parents,
+    quote,
     uses,
     walk_all,
     walk_local,
@@ -124,8 +125,10 @@ class Analyzer:
 
     def __init__(self, tree: ast.Module, recipe: Recipe, decorator_check: DecoratorCheck | None = None,
                  catching_callers: Callable[[str, str | None], list[tuple[str, int, str]]] | None = None,
-                 source: str | None = None):
+                 source: str | None = None, path: str = ""):
         self.tree = tree
+        #: The file's repository-relative path (its callers are found here and by the repo search).
+        self.path = path
         self.catching_callers = catching_callers
         self._calls: dict[int, list[ast.Call]] | None = None
         self.source_lines: list[str] = split_lines(source) if source is not None else []
@@ -206,7 +209,7 @@ class Analyzer:
             return self._manual(occ, facts, None, "session-escapes",
                                 "the session itself is returned or yielded to the caller")
         return self._manual(occ, facts, None, "session-escapes",
-                            f"the session is passed on without a name (`{ast.unparse(parent)[:60]}`)")
+                            f"the session is passed on without a name (`{quote(parent, 60)}`)")
 
     def _manual(self, occ: Occurrence, facts: Facts, var: str | None, code: str, reason: str) -> Plan:
         return Plan(occ.id, var, facts, pattern="manual", manual_code=code, manual_reason=reason,
@@ -343,7 +346,7 @@ class Analyzer:
                 break
         if isinstance(owner, ast.If) and len(seq) == 1:
             return self._manual(occ, facts, None, "release-elsewhere",
-                                f"`{resource}` is acquired only under `if {ast.unparse(owner.test)[:40]}:`, "
+                                f"`{resource}` is acquired only under `if {quote(owner.test, 40)}:`, "
                                 "so a `with` would have to be conditional too")
         return self._manual(occ, facts, None, "release-elsewhere",
                             f"`{resource}` is not released in the `finally` of a `try` that follows "
@@ -617,9 +620,9 @@ class Analyzer:
         plan.dirty_exits, plan.uncommitted_exits = dirty_exits(body, var, a.commit, a.release)
         for n in walk_local(body):
             if isinstance(n, ast.Raise) and n.exc is not None:
-                plan.raises.append((n.lineno, f"raise {ast.unparse(n.exc)[:50]}"))
+                plan.raises.append((n.lineno, f"raise {quote(n.exc, 50)}"))
             elif isinstance(n, ast.Call) and last_name(n.func) == "abort":
-                plan.raises.append((n.lineno, f"{ast.unparse(n)[:50]}"))
+                plan.raises.append((n.lineno, f"{quote(n, 50)}"))
             if isinstance(n, ast.Call):
                 io = io_call(n)
                 if io:
@@ -656,7 +659,9 @@ class Analyzer:
             owner = self.parent.get(func)
             cls = owner.name if isinstance(owner, ast.ClassDef) else None
             callers = self.catching_callers(func.name, cls)
-            return sorted({(line, f"{t} at {path}:{line}") for path, line, t in callers})
+            # a caller in this very file is worded by its line alone
+            return sorted({(line, f"{t} at line {line}" if path == self.path else f"{t} at {path}:{line}")
+                           for path, line, t in callers})
         if self._callers is None:
             self._callers = catching_calls(self.tree)
         return sorted(set(self._callers.get(func.name, [])))

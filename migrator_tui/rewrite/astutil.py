@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from collections.abc import Iterable, Iterator
 
 from migrator_tui.scan.classify import dotted
@@ -132,3 +134,29 @@ def function_locals(func: ast.AST) -> set[str]:
                     names.add((alias.asname or alias.name).split(".")[0])
         names -= declared_global
     return names
+
+
+def quote(node: ast.AST, limit: int = 50) -> str:
+    """`node` as code for a message: whole when short, else cut after the last whole token that
+    fits in `limit` characters and marked with `…` (never inside a string or a name)."""
+    return elide(ast.unparse(node), limit)
+
+
+def elide(code: str, limit: int) -> str:
+    """`code` (one line of Python) cut at a token boundary to about `limit` characters, with `…`."""
+    if len(code) <= limit:
+        return code
+    end = 0
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+            if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.DEDENT):
+                continue
+            if tok.end[0] > 1 or (tok.end[1] > limit and end):
+                break
+            end = tok.end[1]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        pass
+    if end == 0:  # not tokenizable: cut at the last space instead
+        cut = code.rfind(" ", 0, limit)
+        end = cut if cut > 0 else len(code)
+    return code if end >= len(code) else code[:end].rstrip() + "…"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace as dataclass_replace
 from pathlib import Path
@@ -57,7 +58,7 @@ class FileAnalysis:
         if index is not None:  # one search for the callers of every function here
             index.prime({o.function.rsplit(".", 1)[-1] for o in occurrences})
         analyzer = Analyzer(self.tree, recipe, index.checker(self.tree, path) if index else None,
-                            index.catching_callers if index else None, source)
+                            index.catching_callers if index else None, source, path=path)
         self.bound = analyzer.bound
         self.plans: dict[str, Plan] = {o.id: analyzer.plan(o) for o in occurrences}
         module = path.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
@@ -239,7 +240,15 @@ def _prove(source: str, path: str) -> None:
 
 
 def edit_error(text: str) -> str | None:
-    """Why an edited region does not parse on its own, or None.
+    """Why an edited region does not parse on its own, or None (see `edit_error_at`)."""
+    found = edit_error_at(text)
+    return None if found is None else f"{found[0]} at line {found[1]}"
+
+
+def edit_error_at(text: str) -> tuple[str, int, int] | None:
+    """(why, line, column) where an edited region does not parse on its own, or None.
+
+    `line` is 1-based within `text`, `column` 0-based.
 
     The region is indented as it stands in its file: the first line's indentation is taken off
     every line that starts with it (lines of a multi-line string that do not are left alone).
@@ -251,10 +260,22 @@ def edit_error(text: str) -> str | None:
     first = next((ln for ln in lines if ln.strip()), "")
     prefix = first[: len(first) - len(first.lstrip(" \t"))]
     code = "".join(ln[len(prefix):] if ln.startswith(prefix) else ln for ln in lines)
+    def column(line: int, col: int) -> int:
+        if 1 <= line <= len(lines) and lines[line - 1].startswith(prefix):
+            return col + len(prefix)
+        return col
+
     try:  # syntax only: `return` and `yield` are fine here, the file's compile() judges them
+        ast.parse(code)
+    except SyntaxError as exc:  # Python's own words and position
+        line = min(max(exc.lineno or 1, 1), max(len(lines), 1))
+        return exc.msg, line, column(line, max((exc.offset or 1) - 1, 0))
+    try:  # what libcst alone refuses
         cst.parse_module(code)
     except cst.ParserSyntaxError as exc:
-        return f"{exc.message} at line {exc.raw_line}"
+        line = min(max(exc.raw_line, 1), max(len(lines), 1))
+        message = re.sub(r"^(parser|tokenizer) error: (error at \d+:\d+: )?", "", exc.message)
+        return message, line, column(line, exc.raw_column)
     return None
 
 

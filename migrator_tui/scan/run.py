@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from operator import attrgetter
 from pathlib import Path
@@ -157,10 +157,13 @@ def _pooled(shares: list[list[tuple[str, bytes | None, int | None]]], spec: Scan
     return out
 
 
-def scan(root: Path | str, recipe: Recipe, *, progress: Progress | None = None) -> ScanResult:
+def scan(root: Path | str, recipe: Recipe, *, progress: Progress | None = None,
+         contents: Mapping[str, bytes] | None = None) -> ScanResult:
     """Every occurrence of the recipe's acquire call under `root`, in path and line order.
 
-    Raises `MigratorError` when `root` does not exist or git cannot list it; a file that cannot
+    `contents` gives the bytes to scan for some paths instead of the working tree's (a review
+    scans a file with uncommitted edits as its base commit holds it). Raises `MigratorError`
+    when `root` does not exist or git cannot list it; a file that cannot
     be read or parsed is listed in `skipped` and the scan goes on.
     """
     root = check_root(Path(root))
@@ -178,12 +181,15 @@ def scan(root: Path | str, recipe: Recipe, *, progress: Progress | None = None) 
     needle = (spec.method + "(").encode()
     total = len(paths)
 
+    if progress is not None:
+        progress(0, total)  # the total is known from the start
+
     # 1. the byte filter: read each file once, keep those that hold `<method>(`
     candidates: list[tuple[str, bytes | None, int | None]] = []
     size = 0
     for n, path in enumerate(paths, 1):
         try:
-            data = read_file(root_real, path, known)
+            data = contents[path] if contents and path in contents else read_file(root_real, path, known)
         except Unreadable as exc:
             result.skipped.append(SkippedFile(path, str(exc)))
             continue

@@ -44,8 +44,7 @@ class MigratorApp(App[int]):
                 continue
             key = binding.key_display or binding.key.split(",")[0]
             action = getattr(screen, f"action_{binding.action}")
-            help_text = binding.tooltip or binding.description
-            yield SystemCommand(f"{binding.description} ({key})", help_text, action)
+            yield SystemCommand(f"{binding.description} ({key})", binding.tooltip or "", action)
 
 
 def make_app(

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from migrator_tui.rewrite import FileAnalysis
 
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
+#: An accepted decision whose file's migration was rolled back: shown, not applied until decided again.
+ROLLED_BACK = "rolled back"
 
 #: Diff context levels for `+`/`-`: 0 changes only, 1 three lines, 2 the enclosing function
 #: (default), 3+ the function widened by `WIDEN_STEP` lines per level.
@@ -97,7 +99,13 @@ class CheckView:
 
 
 class EditError(MigratorError):
-    """An edited proposal that does not parse."""
+    """An edited proposal that does not parse; `line` and `column` (the file's line, 1-based, and
+    0-based column) say where, when known."""
+
+    def __init__(self, message: str, *, line: int | None = None, column: int = 0) -> None:
+        super().__init__(message, title="Edit refused")
+        self.line = line
+        self.column = column
 
 
 def context_args(level: int, occ: Occurrence) -> tuple[int, tuple[int, int] | None]:
@@ -121,11 +129,12 @@ def replace_region(source: str, start_line: int, end_line: int, text: str) -> st
 
 
 def validate_python(source: str, path: str = "<edited>") -> None:
-    """Raise `EditError` naming the line if `source` is not valid Python."""
+    """Raise `EditError` naming the file's line if `source` is not valid Python."""
     try:
         compile(ast.parse(source, filename=path), path, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        raise EditError(f"The edited code does not parse: {exc.msg} at line {exc.lineno}.") from None
+        raise EditError(f"The edited code does not parse: {exc.msg} at line {exc.lineno} of {path}.",
+                        line=exc.lineno, column=max((exc.offset or 1) - 1, 0)) from None
 
 
 class ReviewController:
@@ -192,12 +201,17 @@ class ReviewController:
     # --- scan --------------------------------------------------------------------------------
 
     def scan(self, progress: Callable[[int, int], None] | None = None) -> ScanResult:
-        from migrator_tui.scan import scan
-
-        result = scan(self.root, self.recipe, progress=progress)
+        """Scan (again) and load the result; files with uncommitted edits are scanned as the base
+        commit holds them (`dirty`), since that is what their branches are built from."""
+        result = self.workspace.scan_base(progress)
         self.prime_callers(result)
-        self.load(result)
+        self.load(result, loaded=True)
         return result
+
+    def dirty(self, path: str) -> bool:
+        """True when the file has uncommitted edits (the review shows its base commit's content)."""
+        ws = self.ws
+        return ws is not None and path in ws.dirty
 
     def prime_callers(self, result: ScanResult) -> None:
         """Index the repository's callers of every scanned function at once (one `git grep`), so no
@@ -208,9 +222,11 @@ class ReviewController:
         if names:
             repo_index(self.root).prime(names)
 
-    def load(self, result: ScanResult) -> None:
-        """Take a scan's result: match saved decisions, keep the slice, order by phase, path, line."""
-        self.stale_on_load = self.workspace.load_scan(result)
+    def load(self, result: ScanResult, loaded: bool = False) -> None:
+        """Take a scan's result: match saved decisions (unless the workspace `loaded` it already),
+        keep the slice, order by phase, path, line."""
+        if not loaded:
+            self.stale_on_load = self.workspace.load_scan(result)
         occs = list(result.occurrences)
         if self.phase is not None:
             occs = [o for o in occs if o.phase == self.phase]
@@ -324,8 +340,15 @@ class ReviewController:
                             self.proposed_source(occ, proposal), tuple(hunks))
 
     def strategies(self, proposal: Proposal) -> list[str]:
-        names = [proposal.strategy] if proposal.strategy else []
-        return names + [a for a in proposal.alternatives if a not in names]
+        """Every strategy the proposal offers, in the recipe's order (the same whichever is chosen),
+        so cycling through them reaches each one."""
+        names = {proposal.strategy, *proposal.alternatives} - {None}
+        order = {name: i for i, name in enumerate(self.recipe.strategies)}
+        return sorted(names, key=lambda n: (order.get(n, len(order)), n))  # type: ignore[arg-type]
+
+    def strategy_description(self, name: str) -> str:
+        strategy = self.recipe.strategies.get(name)
+        return strategy.description if strategy is not None else ""
 
     def proposed_source(self, occ: Occurrence, proposal: Proposal) -> str:
         """The whole file with this proposal (or the reviewer's edit of it) applied."""
@@ -337,11 +360,14 @@ class ReviewController:
 
     def apply_edit(self, occ: Occurrence, proposal: Proposal, text: str) -> str:
         """The file with `text` in place of the proposal's region; `EditError` if it does not parse."""
-        from migrator_tui.rewrite import edit_error
+        from migrator_tui.rewrite.engine import edit_error_at
 
-        error = edit_error(text)
+        error = edit_error_at(text)
         if error:
-            raise EditError(f"The edited code does not parse: {error}.")
+            why, row, column = error
+            line = self.edit_region(occ, proposal)[0] + row - 1
+            raise EditError(f"The edited code does not parse: {why} at line {line} of {occ.path}.",
+                            line=line, column=column)
         strategy = self.edit_strategy(proposal)
         key = (occ.path, occ.id, strategy, text)
         with self._lock:
@@ -408,7 +434,7 @@ class ReviewController:
         if record is None:
             return DecisionView()
         # a stale decision (its code changed since) is to be made again: it counts as pending
-        status = PENDING if record.stale else record.decision
+        status = PENDING if record.stale else ROLLED_BACK if record.rolled_back else record.decision
         return DecisionView(status, record.strategy, record.edited, record.note, record.stale)
 
     def accept(self, occ_id: str) -> None:
@@ -439,6 +465,10 @@ class ReviewController:
         """Accept `occ_id` with the reviewer's `text` for the replaced region, if it parses."""
         occ = self._by_id[occ_id]
         proposal = self.proposal(occ)
+        if not proposal.is_manual and text == proposal.after:  # unchanged: a plain accept, not an edit
+            self.workspace.decide(occ_id, ACCEPTED, strategy=self.edit_strategy(proposal), edited=None,
+                                  warnings=[f.code for f in proposal.warnings])
+            return
         self.apply_edit(occ, proposal, text)
         self.workspace.decide(occ_id, ACCEPTED, strategy=self.edit_strategy(proposal), edited=text,
                               warnings=[f.code for f in proposal.warnings])
@@ -534,6 +564,11 @@ class ReviewController:
         record = ws.state.files.get(path) if ws is not None else None
         return record is not None and record.commit is not None
 
+    def uncommitted(self, path: str) -> bool:
+        """True when the file's branch does not hold its current accepted decisions."""
+        ws = self.ws
+        return ws is not None and ws.uncommitted(path)
+
     def branches(self) -> list[BranchView]:
         out = []
         for row in self.workspace.rows():
@@ -545,7 +580,12 @@ class ReviewController:
                 state = "stale: " + ", ".join(row.stale)
             else:
                 state = "committed"
-            counts = f"{row.accepted} accepted, {row.rejected} rejected, {row.pending} pending"
+            if row.tip is not None and row.uncommitted:
+                state += " · uncommitted decisions"
+            # the review's marks: ✓ accepted, ✗ rejected, · pending, ↩ rolled back
+            counts = f"{row.accepted} ✓  {row.rejected} ✗  {row.pending} ·"
+            if row.rolled_back:
+                counts += f"  {row.rolled_back} ↩"
             check = None
             record = self.workspace.state.files.get(row.path)
             if record is not None:
@@ -574,6 +614,10 @@ class ReviewController:
             return self.workspace.rollback(path)
         finally:
             self.forget_tips()
+
+    def failed_checks(self) -> dict[str, str]:
+        """path -> status of each branch whose `verify` at its current tip did not pass."""
+        return self.workspace.failed_checks()
 
     def integrate(self) -> IntegrateResult:
         try:

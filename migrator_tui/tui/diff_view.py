@@ -23,6 +23,9 @@ from migrator_tui.sourcefile import split_lines
 from migrator_tui.tui.highlight import highlight_changed, highlight_lines
 
 NUMBER_WIDTH = 5
+#: Cells of a unified row before its code (both line numbers and the sign): they stay in place
+#: when the diff scrolls sideways.
+GUTTER_WIDTH = 2 * NUMBER_WIDTH + 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +79,27 @@ class DiffView(ScrollView, can_focus=True):
 
     # --- attributes down ---------------------------------------------------------------------
 
-    def show_diff(self, old: str, new: str, hunks: list[Hunk], note: str | None = None) -> None:
-        """Show `hunks` computed between `old` and `new`; `note` is a line shown above them."""
+    def show_diff(self, old: str, new: str, hunks: list[Hunk], note: str | None = None,
+                  at_change: bool = False) -> None:
+        """Show `hunks` computed between `old` and `new`; `note` is a line shown above them.
+        `at_change`: scroll so that the first changed line shows near the top (a whole file)."""
         self._old, self._new, self._hunks = old, new, list(hunks)
         self._rebuild(note)
+        if at_change:  # once the new size is laid out (a scroll now would be clamped to the old one)
+            self.call_after_refresh(self._scroll_to_change)
+
+    def _scroll_to_change(self) -> None:
+        first = self.first_change_row()
+        if first is not None:
+            self.scroll_to(0, max(0, first - 3), animate=False, immediate=True)
+
+    def first_change_row(self) -> int | None:
+        """The row of the first added or removed line, None when nothing changed."""
+        for i, row in enumerate(self._rows):
+            for line in (row.left, row.right):
+                if row.kind in ("line", "pair") and line is not None and line.kind != "context":
+                    return i
+        return None
 
     def show_code(self, source: str, start: int, end: int, note: str | None = None) -> None:
         """Show lines `start`..`end` of `source` unchanged (no diff), numbered."""
@@ -91,10 +111,11 @@ class DiffView(ScrollView, can_focus=True):
         self._hunks = [Hunk(start, len(body), start, len(body), body)] if body else []
         self._rebuild(note)
 
-    def clear(self) -> None:
+    def clear(self, message: str | None = None) -> None:
+        """Show nothing but `message` (default: "No change.")."""
         self._old = self._new = ""
         self._hunks = []
-        self._rebuild(None)
+        self._rebuild(message)
 
     @property
     def hunks(self) -> list[Hunk]:
@@ -215,7 +236,12 @@ class DiffView(ScrollView, can_focus=True):
             if strip.cell_length < length:
                 strip = Strip([*strip, Segment(" " * (length - strip.cell_length), base + fill)])
             self._cache[key] = strip
-        if not self.split:
+        if not self.split and self._rows[index].kind == "line" and width > GUTTER_WIDTH:
+            # numbers and sign stay; only the code scrolls sideways
+            gutter = strip.crop_extend(0, GUTTER_WIDTH, base)
+            code = strip.crop_extend(GUTTER_WIDTH + scroll_x, scroll_x + width, base)
+            strip = Strip.join([gutter, code])
+        elif not self.split:
             strip = strip.crop_extend(scroll_x, scroll_x + width, base)
         else:
             strip = strip.crop_extend(0, width, base)

@@ -9,8 +9,10 @@ from rich.text import Text
 from migrator_tui.errors import printable
 from migrator_tui.model import Occurrence
 
-#: Decision marks (pending, accepted, accepted with an edit, rejected, stale: code changed since).
-MARKS: dict[str, str] = {"pending": "·", "accepted": "✓", "edited": "✎", "rejected": "✗", "stale": "!"}
+#: Decision marks (pending, accepted, accepted with an edit, rejected, rolled back: accepted, then its
+#: file's migration was rolled back, stale: code changed since).
+MARKS: dict[str, str] = {"pending": "·", "accepted": "✓", "edited": "✎", "rejected": "✗",
+                         "rolled back": "↩", "stale": "!"}
 BADGES: dict[str, str] = {"safe": "safe", "review": "review", "manual": "manual", "": "…"}
 BADGE_STYLES: dict[str, str] = {"safe": "green", "review": "yellow", "manual": "red", "": "dim"}
 #: `migrator-tui verify` results of a file's branch (`verify.badge`): a mark and a word, so they
@@ -55,13 +57,19 @@ def phase_label(number: int | None, name: str, priority: str | None, reviewed: i
 
 def file_label(
     path: str, count: int, reviewed: int, committed: bool, check: str | None = None,
-    palette: Mapping[str, str] | None = None,
+    palette: Mapping[str, str] | None = None, *, uncommitted: bool = False, dirty: bool = False,
 ) -> Text:
+    """A file's tree label. `uncommitted`: its branch does not hold its current decisions;
+    `dirty`: the working tree has edits to it (the review shows the base commit's content)."""
     text = Text(no_wrap=True, end="")
     text.append(printable(path))
     text.append(f"  {reviewed}/{count}", "dim")
-    if committed:
+    if committed and uncommitted:
+        text.append("  ⎇ uncommitted decisions", "yellow")
+    elif committed:
         text.append("  ⎇ committed", "green")
+    if dirty:
+        text.append("  ± local edits", "yellow")
     if check is not None:
         text.append("  ")
         text.append_text(check_text(check, palette))
@@ -75,13 +83,14 @@ def decision_key(status: str, edited: bool) -> str:
 def occurrence_label(
     occ: Occurrence, status: str, edited: bool, confidence: str | None, note: bool, stale: bool = False
 ) -> Text:
+    """Mark, line, confidence badge, note mark, then the function: what matters first, so a narrow
+    tree cuts the function's name rather than the badge."""
     key = "stale" if stale else decision_key(status, edited)
     text = Text(no_wrap=True, end="")
     text.append(f"{MARKS[key]} ", "bold")
     text.append(f"L{occ.line:<5}", "dim")
-    text.append(occ.function or "<module>")
     badge = confidence or ""
-    text.append(f" [{BADGES[badge]}]", BADGE_STYLES[badge])
-    if note:
-        text.append(" ✉", "dim")
+    text.append(f"{'[' + BADGES[badge] + ']':<9}", BADGE_STYLES[badge])
+    text.append("✉ " if note else "  ", "dim")
+    text.append(occ.function or "<module>")
     return text

@@ -27,7 +27,8 @@ class ProposalHeader(Static):
         note: str,
         strategies: list[str],
     ) -> None:
-        text = Text(no_wrap=False, end="")
+        # one line each (cut with … when narrow): the diff below needs the rows more
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(f"{printable(occ.path)}:{occ.line}", "bold")
         if proposal is not None:
             text.append(f"  [{proposal.confidence}]", f"bold {BADGE_STYLES[proposal.confidence]}")
@@ -41,8 +42,10 @@ class ProposalHeader(Static):
         text.append("\nstrategy: ", "dim")
         if proposal is None:
             text.append("…")
-        elif proposal.strategy is None:
-            text.append("none (manual)")
+        elif proposal.is_manual and edited:
+            text.append("your hand edit")
+        elif proposal.strategy is None or proposal.is_manual:
+            text.append("none: no automatic rewrite (e writes one by hand)")
         else:
             for name in strategies:
                 if name == proposal.strategy:
@@ -51,7 +54,7 @@ class ProposalHeader(Static):
                     text.append(name, "dim")
                 text.append(" ")
             if len(strategies) > 1:
-                text.append(" t: next", "dim italic")
+                text.append(" t: next · T: pick", "dim italic")
         if note:
             text.append("\nnote: ", "dim")
             text.append(note, "italic")

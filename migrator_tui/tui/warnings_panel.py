@@ -20,14 +20,19 @@ class WarningsPanel(VerticalScroll):
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="warnings-body")
 
-    def show(self, proposal: Proposal | None) -> None:
+    def show(self, proposal: Proposal | None, hand_edit: bool = False) -> None:
+        """Show `proposal`'s warnings; `hand_edit`: the reviewer's own version of it is accepted."""
         body = self.query_one("#warnings-body", Static)
         text = Text(end="")
         if proposal is None:
             body.update(text)
             self.display = False
             return
-        if proposal.is_manual:
+        if proposal.is_manual and hand_edit:
+            text.append("✎ your hand edit is accepted", "bold green")
+            text.append(f" (no automatic rewrite: {proposal.manual_reason or 'manual'}).", "dim")
+            text.append("\n  e edits it again, u undoes the decision.", "dim")
+        elif proposal.is_manual:
             text.append("✗ manual: ", "bold red")
             text.append(proposal.manual_reason or "no automatic rewrite for this shape.")
             text.append("\n  Rewrite it by hand (e to edit a version), or r to reject and leave it.", "dim")

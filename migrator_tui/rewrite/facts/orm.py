@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
-from migrator_tui.rewrite.astutil import last_name, method_call_on, walk_local
+from migrator_tui.rewrite.astutil import last_name, method_call_on, quote, walk_local
 
 NON_ORM_CALLS = {"count", "len", "int", "str", "bool", "float", "sum", "exists", "jsonify",
                  "render_template", "to_dict", "dict", "delete", "update", "isoformat", "format",
@@ -52,7 +52,7 @@ def orm_escapes(body: list[ast.stmt], last: ast.stmt, var: str, after: After,
         if isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom)) and n.value is not None:
             if may_be_orm(n.value, var, tainted):
                 verb = "returned" if isinstance(n, ast.Return) else "yielded"
-                out.append((n.lineno, f"`{ast.unparse(n.value)[:40]}` is {verb}"))
+                out.append((n.lineno, f"`{quote(n.value, 40)}` is {verb}"))
         elif isinstance(n, ast.Assign) and may_be_orm(n.value, var, tainted):
             for t in n.targets:
                 root = t
@@ -61,7 +61,7 @@ def orm_escapes(body: list[ast.stmt], last: ast.stmt, var: str, after: After,
                 outside = isinstance(root, ast.Name) and root is not t and (
                     root.id in {"self", "cls", "g"} or root.id not in locals_of(last))
                 if outside:
-                    out.append((n.lineno, f"`{ast.unparse(n.value)[:40]}` is stored in "
+                    out.append((n.lineno, f"`{quote(n.value, 40)}` is stored in "
                                           f"`{ast.unparse(t)}`"))
     for name in sorted(tainted):
         line = after(last, name)

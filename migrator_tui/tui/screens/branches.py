@@ -44,16 +44,19 @@ class BranchesScreen(Screen[None]):
             yield DiffView(id="branch-diff")
         yield Footer()
 
+    #: The table's columns; the log's path is in the panel under the table, with the run's output.
+    COLUMNS: ClassVar[tuple[str, ...]] = ("file", "tests", "state", "decisions", "sha", "branch")
+
     def on_mount(self) -> None:
         self.title = "Branches"
-        table = self.query_one(DataTable)
-        table.add_columns("file", "tests", "state", "decisions", "sha", "branch", "log")
         self.refresh_rows()
-        table.focus()
+        self.query_one(DataTable).focus()
 
     def refresh_rows(self) -> None:
         table = self.query_one(DataTable)
-        table.clear()
+        cursor = table.cursor_row
+        table.clear(columns=True)  # and the columns, so that their widths fit the new rows
+        table.add_columns(*self.COLUMNS)
         try:
             self.rows = self.controller.branches()
         except MigratorError as exc:
@@ -66,20 +69,48 @@ class BranchesScreen(Screen[None]):
             if check is not None:
                 tests = check_text(check.badge, palette, f" {check.seconds:.1f}s")
             table.add_row(row.path, tests, row.state, row.decisions, row.sha[:10] or "—",
-                          row.branch if row.has_branch else "—",
-                          (check.log if check is not None else "") or "—", key=row.path)
+                          row.branch if row.has_branch else "—", key=row.path)
+        if self.rows:
+            table.move_cursor(row=min(max(cursor, 0), len(self.rows) - 1))
         summary = self.query_one("#branches-summary", Static)
         if self.rows:
             n = sum(1 for r in self.rows if r.has_branch)
             text = Text(f"{n} per-file branch{'es' if n != 1 else ''} from base "
-                        f"{self.controller.base_label()}. Enter: diff · x: roll back · i: integrate · "
-                        "Esc: back")
+                        f"{self.controller.base_label()}. ↑↓ the branch and its diff · x roll back · "
+                        "i integrate · Esc back")
         else:
             text = Text("No per-file branch yet: commit a file with c on the review screen.")
         text.append_text(self._checks_line(palette))
         summary.update(text)
-        self.query_one(DiffView).clear()
-        self.show_check(self._selected())
+        self.follow_cursor()
+
+    def follow_cursor(self) -> None:
+        """The panels under the table show the selected row: its check, and its branch's diff."""
+        row = self._selected()
+        self.show_check(row)
+        if row is None:
+            self.query_one(DiffView).clear("No branch selected.")
+        elif not row.has_branch:
+            self.query_one(DiffView).clear(f"{row.path} has no branch: nothing committed.")
+        else:
+            self.load_diff(row)
+
+    @work(thread=True, exclusive=True, group="branch-diff")
+    def load_diff(self, row: BranchView) -> None:
+        """From a worker: the branch's diff against the base (git reads and the diff stay off the
+        UI thread)."""
+        try:
+            old, new = self.controller.branch_diff(row.path)
+            hunks = build_diff(old, new, context=3)
+        except MigratorError as exc:
+            self.app.call_from_thread(self.query_one(DiffView).clear, exc.message)
+            return
+
+        def show() -> None:
+            if self._selected() == row:
+                self.query_one(DiffView).show_diff(old, new, hunks, note=f"{row.branch}: {row.path}")
+
+        self.app.call_from_thread(show)
 
     def _palette(self) -> dict[str, str]:
         theme = self.app.current_theme
@@ -120,7 +151,7 @@ class BranchesScreen(Screen[None]):
         panel.update(text)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.show_check(self._selected())
+        self.follow_cursor()
 
     def _selected(self) -> BranchView | None:
         table = self.query_one(DataTable)
@@ -129,16 +160,9 @@ class BranchesScreen(Screen[None]):
         return self.rows[table.cursor_row]
 
     def action_view_diff(self) -> None:
-        row = self._selected()
-        if row is None or not row.has_branch:
-            return
-        try:
-            old, new = self.controller.branch_diff(row.path)
-        except MigratorError as exc:
-            self.app.notify(exc.message, title=exc.title, severity="error")
-            return
-        self.query_one(DiffView).show_diff(old, new, build_diff(old, new, context=3),
-                                           note=f"{row.branch}: {row.path}")
+        """Put the focus on the selected branch's diff (it follows the cursor already)."""
+        self.follow_cursor()
+        self.query_one(DiffView).focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_view_diff()
@@ -162,6 +186,10 @@ class BranchesScreen(Screen[None]):
             self.app.notify(exc.message, title=exc.title, severity="error")
             return
         extra = f"; reverted on the integration branch ({result.revert[:8]})" if result.revert else ""
+        if result.in_head:
+            extra += (f". Its change is also on your branch (one commit for every file): to revert this file "
+                      f"only, run git restore --source={result.base[:12]} --staged --worktree -- "
+                      f"{result.path} and commit")
         self.app.notify(f"Rolled back {row.path}: deleted {result.branch} (was {result.sha[:8]}){extra}.",
                         title="Rollback")
         self.refresh_rows()
@@ -172,7 +200,13 @@ class BranchesScreen(Screen[None]):
         if not n:
             self.app.notify("No per-file branch to integrate yet.")
             return
-        question = f"Integrate {n} per-file branch{'es' if n != 1 else ''} into one branch?"
+        target = self.controller.workspace.flow.integration_branch
+        question = f"Integrate {n} per-file branch{'es' if n != 1 else ''} into {target}?"
+        failed = self.controller.failed_checks()
+        if failed:
+            listed = ", ".join(f"{p} ({status})" for p, status in failed.items())
+            question += (f"\n{len(failed)} of them failed verify: {listed}. "
+                         "They are included if you go on.")
         if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Integrate")):
             return
         try:
@@ -183,7 +217,8 @@ class BranchesScreen(Screen[None]):
         if not result.changed:
             self.app.notify(f"{result.branch} is already up to date.", title="Integrate")
         else:
-            self.app.notify(f"Integrated {len(result.files)} file(s) into {result.branch} "
+            n = len(result.files)
+            self.app.notify(f"Integrated {n} file{'s' if n != 1 else ''} into {result.branch} "
                             f"({(result.sha or '')[:8]}).", title="Integrate")
         self.refresh_rows()
 

@@ -19,7 +19,8 @@ class EditScreen(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save (validate)", id="edit.save", priority=True),
-        Binding("escape", "cancel", "Cancel", id="edit.cancel"),
+        # priority: the code editor would otherwise take Esc (to move the focus on)
+        Binding("escape", "cancel", "Cancel", id="edit.cancel", priority=True),
     ]
 
     def __init__(self, title: str, text: str, validate: Callable[[str], None], first_line: int = 1) -> None:
@@ -54,6 +55,13 @@ class EditScreen(ModalScreen[str | None]):
             error = self.query_one("#edit-error", Static)
             error.update(exc.message)
             error.display = True
+            line = getattr(exc, "line", None)
+            rows = self.editor.document.line_count
+            if line is not None and self.first_line <= line < self.first_line + rows:
+                row = line - self.first_line
+                column = min(getattr(exc, "column", 0), len(self.editor.document.get_line(row)))
+                self.editor.move_cursor((row, column))
+                self.editor.focus()
             return
         self.dismiss(text)
 

@@ -13,9 +13,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from migrator_tui.tui.keys import BRANCH_KEYS, REVIEW_KEYS
-from migrator_tui.tui.labels import MARKS
+from migrator_tui.tui.labels import CHECK_MARKS, MARKS
 
 INTRO = (
+    "Ctrl+P opens the command palette: every action, searchable. "
     "Each line on the left is one place the code acquires a session by hand. Read the diff on the "
     "right, then accept (a) or reject (r) it; n jumps to the next one still pending. When a file is "
     "done, c commits its accepted proposals to the file's own branch (your working tree is not "
@@ -49,7 +50,12 @@ def marks_text() -> Text:
     for key, mark in MARKS.items():
         text.append(f"{mark} {key}   ", style="")
     text.append("\nBadges: [safe] same behaviour   [review] read the warnings   "
-                "[manual] no automatic rewrite")
+                "[manual] no automatic rewrite   ✉ has a note")
+    text.append("\nFiles: ⎇ committed to its branch   ⎇ uncommitted decisions (c commits them)   "
+                "± local edits (shown as the base commit holds it)")
+    text.append("\nTests (verify): ")
+    for badge, mark in CHECK_MARKS.items():
+        text.append(f"{mark} {badge if badge != mark.split()[-1] else ''}".rstrip() + "   ")
     return text
 
 

@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from migrator_tui.errors import MigratorError
 from migrator_tui.model import Occurrence
 from migrator_tui.review.diff import stats
+from migrator_tui.review.state import APPLY_NOTE
 from migrator_tui.rewrite.proposal import Proposal
 from migrator_tui.sourcefile import split_lines
 from migrator_tui.tui.controller import (
@@ -25,6 +26,7 @@ from migrator_tui.tui.controller import (
     DEFAULT_CONTEXT_LEVEL,
     PENDING,
     REJECTED,
+    ROLLED_BACK,
     ProposalView,
     ReviewController,
 )
@@ -39,6 +41,7 @@ from migrator_tui.tui.screens.branches import BranchesScreen
 from migrator_tui.tui.screens.confirm import ConfirmScreen
 from migrator_tui.tui.screens.edit import EditScreen
 from migrator_tui.tui.screens.help import HelpScreen
+from migrator_tui.tui.screens.strategy_pick import StrategyPickScreen
 from migrator_tui.tui.screens.text_prompt import TextPromptScreen
 from migrator_tui.tui.warnings_panel import WarningsPanel
 
@@ -70,6 +73,7 @@ class ReviewScreen(Screen[None]):
         self.shown_checks: dict[str, str | None] = {}
         #: Views prepared by workers (diff built, texts highlighted), by `_view_key`.
         self._prepared: dict[tuple[object, ...], ProposalView] = {}
+        self._rescanning = False
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -77,7 +81,7 @@ class ReviewScreen(Screen[None]):
         yield Header()
         with Vertical(id="scan-progress"):
             yield Label("Scanning…", id="scan-label")
-            yield ProgressBar(id="scan-bar", show_eta=False)
+            yield ProgressBar(id="scan-bar", show_eta=False, show_percentage=False)
         with Horizontal(id="main"):
             with Vertical(id="tree-pane"):
                 yield OccurrenceTree(id="tree")
@@ -87,6 +91,20 @@ class ReviewScreen(Screen[None]):
                 yield DiffView(id="diff")
                 yield WarningsPanel(id="warnings")
         yield Footer()
+
+    #: Below this width the layout stacks and the header and footer take their compact forms.
+    NARROW = 100
+
+    @property
+    def narrow(self) -> bool:
+        return self.size.width < self.NARROW
+
+    def on_resize(self) -> None:
+        footer = self.query_one(Footer)
+        footer.compact = self.narrow
+        footer.show_command_palette = not self.narrow  # Ctrl+P still opens it (the help says so)
+        if self.controller.result is not None:
+            self._update_title()
 
     @property
     def tree(self) -> OccurrenceTree:
@@ -110,10 +128,8 @@ class ReviewScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="scan")
     def run_scan(self) -> None:
-        bar = self.query_one("#scan-bar", ProgressBar)
-
         def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(bar.update, total=total, progress=done)
+            self.app.call_from_thread(self.scan_progress, done, total)
 
         # load the rewrite engine (libcst) now, while the scan's progress is on screen
         import migrator_tui.rewrite.build  # noqa: F401
@@ -125,7 +141,16 @@ class ReviewScreen(Screen[None]):
             return
         self.app.call_from_thread(self.scan_done)
 
+    def scan_progress(self, done: int, total: int) -> None:
+        """Show how far the scan is: files done of the total (the bar and, in words, the label)."""
+        self.query_one("#scan-bar", ProgressBar).update(total=max(total, 1), progress=done)
+        verb = "Rescanning" if self._rescanning else "Scanning"
+        self.query_one("#scan-label", Label).update(f"{verb}… {done:,} / {total:,} files")
+
     def scan_failed(self, exc: MigratorError) -> None:
+        if self._rescanning:
+            self._rescanning = False
+            self.query_one("#scan-progress").display = False
         self.query_one("#scan-label", Label).update(f"Scan failed: {exc.message}")
         self.app.notify(exc.message, title="Scan failed", severity="error", timeout=30)
 
@@ -134,9 +159,30 @@ class ReviewScreen(Screen[None]):
         self.query_one("#main").display = True
         result = self.controller.result
         if result is not None and result.skipped:
-            self.app.notify(f"{len(result.skipped)} file(s) could not be read and were skipped.",
-                            title="Scan", severity="warning")
-        self.populate(select_first=True)
+            n = len(result.skipped)
+            self.app.notify(f"{n} {'file' if n == 1 else 'files'} could not be read and "
+                            f"{'was' if n == 1 else 'were'} skipped.", title="Scan", severity="warning")
+        dirty = sorted(self.controller.workspace.dirty)
+        if dirty:
+            names = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
+            self.app.notify(f"{names} {'has' if len(dirty) == 1 else 'have'} uncommitted edits (± local "
+                            "edits): the review shows and commits them as the base commit holds them.",
+                            title="Uncommitted edits", severity="warning", timeout=10)
+        rescanned = self._rescanning
+        self._rescanning = False
+        self.populate(select_first=not rescanned)
+        if rescanned:
+            self.app.notify(f"Rescanned: {len(self.controller.occurrences)} occurrences.", title="Scan")
+
+    def action_rescan(self) -> None:
+        """Scan the repository again (after edits, a commit or a stash), keeping the decisions
+        whose code is unchanged."""
+        if self._rescanning:
+            return
+        self._rescanning = True
+        self.query_one("#scan-label", Label).update("Rescanning…")
+        self.query_one("#scan-progress").display = True
+        self.run_scan()
 
     # --- tree --------------------------------------------------------------------------------
 
@@ -203,8 +249,10 @@ class ReviewScreen(Screen[None]):
             check = None
         badge = check.badge if check is not None else None
         self.shown_checks[path] = badge
-        return file_label(path, len(occs), reviewed, self.controller.committed(path), badge,
-                          self._palette() if badge else None)
+        ctl = self.controller
+        return file_label(path, len(occs), reviewed, ctl.committed(path), badge,
+                          self._palette() if badge else None, uncommitted=ctl.uncommitted(path),
+                          dirty=ctl.dirty(path))
 
     def _palette(self) -> dict[str, str]:
         theme = self.app.current_theme
@@ -213,7 +261,7 @@ class ReviewScreen(Screen[None]):
     def _occ_text(self, occ: Occurrence) -> Text:
         d = self.controller.decision(occ.id)
         return occurrence_label(occ, d.status, d.edited is not None, self.controller.confidence(occ),
-                                bool(d.note), d.stale)
+                                bool(d.note) and d.note != APPLY_NOTE, d.stale)
 
     def refresh_labels(self, occ_id: str) -> None:
         """Relabel an occurrence and its file and phase (after a decision changed)."""
@@ -233,7 +281,7 @@ class ReviewScreen(Screen[None]):
 
     def _update_title(self) -> None:
         ctl = self.controller
-        counts = {PENDING: 0, ACCEPTED: 0, REJECTED: 0}
+        counts = {PENDING: 0, ACCEPTED: 0, REJECTED: 0, ROLLED_BACK: 0}
         for occ in ctl.occurrences:
             counts[ctl.decision(occ.id).status] += 1
         slice_ = []
@@ -241,10 +289,17 @@ class ReviewScreen(Screen[None]):
             slice_.append(f"phase {ctl.phase}")
         if ctl.path_glob:
             slice_.append(ctl.path_glob)
-        self.title = f"migrator-tui · {ctl.recipe.name} · {ctl.root.name}" + (
-            f" ({', '.join(slice_)})" if slice_ else "")
+        where = f" ({', '.join(slice_)})" if slice_ else ""
+        if self.narrow:  # the review's marks: ✓ accepted, ✗ rejected, · pending, ↩ rolled back
+            self.title = f"{ctl.root.name} · {ctl.recipe.name}{where}"
+            back = f" {counts[ROLLED_BACK]}↩" if counts[ROLLED_BACK] else ""
+            self.sub_title = (f"{len(ctl.occurrences)}: {counts[ACCEPTED]}✓ {counts[REJECTED]}✗ "
+                              f"{counts[PENDING]}·{back}")
+            return
+        self.title = f"migrator-tui · {ctl.recipe.name} · {ctl.root.name}{where}"
         self.sub_title = (f"{len(ctl.occurrences)} occurrences · {counts[ACCEPTED]} accepted · "
-                          f"{counts[REJECTED]} rejected · {counts[PENDING]} pending")
+                          f"{counts[REJECTED]} rejected · {counts[PENDING]} pending"
+                          + (f" · {counts[ROLLED_BACK]} rolled back" if counts[ROLLED_BACK] else ""))
 
     def select(self, occ_id: str) -> None:
         path = self.controller.occurrence(occ_id).path
@@ -401,7 +456,7 @@ class ReviewScreen(Screen[None]):
         d = self.controller.decision(occ.id)
         self.query_one(ProposalHeader).show(occ, proposal, d.status, d.edited is not None, d.note,
                                             list(view.strategies))
-        self.query_one(WarningsPanel).show(proposal)
+        self.query_one(WarningsPanel).show(proposal, hand_edit=d.edited is not None and d.status == ACCEPTED)
         if view.hunks is None:
             if self.whole_file:
                 start, end = 1, len(split_lines(view.source))
@@ -415,8 +470,11 @@ class ReviewScreen(Screen[None]):
             hunks = list(view.hunks)
             added, removed = stats(hunks)
             edited = "your edit, " if d.edited is not None else ""
-            note = f"{edited}+{added} −{removed} · {self._view_name()} · +/- context · f whole file · s split"
-            self.diff_view.show_diff(view.source, view.new_source, hunks, note=note)
+            f_hint = "f function" if self.whole_file else "f whole file"
+            s_hint = "s unified" if self.diff_view.split else "s split"
+            note = f"{edited}+{added} −{removed} · {self._view_name()} · +/- context · {f_hint} · {s_hint}"
+            self.diff_view.show_diff(view.source, view.new_source, hunks, note=note,
+                                     at_change=self.whole_file or self.narrow)
         self.shown_count += 1
 
     def _current_occ(self) -> Occurrence | None:
@@ -441,10 +499,16 @@ class ReviewScreen(Screen[None]):
     def _decided(self, occ_id: str, advance: bool) -> None:
         self.refresh_labels(occ_id)
         if advance:
-            nxt = self.controller.next_pending(occ_id, among=self.shown_occs)
-            if nxt is not None:
+            ctl = self.controller
+            path = ctl.occurrence(occ_id).path
+            nxt = ctl.next_pending(occ_id, among=self.shown_occs)
+            file_done = ctl.next_pending(occ_id, among=[o for o in self.shown_occs if o.path == path]) is None
+            if nxt is not None and not (file_done and nxt.path != path):
                 self.select(nxt.id)
                 return
+            if nxt is not None:  # the file's last one: stay, so that `c` commits this file
+                self.app.notify(f"Every occurrence of {path} is decided: c commits it, n goes on to "
+                                f"{nxt.path}.", title="File done")
         self._rerender()
 
     def action_accept(self) -> None:
@@ -491,10 +555,33 @@ class ReviewScreen(Screen[None]):
             self.app.notify("This occurrence has no other strategy.")
             return
         at = names.index(proposal.strategy) if proposal.strategy in names else -1
-        nxt = names[(at + 1) % len(names)]
-        if self._guard(self.controller.set_strategy, occ.id, nxt):
+        self._switch_strategy(occ, names[(at + 1) % len(names)])
+
+    def _switch_strategy(self, occ: Occurrence, name: str) -> None:
+        proposal = self.controller.cached_proposal(occ)
+        if proposal is not None and proposal.strategy == name:
+            return
+        if self._guard(self.controller.set_strategy, occ.id, name):
             self.refresh_labels(occ.id)
             self._rerender()
+
+    @work(exclusive=True, group="dialog")
+    async def action_pick_strategy(self) -> None:
+        occ = self._current_occ()
+        if occ is None:
+            return
+        proposal = self.controller.cached_proposal(occ)
+        if proposal is None:
+            return
+        names = self.controller.strategies(proposal)
+        if proposal.is_manual or not names:
+            self.app.notify("This occurrence has no automatic rewrite to choose a strategy for.")
+            return
+        choices = [(n, self.controller.strategy_description(n)) for n in names]
+        picked = await self.app.push_screen_wait(
+            StrategyPickScreen(f"Strategy for {occ.path}:{occ.line}", choices, proposal.strategy))
+        if picked is not None:
+            self._switch_strategy(occ, picked)
 
     @work(exclusive=True, group="dialog")
     async def action_edit(self) -> None:
@@ -597,7 +684,8 @@ class ReviewScreen(Screen[None]):
         committed = worker.result
         if committed is not None:
             self.refresh_file(path)
-            self.app.notify(f"Committed {len(accepted)} accepted proposal(s) of {path} to "
+            n = len(accepted)
+            self.app.notify(f"Committed {n} accepted proposal{'s' if n != 1 else ''} of {path} to "
                             f"{committed.branch} ({committed.sha[:8]}).", title="Commit")
 
     @work(thread=True, group="git")
@@ -643,7 +731,11 @@ class ReviewScreen(Screen[None]):
         self._rerender()
 
     def action_side_by_side(self) -> None:
-        self.diff_view.split = not self.diff_view.split
+        """Toggle side by side; the tree hides meanwhile, so that each side gets half the width."""
+        split = not self.diff_view.split
+        self.diff_view.split = split
+        self.query_one("#tree-pane").display = not split
+        self._rerender()
 
     def action_next_pending(self) -> None:
         self._move(1)
@@ -660,8 +752,8 @@ class ReviewScreen(Screen[None]):
 
     def action_branches(self) -> None:
         def refreshed(_: None) -> None:
-            for path in {o.path for o in self.shown_occs}:
-                self.refresh_file(path)
+            # a rollback changes decisions (rolled back) as well as branches: relabel everything
+            self.populate()
 
         self.app.push_screen(BranchesScreen(self.controller), refreshed)
 
