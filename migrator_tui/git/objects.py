@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     import git
 
 ZERO = "0" * 40
+_READS = threading.Lock()
 TREE_MODE = b"40000"
 BLOB_MODES = (b"100644", b"100755")
 
@@ -63,9 +65,13 @@ class ObjectStore:
     # -- reading ---------------------------------------------------------------------------
 
     def read(self, sha: str) -> tuple[bytes, bytes]:
-        """(type, raw data) of an object."""
-        stream = self.repo.odb.stream(bytes.fromhex(sha))
-        return stream.type, stream.read()
+        """(type, raw data) of an object.
+
+        GitPython reads through one long-lived `git cat-file --batch` per repository; two threads
+        (the TUI's workers) reading at once would interleave its answers, so reads take turns."""
+        with _READS:
+            stream = self.repo.odb.stream(bytes.fromhex(sha))
+            return stream.type, stream.read()
 
     def tree(self, sha: str) -> bytes:
         data = self._trees.get(sha)
