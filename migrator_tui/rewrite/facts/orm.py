@@ -12,6 +12,11 @@ NON_ORM_CALLS = {"count", "len", "int", "str", "bool", "float", "sum", "exists",
                  "render_template", "to_dict", "dict", "delete", "update", "isoformat", "format",
                  "join", "strftime", "redirect", "url_for", "make_response", "flash", "abort"}
 
+#: calls that turn objects into plain values (`user_to_dict(u)`, `asdict(dto)`, `model_dump()`)
+SERIALIZERS = {"asdict", "astuple", "model_dump", "dumps", "serialize", "to_json", "as_dict",
+               "jsonable_encoder"}
+SERIALIZER_SUFFIXES = ("_to_dict", "_as_dict", "_to_json")
+
 #: `after(stmt, name)`: the first line reading `name` after `stmt`, or None.
 After = Callable[[ast.stmt, str], int | None]
 #: `locals_of(node)`: the local names of the function holding `node`.
@@ -88,7 +93,8 @@ def may_be_orm(expr: ast.AST, var: str, tainted: set[str]) -> bool:
     if isinstance(expr, ast.Name):
         return expr.id in tainted
     if isinstance(expr, ast.Call):
-        if last_name(expr.func) in NON_ORM_CALLS:
+        called = last_name(expr.func) or ""
+        if called in NON_ORM_CALLS or called in SERIALIZERS or called.endswith(SERIALIZER_SUFFIXES):
             return False
         inner = [n for n in ast.walk(expr.func) if isinstance(n, ast.Call)]
         if any(column_query(c) for c in [expr, *inner]):
