@@ -487,7 +487,6 @@ class Analyzer:
             else:
                 kept = (s.lineno, _quote(s))
                 (plan.finally_after if released else plan.finally_before).append(kept)
-        plan.handler_lines = [h.lineno for h in try_node.handlers]
         plan.acquire_in_try = plan.acquire_line > try_node.lineno and any(
             s.lineno == plan.acquire_line for s in try_node.body)
         # handlers: drop rollback/close; drop trailing handlers left with a bare `raise`

@@ -195,24 +195,24 @@ class FileAnalysis:
 
 
 def _repository_facts(root: Path, recipe: Recipe, tree: ast.Module) -> tuple[bool, frozenset[str]]:
-    """(the repository imports flask, the strategy-imported modules nobody has) for `choose`."""
-    import importlib.util
-
+    """(flask is imported here or anywhere in the repository, the strategy-imported modules nobody
+    has), for `choose`. The repository is searched once (the index caches both); the file itself is
+    looked at first, as a line-based search can miss it (a file whose lines end in CR alone, a file
+    the repository ignores)."""
     index = repo_index(root)
+    modules = {m for s in recipe.strategies.values() for m in imported_modules(s)} - {"flask"}
+    missing = frozenset(m for m in modules if not index.provides(m))
+    return _imports_flask(tree) or index.imports_flask(), missing
+
+
+def _imports_flask(tree: ast.Module) -> bool:
     def is_flask(name: str) -> bool:
         top = name.split(".")[0]
         return top == "flask" or top.startswith("flask_")
 
-    here = any((isinstance(n, ast.ImportFrom) and is_flask(n.module or ""))
+    return any((isinstance(n, ast.ImportFrom) and is_flask(n.module or ""))
                or (isinstance(n, ast.Import) and any(is_flask(a.name) for a in n.names))
-               for n in ast.walk(tree))
-    flask = here or index.imports_flask()
-    missing = set()
-    for strategy in recipe.strategies.values():
-        for module in imported_modules(strategy) - {"flask"}:
-            if not index.has_module(module) and importlib.util.find_spec(module) is None:
-                missing.add(module)
-    return flask, frozenset(missing)
+               for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)))
 
 
 def _check_disjoint(jobs: Sequence[object]) -> None:

@@ -91,8 +91,6 @@ class Plan:
     unguarded: bool = False
     #: the acquire sat inside the `try` (covered by its handlers), with these statements before it
     acquire_in_try: bool = False
-    #: lines of the `try`'s handlers
-    handler_lines: list[int] = field(default_factory=list)
     #: handlers that do more than roll back, close and re-raise (a failure reaching them is handled)
     handler_effective: list[int] = field(default_factory=list)
     #: (line, what) of handler / `else` uses of the session beyond rollback()/close(): fine while the

@@ -38,6 +38,7 @@ class RepoIndex:
         self._catchers: dict[str, set[bytes]] | None = None
         self._flask: bool | None = None
         self._modules: set[str] | None = None
+        self._provides: dict[str, bool] = {}
 
     def imports_flask(self) -> bool:
         """Whether any Python file of the repository imports flask."""
@@ -60,6 +61,14 @@ class RepoIndex:
                 if parts:
                     self._modules.add(parts[-1])
         return name in self._modules
+
+    def provides(self, module: str) -> bool:
+        """Whether `import module` can work: the repository has it, or this interpreter does."""
+        if module not in self._provides:
+            import importlib.util
+
+            self._provides[module] = self.has_module(module) or importlib.util.find_spec(module) is not None
+        return self._provides[module]
 
     def _any_file_matches(self, grep: str, pattern: re.Pattern[bytes]) -> bool:
         assert self.root is not None
