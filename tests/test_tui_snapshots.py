@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 
 from migrator_tui.git import objects as gitobjects
-from migrator_tui.tui.screenshots import FIXED_TIMESTAMP, SCENARIOS, Scenario, demo_app
+from migrator_tui.tui.screenshots import FIXED_TIMESTAMP, IDENTITY, SCENARIOS, Scenario, demo_app
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_snapshot(scenario: Scenario, snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    # branch shas are on screen: fix what goes into a commit (date and identity, not the machine's)
     monkeypatch.setattr(gitobjects, "timestamp", lambda: FIXED_TIMESTAMP)
+    for key, value in IDENTITY.items():
+        monkeypatch.setenv(key, value)
     app = demo_app(tmp_path)
     assert snap_compare(app, terminal_size=scenario.size, run_before=scenario.run)
