@@ -66,6 +66,8 @@ class Occurrence:
     reads: tuple[str, ...] = ()
     #: Of the recipe's strategy manager names, those bound at module level in this file.
     bound: tuple[str, ...] = ()
+    #: The called name, dotted: `db_manager.get_session`, `SessionLocal`, `sqlite3.connect`.
+    callee: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -76,6 +78,7 @@ class Occurrence:
             "decorators": list(self.decorators),
             "variable": self.variable,
             "receiver": self.receiver,
+            "callee": self.callee,
             "shapes": list(self.shapes),
         }
 

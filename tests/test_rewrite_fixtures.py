@@ -40,7 +40,8 @@ def test_fixture(case: Path) -> None:
 @pytest.mark.parametrize("case", CASE_DIRS, ids=lambda p: p.name)
 def test_rewriting_the_output_changes_nothing(case: Path) -> None:
     after = (case / "after.py").read_bytes()
-    again = run_bytes(after, recipe_name=case_options(case)[1])
+    strategy, recipe = case_options(case)
+    again = run_bytes(after, strategy=strategy, recipe_name=recipe)
     assert again.after == after
     assert again.warnings == [], "after.py still holds rewritable occurrences"
 

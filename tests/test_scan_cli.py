@@ -66,7 +66,8 @@ def test_json_output_validates_and_groups_by_phase(repo: Path, capsys: pytest.Ca
     assert occ == {
         "id": "web_app.py::dashboard::0", "line": 6, "column": 14, "end_line": 6, "end_column": 38,
         "function": "dashboard", "decorators": ["app.route('/dashboard')", "login_required"],
-        "variable": "session", "receiver": "db_manager", "shapes": ["try-finally", "early-return"],
+        "variable": "session", "receiver": "db_manager", "callee": "db_manager.get_session",
+        "shapes": ["try-finally", "early-return"],
         "phase": 1,
     }
     # unified_session_manager is not bound in this web_app.py: the rules fall back to admin_route;

@@ -59,6 +59,7 @@ def _git(root: Path, *args: str, input: bytes | None = None) -> bytes:
 
 def _validate_ref(root: Path, recipe: Recipe, ref: str) -> Validation:
     from migrator_tui.scan import spec_for
+    from migrator_tui.scan.acquire import may_hold
     from migrator_tui.scan.classify import scan_source
     from migrator_tui.scan.files import decode_source
 
@@ -85,9 +86,9 @@ def _validate_ref(root: Path, recipe: Recipe, ref: str) -> Validation:
     if not blobs:
         return result
     spec = spec_for(recipe)
-    needle = (spec.method + "(").encode()
+    wanted = spec.acquire()
     for path, data in _read_blobs(root, blobs):
-        if needle not in data:
+        if not may_hold(data, wanted):
             continue
         try:
             text = decode_source(data)

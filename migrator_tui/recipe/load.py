@@ -15,6 +15,7 @@ from typing import Any
 from migrator_tui.errors import RecipeError
 from migrator_tui.recipe.globs import compile_glob
 from migrator_tui.recipe.model import (
+    ANY_ARGUMENTS,
     PRIORITIES,
     RECEIVER_KINDS,
     STRATEGY_KINDS,
@@ -32,13 +33,13 @@ DEFAULT_RECIPE = "db-session"
 # --- loading and validation ---------------------------------------------------------------
 
 _TOP = {"name", "description", "acquire", "exclude", "phases", "strategies", "rules"}
-_ACQUIRE = {"method": str, "receivers": list, "arguments": int, "release": str, "rollback": str,
-            "commit": str, "binds": bool, "with_is_migrated": bool}
+_ACQUIRE = {"method": str, "receivers": list, "arguments": (int, str), "release": str, "rollback": str,
+            "commit": str, "binds": bool, "with_is_migrated": bool, "calls": list}
 _EXCLUDE = {"paths": list, "context_managers": bool}
 _PHASE = {"number": int, "name": str, "priority": str, "paths": list}
 _STRATEGY = {"description": str, "kind": str, "manager": str, "method": str, "imports": list,
              "helper": str, "commits": bool, "rolls_back": bool, "wraps": str, "shared": bool,
-             "needs_request": bool, "needs_app": bool}
+             "needs_request": bool, "needs_app": bool, "wrapper": str}
 _RULE = {"strategy": str, "paths": list, "receiver_self": bool, "decorators": list, "reads": list,
          "views": bool, "bound": bool}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -54,8 +55,9 @@ def _check(table: Any, spec: dict[str, type], where: str, src: str,
         if key not in spec:
             raise RecipeError(f"{src}: unknown key `{where}.{key}`.")
         want = spec[key]
-        if not isinstance(value, want) or (want is int and isinstance(value, bool)):
-            raise RecipeError(f"{src}: `{where}.{key}` must be a {want.__name__}.")
+        if not isinstance(value, want) or (isinstance(value, bool) and want is not bool):
+            names = " or a ".join(w.__name__ for w in (want if isinstance(want, tuple) else (want,)))
+            raise RecipeError(f"{src}: `{where}.{key}` must be a {names}.")
         if want is list and not all(isinstance(v, str) for v in value):
             raise RecipeError(f"{src}: `{where}.{key}` must be a list of strings.")
     for key in required:
@@ -77,6 +79,23 @@ def _ident(value: str, where: str, src: str) -> str:
     if not _IDENT.match(value) or keyword.iskeyword(value):
         raise RecipeError(f"{src}: `{where}` must be a Python identifier (not a keyword), not {value!r}.")
     return value
+
+
+def _dotted(value: str, where: str, src: str) -> str:
+    """`name` or `module.name`: identifiers joined by dots, none a keyword."""
+    parts = value.split(".")
+    if not all(_IDENT.match(p) and not keyword.iskeyword(p) for p in parts):
+        raise RecipeError(f"{src}: `{where}` must be a dotted name of identifiers, not {value[:80]!r}.")
+    return value
+
+
+def _arguments(value: int | str, src: str) -> int:
+    if value == "any":
+        return ANY_ARGUMENTS
+    if isinstance(value, int) and 0 <= value <= 255:
+        return value
+    raise RecipeError(f"{src}: `acquire.arguments` must be a count (0 to 255) or \"any\", "
+                      f"not {str(value)[:40]!r}.")
 
 
 def _import(text: str, where: str, src: str) -> str:
@@ -115,18 +134,24 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
             f"digits, `-` or `_`), not {str(data['name'])[:80]!r}."
         )
 
-    a = _check(data["acquire"], _ACQUIRE, "acquire", source, ("method", "receivers"))
+    a = _check(data["acquire"], _ACQUIRE, "acquire", source, ())
+    if "method" not in a and not a.get("calls"):
+        raise RecipeError(f"{source}: `acquire` must name a `method` or some `calls`.")
+    if "method" in a and "receivers" not in a:
+        raise RecipeError(f"{source}: missing key `acquire.receivers` (the receivers of `acquire.method`).")
     acquire = Acquire(
-        method=_ident(a["method"], "acquire.method", source),
-        receivers=tuple(r if r == "*" else _ident(r, "acquire.receivers", source) for r in a["receivers"]),
-        arguments=a.get("arguments", 0),
+        method=_ident(a["method"], "acquire.method", source) if "method" in a else "",
+        receivers=tuple(r if r == "*" else _ident(r, "acquire.receivers", source)
+                        for r in a.get("receivers", [])),
+        arguments=_arguments(a.get("arguments", 0), source),
+        calls=tuple(_dotted(c, "acquire.calls", source) for c in a.get("calls", [])),
         release=_ident(a.get("release", "close"), "acquire.release", source),
         rollback=_ident(a.get("rollback", "rollback"), "acquire.rollback", source),
         commit=_ident(a.get("commit", "commit"), "acquire.commit", source),
         binds=a.get("binds", True),
         with_is_migrated=a.get("with_is_migrated", False),
     )
-    if not acquire.receivers:
+    if acquire.method and not acquire.receivers:
         raise RecipeError(f"{source}: `acquire.receivers` must name at least one receiver.")
 
     ex = _check(data.get("exclude", {}), _EXCLUDE, "exclude", source, ())
@@ -160,16 +185,22 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
                     raise RecipeError(f"{source}: missing key `{where}.{key}`.")
         elif s["kind"] == "bare_with" and acquire.binds:
             raise RecipeError(f"{source}: `{where}.kind` bare_with needs `acquire.binds = false`.")
+        elif s["kind"] == "begin" and not acquire.binds:
+            raise RecipeError(f"{source}: `{where}.kind` begin needs a bound acquire "
+                              "(`acquire.binds = true`).")
+        if "wrapper" in s and s["kind"] != "receiver_with":
+            raise RecipeError(f"{source}: `{where}.wrapper` is only for kind receiver_with.")
         imports = tuple(_import(imp, f"{where}.imports", source) for imp in s.get("imports", []))
         strategies[name] = Strategy(
             name=name, description=s.get("description", ""), kind=s["kind"],
             manager=_ident(s.get("manager", "_"), f"{where}.manager", source),
-            method=_ident(s.get("method", acquire.method), f"{where}.method", source),
+            method=_ident(s.get("method", acquire.method or "_"), f"{where}.method", source),
             imports=imports,
             helper=_ident(s.get("helper", "_db_session"), f"{where}.helper", source),
             commits=s.get("commits", False), rolls_back=s.get("rolls_back", False),
             wraps=s.get("wraps"), shared=s.get("shared", False),
             needs_request=s.get("needs_request", False), needs_app=s.get("needs_app", False),
+            wrapper=_dotted(s["wrapper"], f"{where}.wrapper", source) if "wrapper" in s else None,
         )
 
     if not isinstance(data["rules"], list) or not data["rules"]:

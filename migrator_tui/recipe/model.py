@@ -6,16 +6,20 @@ from dataclasses import dataclass, field
 
 from migrator_tui.recipe.globs import Glob, compile_glob
 
-STRATEGY_KINDS = ("with", "admin_route", "service", "service_helper", "receiver_with", "bare_with")
-#: Kinds whose context manager is built from the occurrence's own receiver (no manager name).
-RECEIVER_KINDS = ("receiver_with", "bare_with")
+STRATEGY_KINDS = ("with", "admin_route", "service", "service_helper", "receiver_with", "bare_with", "begin")
+#: Kinds whose context manager is built from the occurrence's own acquire (no manager name).
+RECEIVER_KINDS = ("receiver_with", "bare_with", "begin")
+#: `Acquire.arguments` for "any number of arguments".
+ANY_ARGUMENTS = -1
 PRIORITIES = ("high", "medium", "low")
 
 
 @dataclass(frozen=True, slots=True)
 class Acquire:
+    #: `<receiver>.<method>(...)`; "" when only `calls` are acquires
     method: str
     receivers: tuple[str, ...]
+    #: an exact count, or ANY_ARGUMENTS
     arguments: int = 0
     release: str = "close"
     rollback: str = "rollback"
@@ -24,6 +28,9 @@ class Acquire:
     binds: bool = True
     #: True: `with <receiver>.<method>() as x:` is already the target form, not an occurrence.
     with_is_migrated: bool = False
+    #: callees whose calls acquire too: a bare name matches by its last part (`SessionLocal`),
+    #: a dotted one through the file's imports (`sqlite3.connect`)
+    calls: tuple[str, ...] = ()
 
     @property
     def any_receiver(self) -> bool:
@@ -55,6 +62,8 @@ class Strategy:
     shared: bool = False
     needs_request: bool = False
     needs_app: bool = False
+    #: `receiver_with` only: the acquire is wrapped in this call (`contextlib.closing`)
+    wrapper: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,8 +35,10 @@ from migrator_tui.rewrite.astutil import (
 from migrator_tui.rewrite.facts.handlers import catching_calls, live_specific
 from migrator_tui.rewrite.facts.io import io_call
 from migrator_tui.rewrite.facts.orm import orm_escapes
+from migrator_tui.rewrite.facts.transaction import after_transaction_end
 from migrator_tui.rewrite.facts.writes import dirty_exits, writes
 from migrator_tui.rewrite.plan import Facts, Plan
+from migrator_tui.scan.acquire import Matcher, acquire_calls, spec_of
 from migrator_tui.sourcefile import split_lines
 
 VIEW_DECORATORS = {"route", "get", "post", "put", "delete", "patch"}
@@ -45,15 +47,6 @@ LOCK_FACTORIES = {"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition",
 
 #: `decorator_catches(decorator_node, tree) -> [(line, "ExcType (in decorator x)")]`
 DecoratorCheck = Callable[[ast.expr], list[tuple[int, str]]]
-
-
-def calls_by_line(tree: ast.AST, method: str) -> dict[int, list[ast.Call]]:
-    """Every `<x>.<method>(...)` call, by first line."""
-    out: dict[int, list[ast.Call]] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == method:
-            out.setdefault(node.lineno, []).append(node)
-    return out
 
 
 def find_call(calls: dict[int, list[ast.Call]], occ: Occurrence, source_lines: list[str]) -> ast.Call | None:
@@ -169,17 +162,30 @@ class Analyzer:
         )
         return Facts(
             function=occ.function, in_function=func is not None, is_view=is_view,
-            class_name=class_name, class_line=class_line, receiver=ast.unparse(call.func.value),  # type: ignore[attr-defined]
-            receiver_self=_rooted_at_self(call.func.value),  # type: ignore[attr-defined]
+            class_name=class_name, class_line=class_line,
+            receiver=ast.unparse(call.func.value) if isinstance(call.func, ast.Attribute) else "",
+            receiver_self=isinstance(call.func, ast.Attribute) and _rooted_at_self(call.func.value),
+            acquire=self._source_of(call), acquire_column=occ.column,
             decorators=decorators, reads=reads, bound=self.bound,
             locals=frozenset(function_locals(func)) if func else frozenset(),
         )
+
+    def _source_of(self, node: ast.expr) -> str:
+        """The node's own text (the acquire call as written), or its unparsed form."""
+        if self.source_lines and node.end_lineno is not None and node.end_col_offset is not None:
+            lines = self.source_lines[node.lineno - 1 : node.end_lineno]
+            if len(lines) == node.end_lineno - node.lineno + 1:
+                raw = [ln.encode("utf-8") for ln in lines]
+                raw[-1] = raw[-1][: node.end_col_offset]
+                raw[0] = raw[0][node.col_offset :]
+                return b"\n".join(raw).decode("utf-8", "replace")
+        return ast.unparse(node)
 
     # --- the plan -------------------------------------------------------------------------
 
     def plan(self, occ: Occurrence) -> Plan:
         if self._calls is None:
-            self._calls = calls_by_line(self.tree, self.recipe.acquire.method)
+            self._calls = acquire_calls(self.tree, Matcher(spec_of(self.recipe.acquire), self.tree))
         call = find_call(self._calls, occ, self.source_lines)
         if call is None:
             return Plan(occ.id, None, Facts(function=occ.function), manual_reason=(
@@ -471,6 +477,8 @@ class Analyzer:
         plan.region_start = min(start.lineno, plan.acquire_line)
         plan.region_end = try_node.end_lineno or try_node.lineno
         inner = [*pre_inside, *body]
+        plan.pre_inside_raising = [st.lineno for st in pre_inside if not _plain_setting(st, var)
+                                   and _may_raise([st])]
 
         # finally: drop the release, keep the rest
         released = False
@@ -615,6 +623,10 @@ class Analyzer:
         a = self.recipe.acquire
         commits = [n for n in walk_local(body) if method_call_on(n, var, {a.commit})]
         plan.has_commit = bool(commits)
+        plan.commit_lines = [n.lineno for n in commits]
+        plan.after_end = after_transaction_end(body, var, {a.commit, a.rollback}, self.parent)
+        plan.after_end_loops = [at for at, _ in plan.after_end if any(
+            isinstance(n, (ast.For, ast.AsyncFor, ast.While)) and n.lineno == at for n in walk_local(body))]
         plan.expires = plan.has_commit or any(method_call_on(n, var, {a.rollback}) for n in walk_local(body))
         plan.dirty_exits, plan.uncommitted_exits = dirty_exits(body, var, a.commit, a.release)
         for n in walk_local(body):
@@ -717,6 +729,16 @@ def _rebinding(body: list[ast.stmt], var: str) -> int | None:
 def _session_yields(body: list[ast.stmt], var: str) -> list[int]:
     return [n.lineno for n in walk_local(body) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Yield)
             and isinstance(n.value.value, ast.Name) and n.value.value.id == var]
+
+
+def _plain_setting(stmt: ast.stmt, var: str) -> bool:
+    """`var.attr = <constant, name or dotted name>` (`conn.row_factory = sqlite3.Row`): setting an
+    option on the object just acquired, which does not raise."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+        return False
+    target, value = stmt.targets[0], stmt.value
+    return (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+            and target.value.id == var and (isinstance(value, ast.Constant) or dotted(value) is not None))
 
 
 def _may_raise(body: list[ast.stmt]) -> list[int]:

@@ -327,10 +327,31 @@ class Builder(cst.CSTTransformer):
             before[0] = _with_leading(before[0], lead)
         return [*before, node]
 
+    def _acquire(self, job: Job) -> str:
+        """The acquire call as written, in the module's newlines; continuation lines keep their
+        place relative to the call's first character, which moves into the `with` header."""
+        facts = job.plan.facts
+        text = facts.acquire or f"{facts.receiver}.{job.strategy.method}()"
+        if "\n" not in text:
+            return text
+        lines = text.split("\n")
+        wrapper = job.strategy.wrapper
+        column = len(self.parsed.indent_of(job.plan.region_start)) + len("with ") + (
+            len(wrapper) + 1 if wrapper else 0)
+        delta = column - facts.acquire_column
+        if delta and '"""' not in text and "'''" not in text:
+            moved = [lines[0]]
+            for ln in lines[1:]:
+                lead = len(ln) - len(ln.lstrip(" "))
+                moved.append(" " * delta + ln if delta > 0 else ln[min(lead, -delta):])
+            lines = moved
+        return self.module.default_newline.join(lines)
+
     def _context(self, job: Job) -> cst.BaseExpression:
         s = job.strategy
-        if s.kind == "receiver_with":
-            return _expression(f"{job.plan.facts.receiver}.{s.method}()")
+        if s.kind in ("receiver_with", "begin"):
+            call = self._acquire(job)
+            return _expression(f"{s.wrapper}({call})" if s.wrapper else call)
         if s.kind == "bare_with":
             return _expression(job.plan.resource or job.plan.facts.receiver)
         if s.kind == "service":
@@ -353,12 +374,17 @@ class Builder(cst.CSTTransformer):
         lead = _leading(stmts[0])
         binding = self._binding(job)
         ctx = self._context(job)
+        extra = _begin_item(var) if strategy.kind == "begin" else None
+
+        def _make_with(ctx: cst.BaseExpression, var: str | None, block: cst.IndentedBlock) -> cst.With:
+            return _with_node(ctx, var, block, extra)
 
         if plan.pattern == "with":
             w = stmts[0]
             assert isinstance(w, cst.With)
             item = w.items[0].with_changes(item=ctx)
-            new = w.with_changes(items=[item])
+            new = w.with_changes(items=[item] if extra is None else [
+                item.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))), extra])
             if binding:
                 return [_with_leading(binding, lead), _with_leading(new, [])], []
             return [new], []
@@ -471,9 +497,18 @@ def _only_pass(stmts: Sequence[cst.BaseStatement]) -> bool:
     )
 
 
-def _make_with(ctx: cst.BaseExpression, var: str | None, block: cst.IndentedBlock) -> cst.With:
+def _with_node(ctx: cst.BaseExpression, var: str | None, block: cst.IndentedBlock,
+               extra: cst.WithItem | None = None) -> cst.With:
     asname = cst.AsName(name=cst.Name(var)) if var else None
-    return cst.With(items=[cst.WithItem(item=ctx, asname=asname)], body=block)
+    if extra is None:
+        return cst.With(items=[cst.WithItem(item=ctx, asname=asname)], body=block)
+    first = cst.WithItem(item=ctx, asname=asname, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    return cst.With(items=[first, extra], body=block)
+
+
+def _begin_item(var: str | None) -> cst.WithItem:
+    """`<var>.begin()`: the second item of a `begin` strategy's `with`."""
+    return cst.WithItem(item=_expression(f"{var}.begin()"))
 
 
 # --- scaffolding --------------------------------------------------------------------------
@@ -499,7 +534,7 @@ def {helper}(self):
         with manager.{method}() as session:
             yield session
     else:
-        session = {receiver}.get_session()
+        session = {acquire}
         try:
             yield session
         finally:
@@ -521,7 +556,8 @@ def scaffold_edit(parsed: Parsed, cls: cst.ClassDef, jobs: Sequence[Job]) -> tup
     if helpers and helpers[0].strategy.helper not in defined:
         s = helpers[0].strategy
         code = HELPER.format(helper=s.helper, manager=s.manager, method=s.method,
-                             receiver=helpers[0].plan.facts.receiver).replace("    ", indent)
+                             acquire=helpers[0].plan.facts.acquire
+                             or f"{helpers[0].plan.facts.receiver}.get_session()").replace("    ", indent)
         add.append(_statement(code, indent, parsed.module.default_newline))
     body = list(cls.body.body) if isinstance(cls.body, cst.IndentedBlock) else []
     if not add or not body:
@@ -597,7 +633,7 @@ def needed_imports(jobs: Sequence[Job], recipe: Recipe, bound: frozenset[str] | 
         wanted: list[str] = []
         if job.edited is not None:
             continue
-        if s.kind == "with" and s.manager not in bound:
+        if (s.kind == "with" and s.manager not in bound) or s.kind in ("receiver_with", "begin"):
             wanted = list(s.imports)
         elif s.kind == "admin_route":
             wanted = [imp for imp in s.imports if not set(import_binds(imp)) <= bound]

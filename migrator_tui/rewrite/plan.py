@@ -22,6 +22,10 @@ class Facts:
     class_line: int | None = None
     receiver: str = ""
     receiver_self: bool = False
+    #: the acquire call as written (`SessionLocal()`, `sqlite3.connect(path)`)
+    acquire: str = ""
+    #: the character column where the acquire call starts
+    acquire_column: int = 0
     decorators: tuple[str, ...] = ()
     reads: frozenset[str] = frozenset()
     bound: frozenset[str] = frozenset()
@@ -103,10 +107,19 @@ class Plan:
     swallowed_close: int | None = None
     #: `yield <session>` statements (a generator handing the session out, as a dependency does)
     yields_session: list[int] = field(default_factory=list)
+    #: of `pre_inside`, the lines that may raise
+    pre_inside_raising: list[int] = field(default_factory=list)
     #: lines of the block that may raise, in a block closed by a later statement (no `try`)
     raising_before_close: list[int] = field(default_factory=list)
     #: the block calls commit() or rollback() (loaded objects are expired afterwards)
     expires: bool = False
+    #: lines of the block's commit() statements
+    commit_lines: list[int] = field(default_factory=list)
+    #: (line of what runs next, line of the commit/rollback) where something may touch the session
+    #: after the block's commit() or rollback() (inside `begin()`, that raises)
+    after_end: list[tuple[int, int]] = field(default_factory=list)
+    #: of those lines, the loops that may turn again after the commit/rollback
+    after_end_loops: list[int] = field(default_factory=list)
 
     @property
     def is_manual(self) -> bool:

@@ -33,6 +33,7 @@ CAPS: dict[str, Confidence] = {
     "session-yielded": "review",
     "session-rebound": "manual",
     "target-unavailable": "manual",
+    "transaction-ended": "manual",
 }
 
 HINTS: dict[str, str] = {
@@ -61,8 +62,18 @@ HINTS: dict[str, str] = {
     "session-yielded": "Check what the generator's consumer leaves pending: it is now committed on exit.",
     "session-rebound": "Rewrite by hand: give the second session its own `with`.",
     "target-unavailable": "Use a recipe whose context managers exist here (sqlalchemy-with), or add them.",
+    "transaction-ended": "Keep the strategy that only closes, or end the block at the commit by hand.",
     "stale": "Scan again: the file changed.",
 }
+
+
+def manager_text(strategy: Strategy, plan: Plan) -> str:
+    """How a message names the strategy's context manager."""
+    if strategy.kind == "begin":
+        return f"{plan.var}.begin()"
+    if strategy.kind == "receiver_with":
+        return f"the `with` on {plan.facts.acquire or plan.facts.receiver}"
+    return f"{strategy.manager}.{strategy.method}()"
 
 
 def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding], str | None]:
@@ -72,6 +83,15 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
         line = plan.acquire_line
         finding = Finding(code, line, f"Line {line}: {plan.manual_reason}.", HINTS.get(code, ""))
         return "manual", [finding], plan.manual_reason
+    if strategy.kind == "begin" and plan.after_end:
+        at, origin = plan.after_end[0]
+        call = "commit()" if origin in plan.commit_lines else "rollback()"
+        what = f"line {at} runs" if at not in plan.after_end_loops else f"the loop at line {at} turns again"
+        reason = (f"{what} after the {call} at line {origin}, inside the block; within "
+                  f"`{plan.var}.begin()` that {call} ends the transaction, so touching the session or "
+                  "an object it expired there raises InvalidRequestError")
+        return "manual", [Finding("transaction-ended", at, f"Line {at}: {reason}.",
+                                  HINTS["transaction-ended"])], reason
     if plan.handler_uses and strategy.rolls_back:  # the handlers move out of the `with`
         at, what = plan.handler_uses[0]
         reason = f"{what}; with {strategy.name} it runs after the session is closed"
@@ -87,8 +107,8 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
         if cap is not None:
             raised[len(w) - 1] = cap
 
+    cm = manager_text(strategy, plan)
     if strategy.commits:
-        cm = f"{strategy.manager}.{strategy.method}()"
         for exit_line, write in plan.dirty_exits:
             where = f"the return at line {exit_line}" if exit_line else "the end of the block"
             add("implicit-commit", write, f"Line {write}: this change is not committed before "
@@ -152,18 +172,26 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
     if plan.yields_session and (strategy.commits or strategy.rolls_back or strategy.wraps):
         at = plan.yields_session[0]
         add("session-yielded", at, f"Line {at}: the generator hands the session out; what its consumer "
-            f"leaves pending was discarded by close() and is now committed by {strategy.manager}."
-            f"{strategy.method}(), and an exception thrown into the generator now rolls back"
+            f"leaves pending was discarded by close() and is now committed by {cm}, and an exception "
+            "thrown into the generator now rolls back"
             + (f" and arrives as {strategy.wraps}." if strategy.wraps else "."))
     if plan.pattern == "close" and plan.raising_before_close:
         at = plan.raising_before_close[0]
         add("no-release", at, f"Line {at}: an exception here (or below, before the close at line "
             f"{plan.close_line}) left the session open; the `with` now closes it"
             + (" and rolls back" if strategy.rolls_back else "") + " before the exception goes on.")
-    if plan.pre_inside:
+    if plan.pre_inside and not keeps_inside:
         at = plan.pre_inside[0]
         add("statements-before-try", at, f"Line {at}: statements between the acquire and the `try` use "
             "the session and move into the block, where errors now roll back and reach the handlers.")
+    elif plan.pre_inside_raising:  # they move into the kept `try` (or stay before it, under the `with`)
+        at = plan.pre_inside_raising[0]
+        if plan.handler_effective:
+            add("statements-before-try", at, f"Line {at}: this ran before the `try`; it now runs inside "
+                f"it, so the `except` at line {plan.handler_effective[0]} now handles its errors.")
+        else:
+            add("no-release", at, f"Line {at}: an exception here (before the `try`) left it open; the "
+                "`with` now closes it before the exception goes on.")
     if plan.unguarded and plan.pattern == "try":
         add("unguarded-acquire", line, f"Line {line}: the acquire sits inside the `try` and the `finally` "
             "closes unconditionally (an UnboundLocalError if the acquire fails); the rewrite removes it.")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from migrator_tui.model import Excluded, Occurrence
+from migrator_tui.scan.acquire import AcquireSpec, Matcher
 from migrator_tui.sourcefile import split_lines
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -39,6 +40,11 @@ class ScanSpec(NamedTuple):
     any_receiver: bool = False
     binds: bool = True
     with_is_migrated: bool = False
+    #: callees whose calls are acquires too (`SessionLocal`, `sqlite3.connect`): `scan.acquire`
+    calls: tuple[str, ...] = ()
+
+    def acquire(self) -> AcquireSpec:
+        return AcquireSpec(self.method, self.receivers, self.any_receiver, self.arguments, self.calls)
 
 
 @dataclass(slots=True)
@@ -63,16 +69,12 @@ def dotted(node: ast.AST) -> str | None:
     return ".".join(reversed(parts))
 
 
-def _last_name(node: ast.AST) -> str | None:
-    """The receiver's last name: `db_manager` for `x.db_manager` or `cfg["db_manager"]`."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
-        value = node.slice.value
-        return value if isinstance(value, str) else None
-    return None
+def _receiver(func: ast.expr) -> str:
+    """What a call is made on: `db_manager` for `db_manager.get_session()`, `self` for
+    `self.Session()`, "" for a plain name's call (`SessionLocal()`)."""
+    if not isinstance(func, ast.Attribute):
+        return ""
+    return dotted(func.value) or ast.unparse(func.value)
 
 
 # Fields that never hold a node worth visiting (names, flags, contexts, operators, constants).
@@ -278,19 +280,13 @@ def _in_body(node: ast.AST, child: ast.AST) -> bool:
 class _Finder:
     """Collects acquire calls, pruning every subtree whose lines hold no `<method>` bytes."""
 
-    def __init__(self, spec: ScanSpec, lines: list[int]) -> None:
-        self.spec = spec
+    def __init__(self, matcher: Matcher, lines: list[int]) -> None:
+        self.matcher = matcher
         self.lines = lines
         self.found: list[tuple[ast.Call, list[ast.AST]]] = []
 
     def is_acquire(self, node: ast.Call) -> bool:
-        func = node.func
-        return (
-            isinstance(func, ast.Attribute)
-            and func.attr == self.spec.method
-            and len(node.args) + len(node.keywords) == self.spec.arguments
-            and (self.spec.any_receiver or _last_name(func.value) in self.spec.receivers)
-        )
+        return self.matcher.matches(node)
 
     def visit(self, node: ast.AST, stack: list[ast.AST]) -> None:
         stack.append(node)
@@ -439,6 +435,13 @@ def _is_context_manager_impl(src: _Source, site: _Site) -> bool:
     return any(n.value is not None and _is_ref(n.value, site.variable) for n in src.index(scope).yields)
 
 
+def _handed_to_with(site: _Site) -> bool:
+    """The acquire is an argument of the call a `with` enters (`with closing(connect()) as c:`)."""
+    stack = site.stack
+    return (len(stack) >= 3 and isinstance(stack[-2], ast.Call) and site.call in stack[-2].args
+            and isinstance(stack[-3], ast.withitem) and stack[-3].context_expr is stack[-2])
+
+
 def _is_service_fallback(spec: ScanSpec, site: _Site) -> bool:
     """The acquire sits in the `else:` of `if self.<manager>:` whose body enters
     `self.<manager>.<method>()` — the fallback the `service` strategy writes."""
@@ -479,8 +482,8 @@ def _shapes(src: _Source, site: _Site, reused: bool) -> list[str]:
         tags.add("async")
     if isinstance(scope, (*_DEFS, ast.Lambda)) and idx.yields:
         tags.add("generator")
-    receiver = dotted(site.call.func.value)  # type: ignore[attr-defined]
-    if receiver is not None and receiver.startswith("self."):
+    receiver = _receiver(site.call.func)
+    if receiver == "self" or receiver.startswith("self."):
         tags.add("method")
     if reused:
         tags.add("reused-variable")
@@ -637,7 +640,11 @@ def _scan_source(path: str, data: bytes, text: str, spec: ScanSpec, phase: int |
         return FileOutcome(path, [], [], f"cannot be parsed ({exc.msg})")
     except ValueError as exc:  # null bytes, on older Pythons
         return FileOutcome(path, [], [], f"cannot be parsed ({exc})")
-    finder = _Finder(spec, target_lines(data, spec.method.encode()))
+    matcher = Matcher(spec.acquire(), tree)
+    words = matcher.line_words()
+    lines = target_lines(data, words[0]) if len(words) == 1 else sorted(
+        {n for w in words for n in target_lines(data, w)})
+    finder = _Finder(matcher, lines)
     finder.visit(tree, [])
     if not finder.found:
         return FileOutcome(path, [], [])
@@ -647,6 +654,8 @@ def _scan_source(path: str, data: bytes, text: str, spec: ScanSpec, phase: int |
     if spec.with_is_migrated:  # `with x.get_session() as s:` is the target form here
         sites = [st for st in sites if not (isinstance(st.stack[-2], ast.withitem)
                                            and st.stack[-2].context_expr is st.call)]
+    # `with closing(connect()) as c:`: the acquire already belongs to a context manager
+    sites = [st for st in sites if not _handed_to_with(st)]
     if not spec.binds:  # `lock.acquire()` as a statement of its own
         sites = [st for st in sites if isinstance(st.stack[-2], ast.Expr)]
     kept: list[_Site] = []
@@ -691,7 +700,8 @@ def _scan_source(path: str, data: bytes, text: str, spec: ScanSpec, phase: int |
             function=site.qualname,
             decorators=_decorators(scope),
             variable=site.variable,
-            receiver=dotted(call.func.value) or ast.unparse(call.func.value),  # type: ignore[attr-defined]
+            receiver=_receiver(call.func),
+            callee=dotted(call.func) or ast.unparse(call.func),
             shapes=tuple(_shapes(src, site, reused)),
             phase=phase,
             scope_start=start,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from migrator_tui.model import Excluded, Occurrence, ScanResult, SkippedFile
 from migrator_tui.recipe import Recipe, compile_glob
+from migrator_tui.scan.acquire import may_hold
 from migrator_tui.scan.classify import ScanSpec, scan_source
 from migrator_tui.scan.files import (
     SUBMODULE_REASON,
@@ -52,6 +53,7 @@ def spec_for(recipe: Recipe) -> ScanSpec:
         managers=tuple(sorted({s.manager for s in recipe.strategies.values()})),
         exclude_context_managers=recipe.exclude_context_managers,
         any_receiver=a.any_receiver, binds=a.binds, with_is_migrated=a.with_is_migrated,
+        calls=a.calls,
     )
 
 
@@ -178,7 +180,7 @@ def scan(root: Path | str, recipe: Recipe, *, progress: Progress | None = None,
     spec = spec_for(recipe)
     root_real = os.path.realpath(root)
     known = frozenset(paths)
-    needle = (spec.method + "(").encode()
+    wanted = spec.acquire()
     total = len(paths)
 
     if progress is not None:
@@ -193,7 +195,7 @@ def scan(root: Path | str, recipe: Recipe, *, progress: Progress | None = None,
         except Unreadable as exc:
             result.skipped.append(SkippedFile(path, str(exc)))
             continue
-        if data is not None and needle in data:
+        if data is not None and may_hold(data, wanted):
             phase = recipe.phase_of(path)
             candidates.append((path, data, phase.number if phase is not None else None))
             size += len(data)

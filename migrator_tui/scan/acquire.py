@@ -1,0 +1,166 @@
+"""Which calls are a recipe's acquire: `<receiver>.<method>(...)` and calls of a name.
+
+A recipe's `[acquire]` names a method (`get_session` on the receivers it lists, or on any
+receiver), callees (`calls`), or both:
+
+- a callee without a dot (`SessionLocal`) matches by its last part: `SessionLocal()`,
+  `db.SessionLocal()`, `self.SessionLocal()`;
+- a dotted callee (`sqlite3.connect`, `sqlalchemy.orm.Session`) matches through the file's
+  imports only: `import sqlite3` then `sqlite3.connect(...)`, `import sqlite3 as lite` then
+  `lite.connect(...)`, `from sqlite3 import connect` then `connect(...)`. A local `class Session`
+  is not `sqlalchemy.orm.Session`, and neither is a `Session` imported from somewhere else.
+
+`arguments` is an exact count, or "any". The byte prefilter (`may_hold`) keeps the scan fast:
+a file is parsed only when it holds the method's or a callee's last name.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import NamedTuple
+
+from migrator_tui.recipe.model import ANY_ARGUMENTS, Acquire
+
+
+class AcquireSpec(NamedTuple):
+    method: str
+    receivers: frozenset[str]
+    any_receiver: bool
+    arguments: int
+    calls: tuple[str, ...] = ()
+
+
+def spec_of(acquire: Acquire) -> AcquireSpec:
+    return AcquireSpec(acquire.method, frozenset(acquire.receivers), acquire.any_receiver,
+                       acquire.arguments, acquire.calls)
+
+
+def _last_name(node: ast.AST) -> str | None:
+    """The receiver's last name: `db_manager` for `x.db_manager` or `cfg["db_manager"]`."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        value = node.slice.value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _chain(node: ast.AST) -> list[str] | None:
+    """`["a", "b", "c"]` for `a.b.c`, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return parts[::-1]
+
+
+def _callee_last(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else None
+
+
+def needles(spec: AcquireSpec) -> tuple[bytes, ...]:
+    """Bytes one of which a file must hold to have an acquire (the method's `name(`, a callee's
+    last name)."""
+    out = [(spec.method + "(").encode()] if spec.method else []
+    out.extend(c.rsplit(".", 1)[-1].encode() for c in spec.calls)
+    return tuple(dict.fromkeys(out))
+
+
+def may_hold(data: bytes, spec: AcquireSpec) -> bool:
+    return any(n in data for n in needles(spec))
+
+
+def imported_names(tree: ast.Module) -> dict[str, str]:
+    """What each name bound by an import statement of the file stands for, qualified:
+    `import a.b` binds `a` → `a`; `import a.b as c` → `a.b`; `from a import b as c` → `a.b`."""
+    out: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    out[alias.asname] = alias.name
+                else:
+                    root = alias.name.split(".", 1)[0]
+                    out[root] = root
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                if alias.name != "*":
+                    out[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return out
+
+
+class Matcher:
+    """The acquire test for the calls of one parsed file."""
+
+    def __init__(self, spec: AcquireSpec, tree: ast.Module | None = None) -> None:
+        self.spec = spec
+        self.bare = frozenset(c for c in spec.calls if "." not in c)
+        self.qualified = frozenset(c for c in spec.calls if "." in c)
+        self.imports: dict[str, str] = {}
+        #: local names that may stand for a qualified callee (its module or itself)
+        self.aliases: frozenset[str] = frozenset()
+        if self.qualified and tree is not None:
+            self.imports = imported_names(tree)
+            self.aliases = frozenset(
+                local for local, full in self.imports.items()
+                if any(q == full or q.startswith(full + ".") for q in self.qualified))
+
+    def line_words(self) -> tuple[bytes, ...]:
+        """Bytes whose lines may hold an acquire call (the prefilter of the walk)."""
+        words = [w.encode() for w in self.aliases]
+        if self.spec.method:
+            words.append(self.spec.method.encode())
+        words.extend(c.rsplit(".", 1)[-1].encode() for c in self.bare)
+        words.extend(c.rsplit(".", 1)[-1].encode() for c in self.qualified)
+        return tuple(dict.fromkeys(words))
+
+    def matches(self, node: ast.Call) -> bool:
+        spec = self.spec
+        if spec.arguments != ANY_ARGUMENTS and len(node.args) + len(node.keywords) != spec.arguments:
+            return False
+        func = node.func
+        if (spec.method and isinstance(func, ast.Attribute) and func.attr == spec.method
+                and (spec.any_receiver or _last_name(func.value) in spec.receivers)):
+            return True
+        if not spec.calls:
+            return False
+        last = _callee_last(func)
+        if last is None:
+            return False
+        if last in self.bare:
+            return True
+        if self.qualified:
+            parts = _chain(func)
+            if parts and parts[0] in self.imports:
+                full = ".".join([self.imports[parts[0]], *parts[1:]])
+                return full in self.qualified
+        return False
+
+    def callee_names(self) -> frozenset[str]:
+        """Last names a matching call's callee can have (attribute or name)."""
+        names = set(self.bare) | {q.rsplit(".", 1)[-1] for q in self.qualified}
+        names |= {local for local in self.aliases}
+        if self.spec.method:
+            names.add(self.spec.method)
+        return frozenset(names)
+
+
+def acquire_calls(tree: ast.AST, matcher: Matcher) -> dict[int, list[ast.Call]]:
+    """Every acquire call of the tree, by first line."""
+    names = matcher.callee_names()
+    out: dict[int, list[ast.Call]] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        last = _callee_last(func)
+        if last in names and matcher.matches(node):
+            out.setdefault(node.lineno, []).append(node)
+    return out
