@@ -132,7 +132,8 @@ def test_begin_breaks_code_that_uses_the_session_after_its_commit(monkeypatch: p
     before = (CASES / "begin_use_after_commit" / "before.py").read_bytes()
     assert run_bytes(before, strategy="begin", recipe_name="sqlalchemy-sessionmaker").manual
     forced = before.replace(b"    db = SessionLocal()\n    try:\n",
-                            b"    with SessionLocal() as db, db.begin():\n").replace(b"    finally:\n        db.close()\n", b"")
+                            b"    with SessionLocal() as db, db.begin():\n")
+    forced = forced.replace(b"    finally:\n        db.close()\n", b"")
     compile(forced, "<forced>", "exec")
     assert _run(before, "create", ("eve",), monkeypatch)[0] == ("ok", {"id": 2, "name": "eve"})
     assert _run(forced, "create", ("eve",), monkeypatch)[0] == ("raised", InvalidRequestError.__name__)
