@@ -35,7 +35,9 @@ from pathlib import Path
 HERE = Path(__file__).parent
 CORPUS = HERE.parent.parent / "shared" / "corpus"
 TRUTH = HERE / "truth" / "labels.tsv"
-RECIPES = {"db-session": "db-session", "sqlalchemy-with": str(HERE / "truth" / "sqlalchemy_with_any.toml")}
+RECIPES = {"db-session": "db-session", "sqlalchemy-with": str(HERE / "truth" / "sqlalchemy_with_any.toml"),
+           "sqlalchemy-sessionmaker": "sqlalchemy-sessionmaker", "dbapi-connection": "dbapi-connection"}
+DBAPI_MODULES = {"sqlite3", "psycopg2", "psycopg", "pymysql", "MySQLdb", "pyodbc", "duckdb", "oracledb"}
 INFORMATIONAL = {"unguarded-acquire", "long-io-in-block"}
 
 
@@ -64,6 +66,68 @@ def verdicts(binary: str, repo: Path, recipe: str) -> dict[tuple[str, int], tupl
                 codes = {w["code"] for w in o.get("warnings", [])} - INFORMATIONAL
                 found[(f["path"], o["line"])] = (o.get("confidence") or "?", codes)
     return found
+
+
+def independent_count(repo: Path, recipe: str) -> set[tuple[str, int]] | None:
+    """The hand-closed sites of the new recipes, counted apart from the tool with the stdlib `ast`:
+    `name = <acquire>(...)` in a scope that also calls `name.close()`. The acquire is, for
+    sqlalchemy-sessionmaker, a callee named `*SessionLocal`, `Session` imported from
+    sqlalchemy.orm, or a name bound to `sessionmaker(...)`/`scoped_session(...)` in the file; for
+    dbapi-connection, `<module>.connect(...)` of an imported DB-API module."""
+    import ast
+
+    if recipe not in ("sqlalchemy-sessionmaker", "dbapi-connection"):
+        return None
+    out: set[tuple[str, int]] = set()
+    for py in sorted(repo.rglob("*.py")):
+        if ".git" in py.parts:
+            continue
+        try:
+            tree = ast.parse(py.read_bytes())
+        except (SyntaxError, ValueError):
+            continue
+        modules, sessions, factories = set(), set(), set()
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Import):
+                modules |= {a.asname or a.name for a in n.names if a.name in DBAPI_MODULES}
+            elif isinstance(n, ast.ImportFrom) and n.module in ("sqlalchemy.orm", "sqlalchemy.orm.session"):
+                sessions |= {a.asname or a.name for a in n.names if a.name == "Session"}
+            elif isinstance(n, ast.Assign) and isinstance(n.value, ast.Call):
+                f = n.value.func
+                if (f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")) in (
+                        "sessionmaker", "scoped_session"):
+                    factories |= {t.attr if isinstance(t, ast.Attribute) else t.id for t in n.targets
+                                  if isinstance(t, (ast.Name, ast.Attribute))}
+
+        def acquire(call: ast.AST, modules: set[str] = modules, sessions: set[str] = sessions,
+                    factories: set[str] = factories) -> bool:
+            if not isinstance(call, ast.Call):
+                return False
+            f = call.func
+            last = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+            if recipe == "dbapi-connection":
+                return (last == "connect" and isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
+                        and f.value.id in modules)
+            return last.endswith("SessionLocal") or last in factories or (
+                isinstance(f, ast.Name) and f.id in sessions)
+
+        functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        module_level = [n for st in tree.body if not isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                      ast.ClassDef)) for n in ast.walk(st)]
+        for own in [list(ast.walk(f)) for f in functions] + [module_level]:
+            closed = {n.func.value.id for n in own if isinstance(n, ast.Call)
+                      and isinstance(n.func, ast.Attribute) and n.func.attr == "close"
+                      and isinstance(n.func.value, ast.Name)}
+            for n in own:
+                if isinstance(n, ast.Assign) and len(n.targets) == 1:
+                    target = n.targets[0]
+                elif isinstance(n, ast.AnnAssign):
+                    target = n.target
+                else:
+                    continue
+                if acquire(n.value) and isinstance(target, ast.Name) and target.id in closed:
+                    out.add((str(py.relative_to(repo)), n.lineno))
+    return out
 
 
 def rewrite_check(binary: str, repo: Path, recipe: str) -> dict[str, object]:
@@ -161,11 +225,18 @@ def main(argv: list[str] | None = None) -> int:
             found = verdicts(args.bin, repo, RECIPES[recipe])
             result = compare(rows, found)
             result["found"] = len(found)
+            counted = independent_count(repo, recipe)
+            if counted is not None:
+                result["independent count"] = len(counted)
+                result["counted, not found"] = sorted(f"{p}:{n}" for p, n in counted - set(found))
             result["confidences"] = dict(Counter(c for c, _ in found.values()))
             result["rewrite"] = rewrite_check(args.bin, repo, RECIPES[recipe])
             results[f"{corpus} / {recipe}"] = result
     for name, r in results.items():
         print(f"## {name}: {r['sites']} labelled sites, {r['found']} found, {r['confidences']}")
+        if "independent count" in r:
+            print(f"  independent count (stdlib ast): {r['independent count']}, of which not found: "
+                  f"{len(r['counted, not found'])} {r['counted, not found'][:10]}")
         for key in ("review precision", "hazard recall", "harmless rated safe"):
             print(f"  {key}: {r[key]}")
         print(f"  hazardous rated safe: {len(r['hazardous rated safe'])} {r['hazardous rated safe']}")

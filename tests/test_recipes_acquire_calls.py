@@ -312,3 +312,47 @@ def test_sessionmaker_recipe_finds_names_and_imported_sessions_only(tmp_path: Pa
         "def m():\n    return 'SessionLocal()'\n")
     found = [(o.path, o.function) for o in scan(tmp_path, load_recipe("sqlalchemy-sessionmaker")).occurrences]
     assert found == [("a.py", "load"), ("b.py", "f"), ("b.py", "g"), ("b.py", "h")]
+
+
+def test_sessionmaker_recipe_follows_factories_bound_in_the_file(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text(
+        "from sqlalchemy.orm import sessionmaker\n\nTestingSessionLocal = sessionmaker(bind=engine)\n\n"
+        "class Repo:\n    def __init__(self, e):\n        self.Session = sessionmaker(bind=e)\n\n"
+        "    def count(self):\n        s = self.Session()\n        try:\n            return 1\n"
+        "        finally:\n            s.close()\n\n"
+        "def fixture():\n    s = TestingSessionLocal()\n    try:\n        yield s\n"
+        "    finally:\n        s.close()\n")
+    (tmp_path / "b.py").write_text(  # the same names, not made by a factory here
+        "def f(self):\n    s = self.Session()\n    s.close()\n")
+    occurrences = scan(tmp_path, load_recipe("sqlalchemy-sessionmaker")).occurrences
+    assert [(o.path, o.function) for o in occurrences] == [("a.py", "Repo.count"), ("a.py", "fixture")]
+
+
+@pytest.mark.parametrize(("pin", "expected"), [
+    ("setup.py:install_requires=['sqlalchemy==1.3.13']", "manual"),
+    ("requirements.txt:SQLAlchemy~=1.3.0\n", "manual"),
+    ("requirements.txt:sqlalchemy<1.4\n", "manual"),
+    ("requirements.txt:sqlalchemy~=1.3\n", "safe"),  # >=1.3, <2: 1.4 and later allowed
+    ("requirements.txt:sqlalchemy==2.0.30\nflask-sqlalchemy==3.1\n", "safe"),
+    ("pyproject.toml:dependencies = ['sqlalchemy>=1.3']", "safe"),
+])
+def test_an_old_sqlalchemy_pin_rules_out_the_session_with(pin: str, expected: str, tmp_path: Path) -> None:
+    """A Session is a context manager only since SQLAlchemy 1.4: under an older pin the `with`
+    would raise on every call, so no strategy applies (target-unavailable)."""
+    import subprocess
+
+    from migrator_tui.rewrite import FileAnalysis
+
+    name, _, text = pin.partition(":")
+    (tmp_path / name).write_text(text)
+    source = "from db import SessionLocal\n\ndef f():\n    s = SessionLocal()\n    try:\n        return 1\n" \
+             "    finally:\n        s.close()\n"
+    (tmp_path / "m.py").write_text(source)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    recipe = load_recipe("sqlalchemy-sessionmaker")
+    occurrences = scan(tmp_path, recipe).occurrences
+    proposal = FileAnalysis(source, occurrences, recipe, repo_root=tmp_path).summary(occurrences[0].id)
+    assert proposal.confidence == expected
+    if expected == "manual":
+        assert [w.code for w in proposal.warnings] == ["target-unavailable"]
+        assert "pins" in (proposal.manual_reason or "")

@@ -34,12 +34,13 @@ DEFAULT_RECIPE = "db-session"
 
 _TOP = {"name", "description", "acquire", "exclude", "phases", "strategies", "rules"}
 _ACQUIRE = {"method": str, "receivers": list, "arguments": (int, str), "release": str, "rollback": str,
-            "commit": str, "binds": bool, "with_is_migrated": bool, "calls": list}
+            "commit": str, "binds": bool, "with_is_migrated": bool, "calls": list,
+            "factories": list, "closed_only": bool}
 _EXCLUDE = {"paths": list, "context_managers": bool}
 _PHASE = {"number": int, "name": str, "priority": str, "paths": list}
 _STRATEGY = {"description": str, "kind": str, "manager": str, "method": str, "imports": list,
              "helper": str, "commits": bool, "rolls_back": bool, "wraps": str, "shared": bool,
-             "needs_request": bool, "needs_app": bool, "wrapper": str}
+             "needs_request": bool, "needs_app": bool, "wrapper": str, "requires": str}
 _RULE = {"strategy": str, "paths": list, "receiver_self": bool, "decorators": list, "reads": list,
          "views": bool, "bound": bool}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -89,6 +90,16 @@ def _dotted(value: str, where: str, src: str) -> str:
     return value
 
 
+_REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}>=[0-9]{1,4}(\.[0-9]{1,4}){0,3}\Z")
+
+
+def _requirement(value: str, where: str, src: str) -> str:
+    if not _REQUIREMENT.match(value):
+        raise RecipeError(f"{src}: `{where}` must be `package>=version` (sqlalchemy>=1.4), "
+                          f"not {value[:80]!r}.")
+    return value
+
+
 def _arguments(value: int | str, src: str) -> int:
     if value == "any":
         return ANY_ARGUMENTS
@@ -135,8 +146,8 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
         )
 
     a = _check(data["acquire"], _ACQUIRE, "acquire", source, ())
-    if "method" not in a and not a.get("calls"):
-        raise RecipeError(f"{source}: `acquire` must name a `method` or some `calls`.")
+    if "method" not in a and not a.get("calls") and not a.get("factories"):
+        raise RecipeError(f"{source}: `acquire` must name a `method`, some `calls` or `factories`.")
     if "method" in a and "receivers" not in a:
         raise RecipeError(f"{source}: missing key `acquire.receivers` (the receivers of `acquire.method`).")
     acquire = Acquire(
@@ -145,6 +156,8 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
                         for r in a.get("receivers", [])),
         arguments=_arguments(a.get("arguments", 0), source),
         calls=tuple(_dotted(c, "acquire.calls", source) for c in a.get("calls", [])),
+        factories=tuple(_ident(f, "acquire.factories", source) for f in a.get("factories", [])),
+        closed_only=a.get("closed_only", False),
         release=_ident(a.get("release", "close"), "acquire.release", source),
         rollback=_ident(a.get("rollback", "rollback"), "acquire.rollback", source),
         commit=_ident(a.get("commit", "commit"), "acquire.commit", source),
@@ -201,6 +214,7 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
             wraps=s.get("wraps"), shared=s.get("shared", False),
             needs_request=s.get("needs_request", False), needs_app=s.get("needs_app", False),
             wrapper=_dotted(s["wrapper"], f"{where}.wrapper", source) if "wrapper" in s else None,
+            requires=_requirement(s["requires"], f"{where}.requires", source) if "requires" in s else None,
         )
 
     if not isinstance(data["rules"], list) or not data["rules"]:

@@ -31,6 +31,10 @@ class Acquire:
     #: callees whose calls acquire too: a bare name matches by its last part (`SessionLocal`),
     #: a dotted one through the file's imports (`sqlite3.connect`)
     calls: tuple[str, ...] = ()
+    #: calls of a name the same file binds to what one of these returns (`sessionmaker`)
+    factories: tuple[str, ...] = ()
+    #: only acquires released in their scope are occurrences; the others are listed as excluded
+    closed_only: bool = False
 
     @property
     def any_receiver(self) -> bool:
@@ -64,6 +68,8 @@ class Strategy:
     needs_app: bool = False
     #: `receiver_with` only: the acquire is wrapped in this call (`contextlib.closing`)
     wrapper: str | None = None
+    #: `package>=version` the target form needs (`sqlalchemy>=1.4`: a Session's own `with`)
+    requires: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

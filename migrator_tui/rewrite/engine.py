@@ -63,8 +63,10 @@ class FileAnalysis:
         self.plans: dict[str, Plan] = {o.id: analyzer.plan(o) for o in occurrences}
         module = path.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
         flask, missing = _repository_facts(repo_root, recipe, self.tree) if repo_root else (True, frozenset())
+        unmet = _unmet_requirements(repo_root, recipe) if repo_root else {}
         for plan in self.plans.values():
             plan.facts.flask, plan.facts.missing_modules, plan.facts.module = flask, missing, module
+            plan.facts.unmet = unmet
         self.defaults: dict[str, tuple[str | None, tuple[str, ...]]] = {
             oid: choose(recipe, plan.facts, self.occurrences[oid].path) for oid, plan in self.plans.items()
         }
@@ -203,6 +205,19 @@ def _repository_facts(root: Path, recipe: Recipe, tree: ast.Module) -> tuple[boo
     modules = {m for s in recipe.strategies.values() for m in imported_modules(s)} - {"flask"}
     missing = frozenset(m for m in modules if not index.provides(m))
     return _imports_flask(tree) or index.imports_flask(), missing
+
+
+def _unmet_requirements(root: Path, recipe: Recipe) -> dict[str, str]:
+    """Of the strategies' `requires`, those the repository's pins rule out, with the pin."""
+    index = repo_index(root)
+    out = {}
+    for s in recipe.strategies.values():
+        if s.requires and s.requires not in out:
+            package, _, version = s.requires.partition(">=")
+            why = index.pinned_below(package, tuple(int(p) for p in version.split(".")))
+            if why:
+                out[s.requires] = why
+    return out
 
 
 def _imports_flask(tree: ast.Module) -> bool:

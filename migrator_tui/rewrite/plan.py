@@ -37,6 +37,8 @@ class Facts:
     missing_modules: frozenset[str] = frozenset()
     #: the occurrence's module, dotted (`admin.routes.dashboard`)
     module: str = ""
+    #: strategy requirements (`sqlalchemy>=1.4`) the repository's own pins rule out, with the pin
+    unmet: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -62,6 +62,38 @@ class RepoIndex:
                     self._modules.add(parts[-1])
         return name in self._modules
 
+    def pinned_below(self, package: str, version: tuple[int, ...]) -> str | None:
+        """`setup.py pins sqlalchemy==1.3.13` when a requirements file of the repository (at its
+        root or one folder down: setup.py, setup.cfg, pyproject.toml, requirements*.txt, Pipfile)
+        only allows versions of `package` below `version`; None otherwise."""
+        if self.root is None:
+            return None
+        names = ("setup.py", "setup.cfg", "pyproject.toml", "Pipfile", "requirements*.txt",
+                 "requirements/*.txt")
+        pin = re.compile(rf"(?<![A-Za-z0-9_.-]){re.escape(package)}(?:\[[^\]]*\])?\s*(==|~=|<=|<)\s*"
+                         r"([0-9]+(?:\.[0-9]+)*)", re.IGNORECASE)
+        for pattern in names:
+            for where in (self.root, *sorted(p for p in self.root.iterdir() if p.is_dir()
+                                             and not p.name.startswith("."))[:64]):
+                for path in sorted(where.glob(pattern))[:16]:
+                    try:
+                        if path.is_symlink() or not path.is_file() or path.stat().st_size > 1 << 20:
+                            continue
+                        text = path.read_text(encoding="utf-8", errors="replace")
+                    except OSError:
+                        continue
+                    for m in pin.finditer(text):
+                        op, found = m.group(1), tuple(int(p) for p in m.group(2).split("."))
+                        if op == "~=":  # ~=1.3.13 is >=1.3.13, <1.4
+                            upper = (*found[:-2], found[-2] + 1) if len(found) > 1 else (found[0] + 1,)
+                            below = upper <= version
+                        else:
+                            below = found <= version if op == "<" else found < version
+                        if below:
+                            rel = path.relative_to(self.root).as_posix()
+                            return f"{rel} pins {m.group(0).strip()}"
+        return None
+
     def provides(self, module: str) -> bool:
         """Whether `import module` can work: the repository has it, or this interpreter does."""
         if module not in self._provides:

@@ -20,6 +20,8 @@ def imported_modules(strategy: Strategy) -> set[str]:
 
 def unavailable(strategy: Strategy, facts: Facts) -> str | None:
     """Why the strategy's target cannot exist in this repository, or None."""
+    if strategy.requires and strategy.requires in facts.unmet:
+        return f"needs {strategy.requires}, but {facts.unmet[strategy.requires]}"
     modules = imported_modules(strategy)
     needs_flask = (strategy.kind in FLASK_KINDS or strategy.needs_app or strategy.needs_request
                    or "flask" in modules)

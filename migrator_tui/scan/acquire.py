@@ -28,11 +28,12 @@ class AcquireSpec(NamedTuple):
     any_receiver: bool
     arguments: int
     calls: tuple[str, ...] = ()
+    factories: tuple[str, ...] = ()
 
 
 def spec_of(acquire: Acquire) -> AcquireSpec:
     return AcquireSpec(acquire.method, frozenset(acquire.receivers), acquire.any_receiver,
-                       acquire.arguments, acquire.calls)
+                       acquire.arguments, acquire.calls, acquire.factories)
 
 
 def _last_name(node: ast.AST) -> str | None:
@@ -70,11 +71,28 @@ def needles(spec: AcquireSpec) -> tuple[bytes, ...]:
     last name)."""
     out = [(spec.method + "(").encode()] if spec.method else []
     out.extend(c.rsplit(".", 1)[-1].encode() for c in spec.calls)
+    out.extend(f.encode() for f in spec.factories)
     return tuple(dict.fromkeys(out))
 
 
 def may_hold(data: bytes, spec: AcquireSpec) -> bool:
     return any(n in data for n in needles(spec))
+
+
+def made_by(tree: ast.Module, factories: frozenset[str]) -> frozenset[str]:
+    """Names the file binds to what a factory call returns: `SessionLocal = sessionmaker(...)`,
+    `self.Session = sessionmaker(bind=e)`, `Session = scoped_session(sessionmaker())`."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call) \
+                and _callee_last(node.value.func) in factories:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    out.add(t.id)
+                elif isinstance(t, ast.Attribute):
+                    out.add(t.attr)
+    return frozenset(out)
 
 
 def imported_names(tree: ast.Module) -> dict[str, str]:
@@ -101,7 +119,8 @@ class Matcher:
 
     def __init__(self, spec: AcquireSpec, tree: ast.Module | None = None) -> None:
         self.spec = spec
-        self.bare = frozenset(c for c in spec.calls if "." not in c)
+        self.bare = frozenset(c for c in spec.calls if "." not in c) | (
+            made_by(tree, frozenset(spec.factories)) if spec.factories and tree is not None else frozenset())
         self.qualified = frozenset(c for c in spec.calls if "." in c)
         self.imports: dict[str, str] = {}
         #: local names that may stand for a qualified callee (its module or itself)
@@ -129,7 +148,7 @@ class Matcher:
         if (spec.method and isinstance(func, ast.Attribute) and func.attr == spec.method
                 and (spec.any_receiver or _last_name(func.value) in spec.receivers)):
             return True
-        if not spec.calls:
+        if not self.bare and not self.qualified:
             return False
         last = _callee_last(func)
         if last is None:

@@ -22,6 +22,8 @@ _TRIES: tuple[type, ...] = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") els
 _ROUTE_METHODS = frozenset({"route", "get", "post", "put", "delete", "patch"})
 _CONTEXT_MANAGER_DECORATORS = frozenset({"contextmanager", "asynccontextmanager"})
 CONTEXT_MANAGER_REASON = "implementation of a context manager (yields the session it acquires)"
+NEVER_CLOSED_REASON = ("never released in its scope (returned, stored or left open): "
+                       "not a hand-managed lifetime")
 FALLBACK_REASON = "non-Flask fallback of a migrated service method (`else:` of `if self.<manager>:`)"
 
 
@@ -42,9 +44,12 @@ class ScanSpec(NamedTuple):
     with_is_migrated: bool = False
     #: callees whose calls are acquires too (`SessionLocal`, `sqlite3.connect`): `scan.acquire`
     calls: tuple[str, ...] = ()
+    factories: tuple[str, ...] = ()
+    closed_only: bool = False
 
     def acquire(self) -> AcquireSpec:
-        return AcquireSpec(self.method, self.receivers, self.any_receiver, self.arguments, self.calls)
+        return AcquireSpec(self.method, self.receivers, self.any_receiver, self.arguments, self.calls,
+                           self.factories)
 
 
 @dataclass(slots=True)
@@ -676,9 +681,13 @@ def _scan_source(path: str, data: bytes, text: str, spec: ScanSpec, phase: int |
     occurrences: list[Occurrence] = []
     for site in kept:
         call, scope = site.call, site.scope
+        reused = site.variable is not None and binds[(id(scope), site.variable)] > 1
+        shapes = tuple(_shapes(src, site, reused))
+        if spec.closed_only and "no-close" in shapes:
+            excluded.append(Excluded(path, call.lineno, site.qualname, NEVER_CLOSED_REASON))
+            continue
         ordinal = ordinals.get(site.qualname, 0)
         ordinals[site.qualname] = ordinal + 1
-        reused = site.variable is not None and binds[(id(scope), site.variable)] > 1
         if isinstance(scope, ast.Module):
             start, end = 1, src.last_line
         else:
@@ -702,7 +711,7 @@ def _scan_source(path: str, data: bytes, text: str, spec: ScanSpec, phase: int |
             variable=site.variable,
             receiver=_receiver(call.func),
             callee=dotted(call.func) or ast.unparse(call.func),
-            shapes=tuple(_shapes(src, site, reused)),
+            shapes=shapes,
             phase=phase,
             scope_start=start,
             scope_end=end,

@@ -53,7 +53,7 @@ def spec_for(recipe: Recipe) -> ScanSpec:
         managers=tuple(sorted({s.manager for s in recipe.strategies.values()})),
         exclude_context_managers=recipe.exclude_context_managers,
         any_receiver=a.any_receiver, binds=a.binds, with_is_migrated=a.with_is_migrated,
-        calls=a.calls,
+        calls=a.calls, factories=a.factories, closed_only=a.closed_only,
     )
 
 
