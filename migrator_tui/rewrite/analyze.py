@@ -541,13 +541,15 @@ class Analyzer:
                                 f"`{var}` is bound again at line {rebound}, inside the block: a `with` "
                                 "would close only the first session")
         plan.yields_session = _session_yields(inner, var)
+        # Under a strategy whose `with` only closes the same object where the `finally` did, the
+        # session leaving the block or being used after it behaves as before: `evaluate` decides.
         reason = self._escape_reason(inner, var, allow_yield=True)
-        if reason:
-            return self._manual(occ, facts, var, "session-escapes", reason)
         after = self._after(try_node, var)
-        if after is not None:
-            return self._manual(occ, facts, var, "used-after-close",
-                                f"the session is used at line {after}, after its `finally` closed it")
+        if reason:
+            plan.escape = ("session-escapes", reason)
+        elif after is not None:
+            plan.escape = ("used-after-close", f"the session is used at line {after}, after its "
+                                               "`finally` closed it")
         self._collect(plan, inner, try_node, var)
         return plan
 

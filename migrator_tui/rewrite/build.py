@@ -432,12 +432,18 @@ class Builder(cst.CSTTransformer):
             # The context manager neither commits nor rolls back: the handlers (and what is left
             # of the `finally`) stay inside it, where they ran before the release, so they see
             # the same exception with the resource still held.
+            # Statements between the acquire and the `try` stay before it, inside the `with`:
+            # the handlers and the `finally` cover what they covered before.
+            try_body = body or [cst.SimpleStatementLine([cst.Pass()])]
             inner_try = try_node.with_changes(
-                body=try_node.body.with_changes(body=inner), handlers=kept, orelse=orelse if kept else None,
-                finalbody=final, leading_lines=[],
+                body=try_node.body.with_changes(body=try_body), handlers=kept,
+                orelse=orelse if kept else None, finalbody=final,
+                leading_lines=try_node.leading_lines if pre_in else [],
             )
-            holder = _make_with(ctx, var, cst.IndentedBlock(body=[inner_try], header=header
+            holder = _make_with(ctx, var, cst.IndentedBlock(body=[*pre_in, inner_try], header=header
                                                             or cst.TrailingWhitespace()))
+            if pre_out and not pre_in and try_node.leading_lines:
+                holder = holder.with_changes(leading_lines=try_node.leading_lines)
             return _lead_first([*pre_out, *body_before, *([binding] if binding else []), holder], lead), []
         inner_seq = [*body_before, *([binding] if binding else []), w]
         if not kept and final is None:

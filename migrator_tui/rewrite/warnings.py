@@ -67,6 +67,13 @@ HINTS: dict[str, str] = {
 }
 
 
+def closes_only(strategy: Strategy) -> bool:
+    """The strategy's `with` enters the acquire itself and its exit only closes that very object
+    (`with SessionLocal() as db:`, `with closing(connect()) as c:`)."""
+    return strategy.kind == "receiver_with" and not (
+        strategy.commits or strategy.rolls_back or strategy.wraps)
+
+
 def manager_text(strategy: Strategy, plan: Plan) -> str:
     """How a message names the strategy's context manager."""
     if strategy.kind == "begin":
@@ -83,6 +90,10 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
         line = plan.acquire_line
         finding = Finding(code, line, f"Line {line}: {plan.manual_reason}.", HINTS.get(code, ""))
         return "manual", [finding], plan.manual_reason
+    if plan.escape is not None and not closes_only(strategy):
+        code, reason = plan.escape
+        at = plan.acquire_line
+        return "manual", [Finding(code, at, f"Line {at}: {reason}.", HINTS[code])], reason
     if strategy.kind == "begin" and plan.after_end:
         at, origin = plan.after_end[0]
         call = "commit()" if origin in plan.commit_lines else "rollback()"
@@ -184,14 +195,10 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
         at = plan.pre_inside[0]
         add("statements-before-try", at, f"Line {at}: statements between the acquire and the `try` use "
             "the session and move into the block, where errors now roll back and reach the handlers.")
-    elif plan.pre_inside_raising:  # they move into the kept `try` (or stay before it, under the `with`)
+    elif plan.pre_inside_raising:  # they stay before the kept `try`, inside the `with`
         at = plan.pre_inside_raising[0]
-        if plan.handler_effective:
-            add("statements-before-try", at, f"Line {at}: this ran before the `try`; it now runs inside "
-                f"it, so the `except` at line {plan.handler_effective[0]} now handles its errors.")
-        else:
-            add("no-release", at, f"Line {at}: an exception here (before the `try`) left it open; the "
-                "`with` now closes it before the exception goes on.")
+        add("no-release", at, f"Line {at}: an exception here (before the `try`) left it open; the "
+            "`with` now closes it before the exception goes on.")
     if plan.unguarded and plan.pattern == "try":
         add("unguarded-acquire", line, f"Line {line}: the acquire sits inside the `try` and the `finally` "
             "closes unconditionally (an UnboundLocalError if the acquire fails); the rewrite removes it.")
