@@ -108,13 +108,24 @@ def independent_count(repo: Path, recipe: str) -> set[tuple[str, int]] | None:
             if recipe == "dbapi-connection":
                 return (last == "connect" and isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
                         and f.value.id in modules)
+            if last.startswith("Async"):  # an AsyncSession needs `async with`: another recipe
+                return False
             return last.endswith("SessionLocal") or last in factories or (
                 isinstance(f, ast.Name) and f.id in sessions)
 
         functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
         module_level = [n for st in tree.body if not isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef,
                                                                       ast.ClassDef)) for n in ast.walk(st)]
-        for own in [list(ast.walk(f)) for f in functions] + [module_level]:
+        def local(scope: ast.AST) -> list[ast.AST]:  # the scope's own nodes, not nested scopes
+            out, todo = [], list(ast.iter_child_nodes(scope))
+            while todo:
+                node = todo.pop()
+                out.append(node)
+                if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                    todo.extend(ast.iter_child_nodes(node))
+            return out
+
+        for own in [local(f) for f in functions] + [module_level]:
             closed = {n.func.value.id for n in own if isinstance(n, ast.Call)
                       and isinstance(n.func, ast.Attribute) and n.func.attr == "close"
                       and isinstance(n.func.value, ast.Name)}

@@ -285,7 +285,10 @@ class Analyzer:
                     break
                 plan.pattern = "try"
                 plan.try_line = stmt.lineno
-                first_use = next((i for i, s in enumerate(pre) if uses([s], var)), len(pre))
+                # from the first statement using the session (or acquiring another one, which keeps
+                # its place after this acquire) on, the statements move into the block
+                first_use = next((i for i, s in enumerate(pre) if uses([s], var) or self._acquires(s)),
+                                 len(pre))
                 plan.pre_outside = [s.lineno for s in pre[:first_use]]
                 plan.pre_inside = [s.lineno for s in pre[first_use:]]
                 return self._finish_try(plan, occ, stmt, list(stmt.body), pre[first_use:], assign, seq)
@@ -458,6 +461,18 @@ class Analyzer:
     def _finally_guarded(self, try_node: ast.Try, var: str) -> bool:
         return any(isinstance(s, ast.If) and is_guard_test(s.test, var) for s in try_node.finalbody)
 
+    def _acquired_before(self, name: str, try_node: ast.Try) -> bool:
+        """`name = <acquire>` is a statement of the same block before the `try` (a second resource
+        the `finally` closes too)."""
+        seq = _stmt_list(self.parent[try_node], try_node) or []
+        return any(self._acquires(s) and _assigns(s, name) for s in seq[: _index(seq, try_node)])
+
+    def _acquires(self, stmt: ast.stmt) -> bool:
+        """`x = <another acquire of the recipe>`."""
+        value = getattr(stmt, "value", None)
+        return isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(value, ast.Call) and any(
+            c is value for c in (self._calls or {}).get(value.lineno, ()))
+
     def _function_body(self, node: ast.AST) -> list[ast.stmt]:
         for anc in self.enclosing(node):
             if isinstance(anc, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -495,6 +510,11 @@ class Analyzer:
             else:
                 kept = (s.lineno, _quote(s))
                 (plan.finally_after if released else plan.finally_before).append(kept)
+        plan.shared_finally = [s.lineno for s in try_node.finalbody if isinstance(s, ast.Expr)
+                               and isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Attribute)
+                               and s.value.func.attr == a.release and isinstance(s.value.func.value, ast.Name)
+                               and s.value.func.value.id != var
+                               and self._acquired_before(s.value.func.value.id, try_node)]
         plan.acquire_in_try = plan.acquire_line > try_node.lineno and any(
             s.lineno == plan.acquire_line for s in try_node.body)
         # handlers: drop rollback/close; drop trailing handlers left with a bare `raise`

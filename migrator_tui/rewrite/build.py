@@ -224,6 +224,8 @@ class Builder(cst.CSTTransformer):
                                              if j.plan.facts.class_line)})
         self.keep: list[cst.CSTNode] = []
         self.captured: dict[str, list[cst.BaseStatement]] = {}
+        #: jobs whose region is being (or was) rewritten
+        self.started: set[str] = set()
         #: (original class node, its jobs): scaffolding to add, spliced in by `build`
         self.scaffold: list[tuple[cst.ClassDef, list[Job]]] = []
         self.class_jobs: dict[int, list[Job]] = {}
@@ -274,21 +276,35 @@ class Builder(cst.CSTTransformer):
         return updated
 
     def _rewrite_body(self, body: list[cst.BaseStatement]) -> list[cst.BaseStatement] | None:
-        if not any(self._line(s) in self.jobs for s in body):
+        if not any(self._line(s) in self.jobs and self.jobs[self._line(s)].plan.occurrence_id  # type: ignore[index]
+                   not in self.started for s in body):
             return None
         out: list[cst.BaseStatement] = []
         i = 0
         while i < len(body):
             job = self.jobs.get(self._line(body[i]))  # type: ignore[arg-type]
-            if job is None:
+            if job is None or job.plan.occurrence_id in self.started:
                 out.append(body[i])
                 i += 1
                 continue
             end = self._region_end(body, i, job.plan)
-            new = self._region(body[i : end + 1], job)
+            self.started.add(job.plan.occurrence_id)
+            new = self._nested(self._region(body[i : end + 1], job))
             self.captured[job.plan.occurrence_id] = new
             out.extend(new)
             i = end + 1
+        return out
+
+    def _nested(self, stmts: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+        """Regions of other jobs that sit inside a new `with` (a second resource acquired between
+        this acquire and the `try` that closes both): rewritten there, so the `with` blocks nest."""
+        out = []
+        for st in stmts:
+            if isinstance(st, cst.With) and isinstance(st.body, cst.IndentedBlock):
+                inner = self._rewrite_body(list(st.body.body))
+                if inner is not None:
+                    st = st.with_changes(body=st.body.with_changes(body=inner))
+            out.append(st)
         return out
 
     def _region_end(self, body: list[cst.BaseStatement], i: int, plan: Plan) -> int:
@@ -440,6 +456,8 @@ class Builder(cst.CSTTransformer):
                 orelse=orelse if kept else None, finalbody=final,
                 leading_lines=try_node.leading_lines if pre_in else [],
             )
+            self.line_of[id(inner_try)] = plan.try_line  # a nested job's region ends here
+            self.keep.append(inner_try)
             holder = _make_with(ctx, var, cst.IndentedBlock(body=[*pre_in, inner_try], header=header
                                                             or cst.TrailingWhitespace()))
             if pre_out and not pre_in and try_node.leading_lines:

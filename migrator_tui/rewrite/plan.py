@@ -113,6 +113,8 @@ class Plan:
     pre_inside_raising: list[int] = field(default_factory=list)
     #: lines of the block that may raise, in a block closed by a later statement (no `try`)
     raising_before_close: list[int] = field(default_factory=list)
+    #: lines of `finally` statements closing another resource acquired before the same `try`
+    shared_finally: list[int] = field(default_factory=list)
     #: (code, reason): the session leaves the block, or is used after it; `manual` unless the
     #: strategy's `with` closes the very object where the `finally` did (and nothing more)
     escape: tuple[str, str] | None = None

@@ -34,6 +34,7 @@ CAPS: dict[str, Confidence] = {
     "session-rebound": "manual",
     "target-unavailable": "manual",
     "transaction-ended": "manual",
+    "shared-finally": "manual",
 }
 
 HINTS: dict[str, str] = {
@@ -63,6 +64,7 @@ HINTS: dict[str, str] = {
     "session-rebound": "Rewrite by hand: give the second session its own `with`.",
     "target-unavailable": "Use a recipe whose context managers exist here (sqlalchemy-with), or add them.",
     "transaction-ended": "Keep the strategy that only closes, or end the block at the commit by hand.",
+    "shared-finally": "Rewrite by hand, or use a strategy that only closes (its `with` blocks nest).",
     "stale": "Scan again: the file changed.",
 }
 
@@ -94,6 +96,13 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
         code, reason = plan.escape
         at = plan.acquire_line
         return "manual", [Finding(code, at, f"Line {at}: {reason}.", HINTS[code])], reason
+    if plan.shared_finally and not closes_only(strategy):
+        at = plan.shared_finally[0]
+        reason = (f"the `finally` also closes another resource at line {at}; with {strategy.name} the "
+                  "handlers and the `finally` move out of the `with`, so give each resource its own "
+                  "block by hand")
+        finding = Finding("shared-finally", at, f"Line {at}: {reason}.", HINTS["shared-finally"])
+        return "manual", [finding], reason
     if strategy.kind == "begin" and plan.after_end:
         at, origin = plan.after_end[0]
         call = "commit()" if origin in plan.commit_lines else "rollback()"
