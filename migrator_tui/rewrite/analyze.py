@@ -585,11 +585,17 @@ class Analyzer:
                                 f"`{var}` is bound again at line {rebound}, inside the block: a `with` "
                                 "would close only the first session")
         reason = self._escape_reason(body, var)
-        if reason:
-            return self._manual(occ, plan.facts, var, "session-escapes", reason)
         if plan.pattern == "close":
             plan.raising_before_close = _may_raise(body)
         after = self._after(end, var)
+        if plan.pattern == "close" and (reason or after is not None):
+            # closed by a statement: a close-only `with` closes the same object at the same point
+            plan.escape = ("session-escapes", reason) if reason else (
+                "used-after-close", f"the session is used at line {after}, after its close()")
+            self._collect(plan, body, end, var)
+            return plan
+        if reason:
+            return self._manual(occ, plan.facts, var, "session-escapes", reason)
         if after is not None:
             code = "used-after-close" if plan.pattern == "close" else "session-escapes"
             what = "after its close()" if plan.pattern == "close" else "outside the block that uses it"
