@@ -32,7 +32,8 @@ DEFAULT_RECIPE = "db-session"
 
 # --- loading and validation ---------------------------------------------------------------
 
-_TOP = {"name", "description", "acquire", "exclude", "phases", "strategies", "rules"}
+_TOP = {"name", "description", "noun", "acquire", "exclude", "phases", "strategies", "rules"}
+_NOUN = re.compile(r"[a-z][a-z -]{0,31}\Z")
 _ACQUIRE = {"method": str, "receivers": list, "arguments": (int, str), "release": str, "rollback": str,
             "commit": str, "binds": bool, "with_is_migrated": bool, "calls": list,
             "factories": list, "closed_only": bool}
@@ -145,6 +146,10 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
             f"digits, `-` or `_`), not {str(data['name'])[:80]!r}."
         )
 
+    noun = data.get("noun", "session")
+    if not isinstance(noun, str) or not _NOUN.match(noun):
+        raise RecipeError(f"{source}: `noun` must be a short lower-case word (\"connection\"), "
+                          f"not {str(noun)[:40]!r}.")
     a = _check(data["acquire"], _ACQUIRE, "acquire", source, ())
     if "method" not in a and not a.get("calls") and not a.get("factories"):
         raise RecipeError(f"{source}: `acquire` must name a `method`, some `calls` or `factories`.")
@@ -236,7 +241,7 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
         name=data["name"], description=data.get("description", ""), source=source,
         acquire=acquire, phases=tuple(phases), strategies=strategies, rules=tuple(rules),
         exclude_paths=exclude_paths,
-        exclude_context_managers=ex.get("context_managers", True),
+        exclude_context_managers=ex.get("context_managers", True), noun=noun,
         _phase_patterns=phase_patterns,
     )
 

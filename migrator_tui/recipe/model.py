@@ -94,6 +94,8 @@ class Recipe:
     rules: tuple[Rule, ...]
     exclude_paths: tuple[str, ...] = ()
     exclude_context_managers: bool = True
+    #: what messages call the acquired object ("session", "connection")
+    noun: str = "session"
     _phase_patterns: tuple[tuple[Phase, tuple[Glob, ...]], ...] = field(
         default=(), repr=False, compare=False
     )

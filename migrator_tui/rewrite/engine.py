@@ -93,6 +93,15 @@ class FileAnalysis:
 
     def summary(self, occ_id: str, strategy: str | None = None) -> Proposal:
         """The proposal's strategy, confidence and warnings, without building the new text."""
+        found = self._summary(occ_id, strategy)
+        noun = self.recipe.noun
+        if noun == "session":
+            return found
+        findings = tuple(dataclass_replace(f, message=reword(f.message, noun)) for f in found.warnings)
+        reason = reword(found.manual_reason, noun) if found.manual_reason else None
+        return dataclass_replace(found, warnings=findings, manual_reason=reason)
+
+    def _summary(self, occ_id: str, strategy: str | None = None) -> Proposal:
         plan = self.plans[occ_id]
         default, others = self.defaults[occ_id]
         name = strategy or default
@@ -194,6 +203,14 @@ class FileAnalysis:
             raise RewriteError(f"The rewritten {path} does not compile: {exc.msg} at line {exc.lineno}.") \
                 from None
         return new_source, regions
+
+
+_SESSION = re.compile(r"\b(the|a|The|A|second|first|raw|no|same|that|this)( )session(s?)\b")
+
+
+def reword(text: str, noun: str) -> str:
+    """A message in the recipe's own word for the resource: "the connection is used at line 9"."""
+    return _SESSION.sub(lambda m: f"{m.group(1)} {noun}{m.group(3)}", text)
 
 
 def _repository_facts(root: Path, recipe: Recipe, tree: ast.Module) -> tuple[bool, frozenset[str]]:
