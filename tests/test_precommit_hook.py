@@ -83,4 +83,4 @@ def test_entry_fails_while_direct_usage_remains_and_passes_without(tmp_path: Pat
     clean = make_repo(tmp_path / "clean", {"web_app.py": "def f():\n    return 1\n"})
     proc = _run_entry(clean)
     assert proc.returncode == 0, proc.stderr
-    assert "No direct get_session() usage remains" in proc.stdout
+    assert "No direct db_manager.get_session() usage remains" in proc.stdout

@@ -63,7 +63,7 @@ def test_remaining_usage_exits_1_and_is_listed(tmp_path: Path, capsys: pytest.Ca
 def test_clean_tree_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _repo(tmp_path, {"ok.py": MIGRATED})
     assert cli.main(["validate", str(root)]) == 0
-    assert "No direct get_session() usage remains" in capsys.readouterr().out
+    assert "No direct db_manager.get_session() usage remains" in capsys.readouterr().out
 
 
 def test_service_fallbacks_are_not_remaining(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -149,9 +149,8 @@ def build_report(path: str | Path, recipe: Recipe) -> str:
 
 def criteria(f: Facts) -> list[Criterion]:
     """The spec's success criteria, each ticked only when a fact proves it."""
-    receiver = f.recipe.acquire.receivers[0] if f.recipe.acquire.receivers else "…"
     return [
-        _all_migrated(f, f"All direct `{receiver}.{f.recipe.acquire.method}()` usage migrated"),
+        _all_migrated(f, f"All direct `{f.recipe.acquire.label}` usage migrated"),
         _tests_pass(f),
         _performance(f),
         _error_handling(f),

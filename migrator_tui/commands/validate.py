@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
     elif args.format == "github":
         for o in result.remaining:
-            message = f"direct {o.receiver}.{recipe.acquire.method}() in {o.function}: migrate it " \
+            message = f"direct {o.callee}() in {o.function}: migrate it " \
                       f"to a context manager ({', '.join(o.shapes) or 'plain'})"
             sys.stdout.write(f"::error file={_gh(o.path)},line={o.line},col={o.column + 1},"
                              f"title=migrator-tui {recipe.name}::{message}\n")
@@ -53,11 +53,11 @@ def run(args: argparse.Namespace) -> int:
                              f"usage(s) remain {where}\n")
     else:
         if not result.remaining:
-            sys.stdout.write(f"No direct {recipe.acquire.method}() usage remains {where} "
+            sys.stdout.write(f"No direct {recipe.acquire.label} usage remains {where} "
                              f"({result.files_scanned} files checked).\n")
         else:
             n = len(result.remaining)
-            sys.stdout.write(f"{n} direct {recipe.acquire.method}() usage{'s' if n != 1 else ''} "
+            sys.stdout.write(f"{n} direct {recipe.acquire.label} usage{'s' if n != 1 else ''} "
                              f"remain{'s' if n == 1 else ''} {where}:\n")
             for o in result.remaining:
                 shapes = f"  [{', '.join(o.shapes)}]" if o.shapes else ""

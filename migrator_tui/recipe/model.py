@@ -40,6 +40,21 @@ class Acquire:
     def any_receiver(self) -> bool:
         return "*" in self.receivers
 
+    @property
+    def label(self) -> str:
+        """How output names the acquire: `db_manager.get_session()`, `SessionLocal()`,
+        `sqlite3.connect()`, `SessionLocal() / sessionmaker-made()`."""
+        names = []
+        if self.method:
+            receiver = self.receivers[0] if self.receivers and not self.any_receiver else "<x>"
+            names.append(f"{receiver}.{self.method}()")
+        names.extend(f"{c}()" for c in self.calls[:2])
+        if len(self.calls) > 2:
+            names.append("…")
+        elif self.factories:
+            names.append(f"{self.factories[0]}-made()")
+        return " / ".join(names)
+
 
 @dataclass(frozen=True, slots=True)
 class Phase:
