@@ -356,3 +356,31 @@ def test_an_old_sqlalchemy_pin_rules_out_the_session_with(pin: str, expected: st
     if expected == "manual":
         assert [w.code for w in proposal.warnings] == ["target-unavailable"]
         assert "pins" in (proposal.manual_reason or "")
+
+
+def _read_after(source: bytes, function: str, args: tuple[object, ...],
+                monkeypatch: pytest.MonkeyPatch) -> str:
+    db = Database()
+    user = _load(source, db, monkeypatch)[function](*args)  # type: ignore[operator]
+    try:
+        return f"read {user.name}"
+    except Exception as exc:
+        return type(exc).__name__
+
+
+@pytest.mark.parametrize(("case", "function", "args", "expected"), [
+    ("sessionmaker_early_return_after_commit", "create", ("eve", True), "DetachedInstanceError"),
+    ("sessionmaker_early_return_after_commit", "create_checked", ("eve",), "read eve"),
+    ("sessionmaker_early_return_no_commit_twin", "find", ("ada", True), "read ada"),
+])
+def test_an_object_returned_on_a_leaky_path(case: str, function: str, args: tuple[object, ...], expected: str,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Why an early return before the close() gets `no-release` but no `orm-escape`: the session
+    it left open was a local nothing else holds, so it went away with the function and took the
+    object with it. An object its commit() expired is unreadable afterwards before and after the
+    rewrite alike; one that was loaded (or read since) stays readable in both."""
+    before, after = _versions(case)
+    warnings = run_bytes(before, recipe_name="sqlalchemy-sessionmaker").warnings
+    assert warnings and all("orm-escape" not in w for w in warnings)
+    assert _read_after(before, function, args, monkeypatch) == _read_after(after, function, args, monkeypatch)
+    assert _read_after(before, function, args, monkeypatch) == expected
