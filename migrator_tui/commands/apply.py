@@ -337,6 +337,7 @@ def _diffs(path: str, text: str, occs: Sequence[Occurrence], proposals: dict[str
             regions = {}
     out: list[str] = []
     spans: list[tuple[int, int]] = []
+    texts: dict[tuple[int, int], str] = {}
     for occ in occs:
         p = proposals[occ.id]
         head = f"# {printable(occ.id)} (line {occ.line}, {occ.function or '<module>'})"
@@ -352,6 +353,7 @@ def _diffs(path: str, text: str, occs: Sequence[Occurrence], proposals: dict[str
             out.append(head + "\n")
             out.extend(_region_diff(old, p.start_line, p.end_line, regions[occ.id], shown))
             spans.append((p.start_line, p.end_line))
+            texts[(p.start_line, p.end_line)] = regions[occ.id]
             continue
         assert fa is not None
         full = fa.propose(occ.id, p.strategy)
@@ -362,8 +364,7 @@ def _diffs(path: str, text: str, occs: Sequence[Occurrence], proposals: dict[str
         out.append(head + "\n")
         out.extend(_diff_lines(old, split_lines(full.new_source, keepends=True), shown))
     if regions:
-        extra = _outside(list(_diff_lines(old, split_lines(new_source, keepends=True), shown, context=0)),
-                         spans)
+        extra = _outside(_added_once(old, texts, split_lines(new_source, keepends=True), shown), spans)
         if extra:
             out.append(f"# {shown}: added once for the proposals above (imports, helpers)\n")
             out.extend(extra)
@@ -391,6 +392,38 @@ def _region_diff(old: list[str], start: int, end: int, after: str, shown: str) -
     a = old[lo - 1 : hi]
     b = old[lo - 1 : start - 1] + split_lines(after, keepends=True) + old[end:hi]
     return _diff_lines(a, b, shown, offset=lo - 1)
+
+
+def _added_once(old: list[str], texts: dict[tuple[int, int], str], new: list[str], shown: str) -> list[str]:
+    """The diff of what the build added beyond the regions (imports, helpers), numbered as in the
+    original file: the new file against the original with only the regions replaced, two texts
+    that differ in a few lines (a whole-file diff of the original against the new file costs time
+    quadratic in the number of regions)."""
+    import re
+    from bisect import bisect_right
+
+    outer = sorted(s for s in texts if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in texts))
+    mid: list[str] = []
+    starts: list[int] = []  # first line of `mid` after each region
+    deltas: list[int] = []  # lines the regions up to there added (new minus old)
+    pos, delta = 1, 0
+    for start, end in outer:
+        mid.extend(old[pos - 1 : start - 1])
+        mid.extend(split_lines(texts[(start, end)], keepends=True))
+        delta += len(split_lines(texts[(start, end)], keepends=True)) - (end - start + 1)
+        starts.append(len(mid) + 1)
+        deltas.append(delta)
+        pos = end + 1
+    mid.extend(old[pos - 1 :])
+
+    def renumber(m: re.Match[str]) -> str:
+        line = int(m[1])
+        i = bisect_right(starts, line) - 1
+        back = deltas[i] if i >= 0 else 0
+        return f"@@ -{line - back}{m[2] or ''} +{m[3]}"
+
+    return [re.sub(r"^@@ -(\d+)(,\d+)? \+(\d+)", renumber, ln) if ln.startswith("@@") else ln
+            for ln in _diff_lines(mid, new, shown, context=0)]
 
 
 def _outside(diff: list[str], spans: list[tuple[int, int]]) -> list[str]:
