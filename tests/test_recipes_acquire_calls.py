@@ -384,3 +384,38 @@ def test_an_object_returned_on_a_leaky_path(case: str, function: str, args: tupl
     assert warnings and all("orm-escape" not in w for w in warnings)
     assert _read_after(before, function, args, monkeypatch) == _read_after(after, function, args, monkeypatch)
     assert _read_after(before, function, args, monkeypatch) == expected
+
+
+@pytest.mark.parametrize("commits", [True, False])
+def test_begin_warnings_of_a_session_handed_to_a_service(commits: bool,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both warnings of begin_session_handed_to_service are true: a service that commits makes
+    the later refresh raise inside begin() (transaction-ended); one that does not leaves the new
+    user pending, which close() discarded and begin() now saves (implicit-commit)."""
+    before, after = _versions("begin_session_handed_to_service", "begin")
+
+    class SubscriptionService:
+        def __init__(self, db) -> None:  # type: ignore[no-untyped-def]
+            self.db = db
+
+        def start_trial(self, user: User) -> None:
+            self.db.flush()
+            if commits:
+                self.db.commit()
+
+    outcomes = []
+    for source in (before, after):
+        db = Database()
+        namespace = _load(source, db, monkeypatch)
+        namespace["SubscriptionService"] = SubscriptionService
+        try:
+            result = ("ok", namespace["create_user"]("eve"))  # type: ignore[operator]
+        except Exception as exc:
+            result = ("raised", type(exc).__name__)
+        outcomes.append((result, db.names(), db.checked_out))
+    if commits:
+        # the service's commit went through; the refresh after it raised
+        assert outcomes == [(("ok", 2), ["ada", "eve"], 0),
+                            (("raised", "InvalidRequestError"), ["ada", "eve"], 0)]
+    else:
+        assert outcomes == [(("ok", 2), ["ada"], 0), (("ok", 2), ["ada", "eve"], 0)]

@@ -41,6 +41,31 @@ async def test_t_cycles_through_every_strategy_in_a_fixed_order(demo: Path) -> N
 
 
 @sync
+async def test_switching_the_strategy_of_a_decided_occurrence_asks_for_a_new_decision(demo: Path) -> None:
+    """An accept (or reject) was given to one diff with its warnings; another strategy is another
+    diff: the decision is cleared, never carried over with warnings nobody saw."""
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        ctl, screen = app.controller, app.review_screen
+        occ = next(o for o in ctl.occurrences if len(ctl.strategies(ctl.summary(o))) > 1
+                   and not ctl.summary(o).is_manual)
+        await show(pilot, occ.id)
+        for key, status in (("a", "accepted"), ("r", "rejected")):
+            await show(pilot, occ.id)
+            await pilot.press(key)
+            await wait_until(pilot, lambda status=status: ctl.decision(occ.id).status == status)
+            await show(pilot, occ.id)
+            first = ctl.decision(occ.id).strategy or ctl.proposal(occ).strategy
+            await pilot.press("t")
+            await wait_until(pilot, lambda first=first: ctl.decision(occ.id).strategy not in (None, first))
+            assert ctl.decision(occ.id).status == "pending"
+            record = ctl.workspace.state.decision(occ.id)
+            assert record is not None and not record.warnings, "no warning is acknowledged by a switch"
+            assert screen.current == occ.id
+
+
+@sync
 async def test_T_picks_a_strategy_from_a_list_with_descriptions(demo: Path) -> None:
     app = make_app(demo)
     async with app.run_test(size=SIZE) as pilot:

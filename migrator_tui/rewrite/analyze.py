@@ -35,7 +35,7 @@ from migrator_tui.rewrite.astutil import (
 from migrator_tui.rewrite.facts.handlers import catching_calls, live_specific
 from migrator_tui.rewrite.facts.io import io_call
 from migrator_tui.rewrite.facts.orm import orm_escapes
-from migrator_tui.rewrite.facts.transaction import after_transaction_end
+from migrator_tui.rewrite.facts.transaction import after_transaction_end, hands_out_session
 from migrator_tui.rewrite.facts.writes import dirty_exits, writes
 from migrator_tui.rewrite.plan import Facts, Plan
 from migrator_tui.scan.acquire import Matcher, acquire_calls, spec_of
@@ -652,9 +652,13 @@ class Analyzer:
         commits = [n for n in walk_local(body) if method_call_on(n, var, {a.commit})]
         plan.has_commit = bool(commits)
         plan.commit_lines = [n.lineno for n in commits]
-        plan.after_end = after_transaction_end(body, var, {a.commit, a.rollback}, self.parent)
-        plan.after_end_loops = [at for at, _ in plan.after_end if any(
-            isinstance(n, (ast.For, ast.AsyncFor, ast.While)) and n.lineno == at for n in walk_local(body))]
+        plan.after_end = after_transaction_end(body, var, {a.commit, a.rollback}, self.parent, a.release)
+        plan.after_handout = after_transaction_end(body, var, set(), self.parent, a.release,
+                                                   ends=lambda s: hands_out_session(s, var))
+        plan.handouts = [s.lineno for s in walk_local(body) if isinstance(s, ast.stmt)
+                         and hands_out_session(s, var)]
+        plan.loop_lines = [n.lineno for n in walk_local(body)
+                           if isinstance(n, (ast.For, ast.AsyncFor, ast.While))]
         plan.expires = plan.has_commit or any(method_call_on(n, var, {a.rollback}) for n in walk_local(body))
         plan.dirty_exits, plan.uncommitted_exits = dirty_exits(body, var, a.commit, a.release)
         for n in walk_local(body):

@@ -106,6 +106,8 @@ class FileAnalysis:
         default, others = self.defaults[occ_id]
         name = strategy or default
         alternatives = tuple(n for n in (default, *others) if n and n != name)
+        if plan.is_manual:  # manual whatever the strategy: none to switch to
+            alternatives = ()
         if name is None or plan.is_manual:
             strat = self.recipe.strategies[name] if name else next(iter(self.recipe.strategies.values()))
             confidence, findings, reason = evaluate(plan, strat)

@@ -125,8 +125,12 @@ class Plan:
     #: (line of what runs next, line of the commit/rollback) where something may touch the session
     #: after the block's commit() or rollback() (inside `begin()`, that raises)
     after_end: list[tuple[int, int]] = field(default_factory=list)
-    #: of those lines, the loops that may turn again after the commit/rollback
-    after_end_loops: list[int] = field(default_factory=list)
+    #: the same after statements handing the session to a call (which may commit or roll back)
+    after_handout: list[tuple[int, int]] = field(default_factory=list)
+    #: lines of statements handing the session to a call
+    handouts: list[int] = field(default_factory=list)
+    #: lines of the loops in the block (what follows a commit may be their next turn)
+    loop_lines: list[int] = field(default_factory=list)
 
     @property
     def is_manual(self) -> bool:

@@ -103,10 +103,17 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
                   "block by hand")
         finding = Finding("shared-finally", at, f"Line {at}: {reason}.", HINTS["shared-finally"])
         return "manual", [finding], reason
+    if strategy.kind == "begin" and plan.yields_session:
+        at = plan.yields_session[0]
+        reason = (f"the generator hands the session out at line {at}; inside `{plan.var}.begin()`, a "
+                  "consumer that commits and then uses the session or what it loaded (`db.commit(); "
+                  "db.refresh(obj)`) raises InvalidRequestError")
+        return "manual", [Finding("transaction-ended", at, f"Line {at}: {reason}.",
+                                  HINTS["transaction-ended"])], reason
     if strategy.kind == "begin" and plan.after_end:
         at, origin = plan.after_end[0]
         call = "commit()" if origin in plan.commit_lines else "rollback()"
-        what = f"line {at} runs" if at not in plan.after_end_loops else f"the loop at line {at} turns again"
+        what = f"line {at} runs" if at not in plan.loop_lines else f"the loop at line {at} turns again"
         reason = (f"{what} after the {call} at line {origin}, inside the block; within "
                   f"`{plan.var}.begin()` that {call} ends the transaction, so touching the session or "
                   "an object it expired there raises InvalidRequestError")
@@ -128,9 +135,20 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
             raised[len(w) - 1] = cap
 
     cm = manager_text(strategy, plan)
+    if strategy.kind == "begin" and plan.after_handout:
+        at, origin = plan.after_handout[0]
+        what = f"line {at}" if at not in plan.loop_lines else f"the next turn of the loop at line {at}"
+        add("transaction-ended", origin, f"Line {origin}: the session is handed to a call here; should "
+            f"that code commit or roll back, {what}, which may touch the session, raises "
+            f"InvalidRequestError inside `{plan.var}.begin()`.", "review")
     if strategy.commits:
         for exit_line, write in plan.dirty_exits:
             where = f"the return at line {exit_line}" if exit_line else "the end of the block"
+            if write in plan.handouts:
+                add("implicit-commit", write, f"Line {write}: the session is handed to a call here, which "
+                    f"may leave changes pending at {where}; close() discarded them, {cm} now commits "
+                    "them on exit.", "review")
+                continue
             add("implicit-commit", write, f"Line {write}: this change is not committed before "
                 f"{where}, so close() discarded it; {cm} now commits it on exit.", "review")
         # an exit with nothing pending commits an empty transaction: no change, no warning

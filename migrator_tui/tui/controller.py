@@ -451,12 +451,14 @@ class ReviewController:
         current = self.decision(occ_id)
         self.workspace.decide(occ_id, REJECTED, strategy=current.strategy, edited=current.edited)
 
-    def set_strategy(self, occ_id: str, strategy: str) -> None:
-        """Switch strategy: the decision keeps its status (an accepted one now applies `strategy`)."""
+    def set_strategy(self, occ_id: str, strategy: str) -> bool:
+        """Switch strategy. An accepted or rejected occurrence becomes pending again: the reviewer
+        decided on another diff (with other warnings), so the new one is theirs to decide. True
+        when a decision was cleared."""
         current = self.decision(occ_id)
-        proposal = self.proposal(self._by_id[occ_id], strategy)
-        self.workspace.decide(occ_id, current.status, strategy=strategy, edited=None,
-                              warnings=[f.code for f in proposal.warnings])
+        cleared = current.status in (ACCEPTED, REJECTED)
+        self.workspace.decide(occ_id, PENDING, strategy=strategy, edited=None)
+        return cleared
 
     def set_note(self, occ_id: str, note: str) -> None:
         self.workspace.note(occ_id, note)

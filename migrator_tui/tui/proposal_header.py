@@ -36,7 +36,7 @@ class ProposalHeader(Static):
             text.append("  [computing…]", "dim")
         key = decision_key(status, edited)
         text.append(f"  {MARKS[key]} {key}", "bold")
-        text.append(f"\n{occ.function or '<module>'}()")
+        text.append(f"\n{occ.function}()" if occ.function and occ.function != "<module>" else "\n<module>")
         text.append("  shapes: ", "dim")
         text.append(", ".join(occ.shapes) or "—")
         text.append("\nstrategy: ", "dim")
@@ -44,9 +44,11 @@ class ProposalHeader(Static):
             text.append("…")
         elif proposal.is_manual and edited:
             text.append("your hand edit")
-        elif proposal.strategy is None or proposal.is_manual:
+        elif proposal.strategy is None or (proposal.is_manual and len(strategies) < 2):
             text.append("none: no automatic rewrite (e writes one by hand)")
         else:
+            if proposal.is_manual:
+                text.append("manual under ", "dim")
             for name in strategies:
                 if name == proposal.strategy:
                     text.append(f"[{name}]", "bold reverse")

@@ -10,6 +10,7 @@ a name, `pass`, `break`/`continue`, a `raise` or a log call whose arguments are 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 from migrator_tui.rewrite.astutil import is_method_stmt
 
@@ -31,9 +32,14 @@ def _plain(node: ast.AST | None) -> bool:
     return False
 
 
-def _inert(stmt: ast.stmt) -> bool:
+def _inert(stmt: ast.stmt, var: str = "", release: str = "") -> bool:
     if isinstance(stmt, (ast.Pass, ast.Break, ast.Continue)):
         return True
+    if release and is_method_stmt(stmt, var, {release}):
+        return True  # the close the rewrite removes
+    if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        return all(isinstance(t, ast.Name) for t in targets) and _plain(stmt.value)
     if isinstance(stmt, ast.Return):
         return _plain(stmt.value)
     if isinstance(stmt, ast.Raise):
@@ -59,10 +65,12 @@ def _leaves(stmt: ast.stmt) -> bool:
 
 
 def after_transaction_end(body: list[ast.stmt], var: str, methods: set[str],
-                          parent: dict[ast.AST, ast.AST]) -> list[tuple[int, int]]:
+                          parent: dict[ast.AST, ast.AST], release: str = "",
+                          ends: Callable[[ast.stmt], bool] | None = None) -> list[tuple[int, int]]:
     """(line of what runs next, line of the commit/rollback) for each commit() or rollback()
-    statement of the block followed, before the block ends, by something that may touch the
-    session: a later statement, or another turn of an enclosing loop."""
+    statement of the block (or each statement `ends` names) followed, before the block ends, by
+    something that may touch the session: a later statement, or another turn of an enclosing
+    loop. In the order of the commits."""
     out: list[tuple[int, int]] = []
     top = {id(s) for s in body}
 
@@ -77,7 +85,7 @@ def after_transaction_end(body: list[ast.stmt], var: str, methods: set[str],
                 return
             i = next(k for k, s in enumerate(seq) if s is node)
             for nxt in seq[i + 1:]:
-                if not _inert(nxt):
+                if not _inert(nxt, var, release):
                     out.append((nxt.lineno, origin))
                     return
                 if _leaves(nxt) or isinstance(nxt, (ast.Break, ast.Continue)):
@@ -95,10 +103,21 @@ def after_transaction_end(body: list[ast.stmt], var: str, methods: set[str],
                 return
             node = owner
 
-    for stmt in _statements(body):
-        if is_method_stmt(stmt, var, methods):
+    for stmt in sorted(_statements(body), key=lambda s: (s.lineno, s.col_offset)):
+        if is_method_stmt(stmt, var, methods) if ends is None else ends(stmt):
             follow(stmt, stmt.lineno)
     return out
+
+
+def hands_out_session(stmt: ast.stmt, var: str) -> bool:
+    """A simple statement that passes the session to a call (`service = Service(db)`,
+    `helper(db)`): the callee may commit or roll back it."""
+    if isinstance(stmt, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try,
+                         ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Match)):
+        return False
+    return any(isinstance(n, ast.Call) and any(isinstance(v, ast.Name) and v.id == var
+                                               for v in [*n.args, *(k.value for k in n.keywords)])
+               for n in ast.walk(stmt))
 
 
 def _loop_of(node: ast.AST, parent: dict[ast.AST, ast.AST], top: set[int]) -> ast.AST | None:

@@ -561,7 +561,11 @@ class ReviewScreen(Screen[None]):
         proposal = self.controller.cached_proposal(occ)
         if proposal is not None and proposal.strategy == name:
             return
+        before = self.controller.decision(occ.id).status
         if self._guard(self.controller.set_strategy, occ.id, name):
+            if before in ("accepted", "rejected"):
+                self.app.notify(f"Strategy {name}: the {before} decision was cleared; "
+                                "accept or reject the new diff.", title="Strategy")
             self.refresh_labels(occ.id)
             self._rerender()
 
@@ -574,7 +578,7 @@ class ReviewScreen(Screen[None]):
         if proposal is None:
             return
         names = self.controller.strategies(proposal)
-        if proposal.is_manual or not names:
+        if not names:
             self.app.notify("This occurrence has no automatic rewrite to choose a strategy for.")
             return
         choices = [(n, self.controller.strategy_description(n)) for n in names]
