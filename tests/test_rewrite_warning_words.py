@@ -74,3 +74,18 @@ def test_elide() -> None:
     assert elide("'a very long string that does not fit at all'", 10) == \
         "'a very long string that does not fit at all'"
     assert elide("x + 'a very long string that does not fit'", 10) == "x +…"
+
+
+def test_long_io_names_the_slow_call_and_not_a_request_object() -> None:
+    import shutil
+    import tempfile
+
+    from tests.rewrite_cases import CASES
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(CASES / "long_io_request_object_twin" / "before.py", Path(tmp) / "m.py")
+        recipe = load_recipe()
+        occs = scan(tmp, recipe).occurrences
+        fa = FileAnalysis((Path(tmp) / "m.py").read_text(), occs, recipe, repo_root=None)
+        messages = [w.message for w in fa.summary(occs[0].id).warnings if w.code == "long-io-in-block"]
+    assert messages == ["Line 15: urllib.request.urlopen() inside the block keeps the transaction open."]

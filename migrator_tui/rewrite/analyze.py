@@ -312,7 +312,7 @@ class Analyzer:
                                 f"the session is never closed and `{var}` is {where} that other "
                                 "code may use")
         if any(method_call_on(n, var, {a.release}) for n in walk_all(self._function_body(assign))):
-            return self._manual(occ, facts, var, "used-after-close",
+            return self._manual(occ, facts, var, "release-elsewhere",
                                 "the session is closed in a way this tool does not follow "
                                 "(not in a `finally` nor by a statement of the same block)")
         last = k

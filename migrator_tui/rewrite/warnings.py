@@ -55,7 +55,8 @@ HINTS: dict[str, str] = {
     "long-io-in-block": "Consider moving the slow call out of the block to keep the transaction short.",
     "unknown-context-manager": "Check that the object's __enter__ acquires and its __exit__ releases.",
     "not-a-context-manager": "Give the class __enter__/__exit__ first, or leave this one as it is.",
-    "release-elsewhere": "Rewrite by hand: the release is not in the `finally` of the following `try`.",
+    "release-elsewhere": "Rewrite by hand: it is released somewhere other than the `finally` of the "
+                         "`try` that follows (under a condition, in another block).",
     "handler-scope-narrowed": "Check that a failure of the moved statements need not reach the handler, "
                               "or move them back inside by hand.",
     "finally-reordered": "Check that the statement does not depend on the session being held (or released).",
@@ -249,7 +250,7 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
     if strategy.kind == "bare_with" and not plan.resource_known:
         add("unknown-context-manager", line, f"Line {line}: nothing here shows that `{plan.resource}` "
             "supports `with` (it is not made by threading.Lock() or the like).")
-    for at, what in plan.io_calls:
+    for at, what in plan.io_calls if not closes_only(strategy) else ():  # nothing changes there
         add("long-io-in-block", at, f"Line {at}: {what} inside the block keeps the transaction open.")
     confidence: Confidence = "safe"
     for i, f in enumerate(w):
