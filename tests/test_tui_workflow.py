@@ -468,9 +468,24 @@ async def test_80x24_shows_the_whole_header_footer_and_the_change(demo: Path) ->
             region = keys[name].region
             assert region.width and region.right <= 80, (name, region)
         diff = screen.diff_view
-        first = diff.first_change_row()
-        assert first is not None
-        assert diff.scroll_offset.y <= first < diff.scroll_offset.y + diff.size.height, "change shown"
+        ctl = app.controller
+        # an occurrence whose proposal also adds an import at the top of its file: the diff must
+        # open at the occurrence's own change, not at the import
+        checked = 0
+        for occ in [o for o in ctl.occurrences if not ctl.summary(o).is_manual]:
+            await show(pilot, occ.id)
+            await settle(pilot)
+            proposal = ctl.cached_proposal(occ)
+            assert proposal is not None
+            own, top = diff.first_change_row(proposal.start_line), diff.first_change_row()
+            if own == top:
+                continue  # nothing added above it
+            assert own is not None
+            assert diff.scroll_offset.y <= own < diff.scroll_offset.y + diff.size.height, occ.id
+            checked += 1
+            if checked == 2:
+                break
+        assert checked, "the demo has an occurrence whose proposal adds code above it"
         assert diff.size.height >= 8, "enough diff lines to read"
 
 

@@ -97,7 +97,8 @@ class FileAnalysis:
         noun = self.recipe.noun
         if noun == "session":
             return found
-        findings = tuple(dataclass_replace(f, message=reword(f.message, noun)) for f in found.warnings)
+        findings = tuple(dataclass_replace(f, message=reword(f.message, noun), hint=reword(f.hint, noun))
+                         for f in found.warnings)
         reason = reword(found.manual_reason, noun) if found.manual_reason else None
         return dataclass_replace(found, warnings=findings, manual_reason=reason)
 

@@ -80,26 +80,33 @@ class DiffView(ScrollView, can_focus=True):
     # --- attributes down ---------------------------------------------------------------------
 
     def show_diff(self, old: str, new: str, hunks: list[Hunk], note: str | None = None,
-                  at_change: bool = False) -> None:
+                  at_change: bool = False, focus: int = 0) -> None:
         """Show `hunks` computed between `old` and `new`; `note` is a line shown above them.
-        `at_change`: scroll so that the first changed line shows near the top (a whole file)."""
+        `at_change`: scroll so that the first changed line at or after original line `focus` (the
+        occurrence, not an import added at the top) shows near the top."""
         self._old, self._new, self._hunks = old, new, list(hunks)
         self._rebuild(note)
         if at_change:  # once the new size is laid out (a scroll now would be clamped to the old one)
-            self.call_after_refresh(self._scroll_to_change)
+            self.call_after_refresh(self._scroll_to_change, focus)
 
-    def _scroll_to_change(self) -> None:
-        first = self.first_change_row()
+    def _scroll_to_change(self, focus: int = 0) -> None:
+        first = self.first_change_row(focus)
         if first is not None:
             self.scroll_to(0, max(0, first - 3), animate=False, immediate=True)
 
-    def first_change_row(self) -> int | None:
-        """The row of the first added or removed line, None when nothing changed."""
+    def first_change_row(self, focus: int = 0) -> int | None:
+        """The row of the first added or removed line (at or after original line `focus`, if there
+        is one), None when nothing changed."""
+        first = None
         for i, row in enumerate(self._rows):
             for line in (row.left, row.right):
                 if row.kind in ("line", "pair") and line is not None and line.kind != "context":
-                    return i
-        return None
+                    if first is None:
+                        first = i
+                    if not focus or (row.left is not None and row.left.old is not None
+                                     and row.left.old >= focus):
+                        return i
+        return first
 
     def show_code(self, source: str, start: int, end: int, note: str | None = None) -> None:
         """Show lines `start`..`end` of `source` unchanged (no diff), numbered."""

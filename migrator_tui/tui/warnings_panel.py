@@ -44,7 +44,7 @@ class WarningsPanel(VerticalScroll):
             text.append(f"  L{finding.line}  ", "dim")
             text.append(finding.message)
             if finding.hint:
-                text.append("\n    check: ", "dim")
+                text.append("\n    → ", "dim")
                 text.append(finding.hint, "italic")
         self.display = bool(text.plain)
         body.update(text)

@@ -17,7 +17,7 @@ from migrator_tui.tui.labels import CHECK_MARKS, MARKS
 
 INTRO = (
     "Ctrl+P opens the command palette: every action, searchable. "
-    "Each line on the left is one place the code acquires a session by hand. Read the diff on the "
+    "Each line on the left is one place the code acquires a {noun} by hand. Read the diff on the "
     "right, then accept (a) or reject (r) it; n jumps to the next one still pending. When a file is "
     "done, c commits its accepted proposals to the file's own branch (your working tree is not "
     "touched); b lists those branches, where one can be rolled back. Decisions are saved as you make "
@@ -67,11 +67,16 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog help-dialog"):
             yield Static(Text("migrator-tui — review keys", style="bold"), classes="dialog-question")
-            yield Static(INTRO, classes="dialog-help")
+            yield Static(INTRO.format(noun=self._noun()), classes="dialog-help")
             yield Static(help_table())
             yield Static(marks_text())
             yield Static("Ctrl+P opens the command palette with every action.  Esc closes this help.",
                          classes="dialog-help")
+
+    def _noun(self) -> str:
+        controller = getattr(self.app, "controller", None)
+        recipe = getattr(controller, "recipe", None)
+        return getattr(recipe, "noun", "session")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -474,7 +474,8 @@ class ReviewScreen(Screen[None]):
             s_hint = "s unified" if self.diff_view.split else "s split"
             note = f"{edited}+{added} −{removed} · {self._view_name()} · +/- context · {f_hint} · {s_hint}"
             self.diff_view.show_diff(view.source, view.new_source, hunks, note=note,
-                                     at_change=self.whole_file or self.narrow)
+                                     at_change=self.whole_file or self.narrow,
+                                     focus=view.proposal.start_line if view.proposal else 0)
         self.shown_count += 1
 
     def _current_occ(self) -> Occurrence | None:
