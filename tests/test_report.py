@@ -93,7 +93,9 @@ def test_all_usage_migrated_needs_validate_clean_on_the_integration_branch(tmp_p
 def test_all_tests_pass_needs_every_current_tip_or_the_integration_branch(tmp_path: Path,
                                                                         capsys: Capsys) -> None:
     root = build(tmp_path, capsys)
-    assert not box(report(root, capsys), "All tests pass")  # never verified
+    text = report(root, capsys)
+    assert not box(text, "All tests pass")  # never verified, and said so: not "did not pass"
+    assert "2 of 2 committed branches were never verified" in text and "did not pass" not in text
     run(capsys, "verify", str(root), "--test-cmd", "grep -q unified_session_manager web_app.py")
     text = report(root, capsys)
     assert not box(text, "All tests pass")  # the service's branch failed
@@ -178,3 +180,22 @@ def test_a_report_sends_no_one_to_files_they_do_not_have(tmp_path: Path,
     text = capsys.readouterr().out
     assert "benchmarks/" not in text and "bench_demo_app" not in text
     assert "no benchmark result" in text.lower()
+
+
+def test_a_rolled_back_decision_is_not_counted_as_accepted(tmp_path: Path, capsys: Capsys) -> None:
+    root = build(tmp_path, capsys)
+    assert run(capsys, "rollback", str(root), "web_app.py") == 0
+    text = report(root, capsys)
+    assert "3 occurrences in 2 files of the working tree: 1 accepted, 0 rejected, 0 pending, 0 stale, " \
+           "2 rolled back (their branch was removed)." in text
+    assert "accepted (rolled back: its branch was removed)" in text
+
+
+def test_other_recipes_get_the_general_criteria_only(tmp_path: Path, capsys: Capsys) -> None:
+    root = make_repo(tmp_path / "repo", {"m.py": "import sqlite3\n\n\ndef f(p):\n    c = sqlite3.connect(p)\n"
+                                                  "    try:\n        return c.execute('select 1')\n"
+                                                  "    finally:\n        c.close()\n"})
+    assert cli.main(["report", str(root), "--recipe", "dbapi-connection"]) == 0
+    text = capsys.readouterr().out
+    assert box(text, "All direct `sqlite3.connect() / sqlite3.dbapi2.connect() / …` usage migrated") is False
+    assert "Session context awareness" not in text and "Admin functionality" not in text
