@@ -55,21 +55,28 @@ class BranchesScreen(Screen[None]):
     def refresh_rows(self) -> None:
         table = self.query_one(DataTable)
         cursor = table.cursor_row
-        table.clear(columns=True)  # and the columns, so that their widths fit the new rows
-        table.add_columns(*self.COLUMNS)
         try:
             self.rows = self.controller.branches()
         except MigratorError as exc:
             self.rows = []
             self.app.notify(exc.message, title=exc.title, severity="error")
         palette = self._palette()
+        cells: list[tuple[Text | str, ...]] = []
         for row in self.rows:
             check = row.check
             tests: Text | str = "—"
             if check is not None:
                 tests = check_text(check.badge, palette, f" {check.seconds:.1f}s")
-            table.add_row(row.path, tests, row.state, row.decisions, row.sha[:10] or "—",
-                          row.branch if row.has_branch else "—", key=row.path)
+            cells.append((row.path, tests, row.state, row.decisions, row.sha[:10] or "—",
+                          row.branch if row.has_branch else "—"))
+        # explicit widths, from the header and every cell: a table refilled after a rollback or an
+        # integrate (from a worker, behind a dialog) otherwise kept only the headers' widths
+        table.clear(columns=True)
+        for i, name in enumerate(self.COLUMNS):
+            width = max([len(name), *(len(c[i].plain if isinstance(c[i], Text) else c[i]) for c in cells)])
+            table.add_column(name, width=width)
+        for row, values in zip(self.rows, cells, strict=True):
+            table.add_row(*values, key=row.path)
         if self.rows:
             table.move_cursor(row=min(max(cursor, 0), len(self.rows) - 1))
         summary = self.query_one("#branches-summary", Static)
