@@ -81,7 +81,8 @@ def concise(result: ScanResult, recipe: Recipe, proposals: Mapping[str, Proposal
             for occ in occs:
                 p = proposals.get(occ.id) if proposals else None
                 code = p.confidence if p is not None else "occurrence"
-                message = f"{occ.function or '<module>'}(): {', '.join(occ.shapes) or '-'}"
+                where = f"{occ.function}()" if occ.function and occ.function != "<module>" else "<module>"
+                message = f"{where}: {', '.join(occ.shapes) or '-'}"
                 if p is not None:
                     codes = list(dict.fromkeys(w.code for w in p.warnings))
                     if codes:

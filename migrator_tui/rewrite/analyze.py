@@ -744,6 +744,8 @@ def _rooted_at_self(node: ast.AST) -> bool:
 def _quote(stmt: ast.stmt) -> str:
     """A statement's first line, for a message (whole, or cut at a token boundary with …)."""
     text = ast.unparse(stmt).split("\n", 1)[0]
+    if text.endswith(":"):  # a compound statement: its header and an ellipsis for its body
+        text += " …"
     if len(text) <= 50:
         return text
     cut = max(text.rfind(c, 0, 48) for c in " ,(.")

@@ -88,7 +88,7 @@ def occurrence_label(
     key = "stale" if stale else decision_key(status, edited)
     text = Text(no_wrap=True, end="")
     text.append(f"{MARKS[key]} ", "bold")
-    text.append(f"L{occ.line:<5}", "dim")
+    text.append(f"L{occ.line:<5} " if occ.line >= 10000 else f"L{occ.line:<5}", "dim")
     badge = confidence or ""
     text.append(f"{'[' + BADGES[badge] + ']':<9}", BADGE_STYLES[badge])
     text.append("✉ " if note else "  ", "dim")
