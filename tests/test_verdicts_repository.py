@@ -257,3 +257,41 @@ def test_twin_a_decorator_whose_try_calls_the_view_is_named(tmp_path: Path) -> N
     root = make_repo(tmp_path / "repo", {"decorators.py": CSRF, "views.py": VIEW.format(deco="json_errors")})
     (message,) = wrapped_messages(root)
     assert "IntegrityError (in decorator json_errors)" in message
+
+
+MODELS = """\
+from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class UserSession(Base):
+    __tablename__ = "user_sessions"
+    user: Mapped["User"] = relationship(back_populates="sessions")
+"""
+
+CONTEXT = """\
+from models import UserSession
+from web_app import unified_session_manager
+
+
+def session_context(db_manager, token):
+    session = db_manager.get_session()
+    try:
+        user_session = session.query(UserSession).filter_by(token=token).first()
+        return {{"who": user_session.{attr}, "token": token}}
+    finally:
+        session.close()
+"""
+
+
+def test_an_orm_object_reached_through_a_relationship_of_another_file_escapes(tmp_path: Path) -> None:
+    """`user_session.user` is a relationship the models module declares: the returned dict
+    holds an ORM object, expired by the commit on exit (orm-escape); a column is plain data."""
+    for attr, escapes in (("user", True), ("user_id", False)):
+        root = make_repo(tmp_path / attr, {"models.py": MODELS, "context.py": CONTEXT.format(attr=attr),
+                                           "app.py": "from flask import Flask\n"})
+        (p,) = proposals(root).values()
+        assert ("orm-escape" in {w.code for w in p.warnings}) == escapes, (attr, p.warnings)

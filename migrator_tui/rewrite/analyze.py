@@ -38,6 +38,7 @@ from migrator_tui.rewrite.facts.orm import orm_escapes
 from migrator_tui.rewrite.facts.transaction import after_transaction_end, hands_out_session
 from migrator_tui.rewrite.facts.writes import dirty_exits, writes
 from migrator_tui.rewrite.plan import Facts, Plan
+from migrator_tui.rewrite.repo_index import relationship_names
 from migrator_tui.scan.acquire import Matcher, acquire_calls, spec_of
 from migrator_tui.sourcefile import split_lines
 
@@ -129,6 +130,8 @@ class Analyzer:
         self.parent = parents(tree)
         self.bound = frozenset(module_bindings(tree))
         self.decorator_check = decorator_check
+        #: attribute names the repository's models declare `relationship()` (set by the engine)
+        self.relations: frozenset[str] = frozenset(relationship_names(tree))
         self._callers: dict[str, list[tuple[int, str]]] | None = None
 
     # --- surroundings ---------------------------------------------------------------------
@@ -670,7 +673,7 @@ class Analyzer:
                 io = io_call(n)
                 if io:
                     plan.io_calls.append((n.lineno, io))
-        plan.orm_escapes = orm_escapes(body, last, var, self._after, self._locals_of)
+        plan.orm_escapes = orm_escapes(body, last, var, self._after, self._locals_of, self.relations)
         plan.writes = writes(body, var)
         # enclosing handlers in the same function, innermost first, until one catches everything
         # (an `except Exception` that does not re-raise: nothing from the block goes further)

@@ -59,6 +59,8 @@ class FileAnalysis:
             index.prime({o.function.rsplit(".", 1)[-1] for o in occurrences})
         analyzer = Analyzer(self.tree, recipe, index.checker(self.tree, path) if index else None,
                             index.catching_callers if index else None, source, path=path)
+        if repo_root is not None and any(s.commits for s in recipe.strategies.values()):
+            analyzer.relations |= repo_index(repo_root).relationships()
         self.bound = analyzer.bound
         self.plans: dict[str, Plan] = {o.id: analyzer.plan(o) for o in occurrences}
         module = path.removesuffix(".py").replace("/", ".").removesuffix(".__init__")

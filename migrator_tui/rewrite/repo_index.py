@@ -26,6 +26,19 @@ _FLASK_GREP = r"^[[:space:]]*(from|import)[[:space:]]+flask([^A-Za-z0-9]|$)"
 _FLASK_IMPORT = re.compile(rb"^[ \t]*(?:from|import)[ \t]+flask(?![A-Za-z0-9])", re.M)
 
 
+def relationship_names(tree: ast.Module) -> set[str]:
+    """Names assigned `relationship(...)` (or `db.relationship(...)`) in class bodies."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for st in node.body:
+                value = st.value if isinstance(st, (ast.Assign, ast.AnnAssign)) else None
+                if isinstance(value, ast.Call) and last_name(value.func) == "relationship":
+                    targets = st.targets if isinstance(st, ast.Assign) else [st.target]  # type: ignore[union-attr]
+                    out.update(t.id for t in targets if isinstance(t, ast.Name))
+    return out
+
+
 class RepoIndex:
     """Resolves decorators and catching callers inside one repository."""
 
@@ -39,6 +52,7 @@ class RepoIndex:
         self._flask: bool | None = None
         self._modules: set[str] | None = None
         self._provides: dict[str, bool] = {}
+        self._relations: frozenset[str] | None = None
 
     def imports_flask(self) -> bool:
         """Whether any Python file of the repository imports flask."""
@@ -93,6 +107,40 @@ class RepoIndex:
                             rel = path.relative_to(self.root).as_posix()
                             return f"{rel} pins {m.group(0).strip()}"
         return None
+
+    def relationships(self) -> frozenset[str]:
+        """Attribute names the repository's models bind to `relationship(...)` (SQLAlchemy,
+        Flask-SQLAlchemy's `db.relationship`): reading one on a loaded object gives ORM objects."""
+        if self._relations is None:
+            found: set[str] = set()
+            if self.root is not None:
+                grep, pattern = r"relationship[[:space:]]*\(", re.compile(rb"relationship\s*\(")
+                for rel in self._files_matching(grep, pattern):
+                    tree = self._tree(self.root / rel)
+                    if tree is not None:
+                        found |= relationship_names(tree)
+            self._relations = frozenset(found)
+        return self._relations
+
+    def _files_matching(self, grep: str, pattern: re.Pattern[bytes]) -> list[str]:
+        assert self.root is not None
+        try:
+            proc = subprocess.run(["git", "grep", "-l", "-z", "-I", "-E", "--untracked", grep, "--", "*.py"],
+                                  cwd=self.root, capture_output=True, stdin=subprocess.DEVNULL, check=False)
+            if proc.returncode in (0, 1):
+                return [p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0") if p]
+        except OSError:
+            pass
+        from migrator_tui.scan.files import walk_python_files
+
+        out = []
+        for rel in walk_python_files(self.root):
+            try:
+                if pattern.search((self.root / rel).read_bytes()):
+                    out.append(rel)
+            except OSError:
+                continue
+        return out
 
     def provides(self, module: str) -> bool:
         """Whether `import module` can work: the repository has it, or this interpreter does."""

@@ -24,16 +24,16 @@ LocalsOf = Callable[[ast.AST], set[str]]
 
 
 def orm_escapes(body: list[ast.stmt], last: ast.stmt, var: str, after: After,
-                locals_of: LocalsOf) -> list[tuple[int, str]]:
+                locals_of: LocalsOf, relations: frozenset[str] = frozenset()) -> list[tuple[int, str]]:
     """Values loaded from the session (ORM objects) that leave the block."""
     tainted: set[str] = set()
     for n in walk_local(body):
         if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None:
-            if may_be_orm(n.value, var, tainted):
+            if may_be_orm(n.value, var, tainted, relations):
                 targets = n.targets if isinstance(n, ast.Assign) else [n.target]
                 for t in targets:
                     tainted.update(x.id for x in ast.walk(t) if isinstance(x, ast.Name))
-        elif isinstance(n, (ast.For, ast.AsyncFor)) and may_be_orm(n.iter, var, tainted):
+        elif isinstance(n, (ast.For, ast.AsyncFor)) and may_be_orm(n.iter, var, tainted, relations):
             tainted.update(x.id for x in ast.walk(n.target) if isinstance(x, ast.Name))
         elif isinstance(n, ast.Call) and method_call_on(n, var, {"add", "add_all", "merge"}):
             for arg in n.args:  # `session.add(obj)`: obj is now the session's
@@ -41,24 +41,24 @@ def orm_escapes(body: list[ast.stmt], last: ast.stmt, var: str, after: After,
                     tainted.add(arg.id)
                 elif isinstance(arg, (ast.List, ast.Tuple, ast.Set)):
                     tainted.update(e.id for e in arg.elts if isinstance(e, ast.Name))
-        if isinstance(n, ast.Assign) and may_be_orm(n.value, var, tainted):
+        if isinstance(n, ast.Assign) and may_be_orm(n.value, var, tainted, relations):
             for t in n.targets:
                 if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
                     tainted.add(t.value.id)  # a local container now holds loaded objects
         elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in {
             "append", "extend", "add", "update", "insert", "setdefault"
         } and isinstance(n.func.value, ast.Name) and n.func.value.id != var and any(
-            may_be_orm(a, var, tainted) for a in n.args
+            may_be_orm(a, var, tainted, relations) for a in n.args
         ):
             tainted.add(n.func.value.id)
     tainted.discard(var)
     out: list[tuple[int, str]] = []
     for n in walk_local(body):
         if isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom)) and n.value is not None:
-            if may_be_orm(n.value, var, tainted):
+            if may_be_orm(n.value, var, tainted, relations):
                 verb = "returned" if isinstance(n, ast.Return) else "yielded"
                 out.append((n.lineno, f"`{quote(n.value, 40)}` is {verb}"))
-        elif isinstance(n, ast.Assign) and may_be_orm(n.value, var, tainted):
+        elif isinstance(n, ast.Assign) and may_be_orm(n.value, var, tainted, relations):
             for t in n.targets:
                 root = t
                 while isinstance(root, (ast.Attribute, ast.Subscript)):
@@ -84,14 +84,18 @@ def column_query(call: ast.Call) -> bool:
     )
 
 
-def may_be_orm(expr: ast.AST, var: str, tainted: set[str]) -> bool:
+def may_be_orm(expr: ast.AST, var: str, tainted: set[str], relations: frozenset[str] = frozenset()) -> bool:
     """Whether `expr` may evaluate to ORM objects loaded from `var` (or containers of them).
 
     Deliberately simple: attribute reads, comparisons, arithmetic, strings and calls known to
-    return plain values are not objects; calls on the session (or on loaded objects) are.
+    return plain values are not objects; calls on the session (or on loaded objects) are, and so
+    is an attribute of a loaded object that a model of the repository declares a `relationship()`
+    (`{"user": user_session.user}`).
     """
     if isinstance(expr, ast.Name):
         return expr.id in tainted
+    if isinstance(expr, ast.Attribute) and expr.attr in relations:
+        return may_be_orm(expr.value, var, tainted, relations)
     if isinstance(expr, ast.Call):
         called = last_name(expr.func) or ""
         if called in NON_ORM_CALLS or called in SERIALIZERS or called.endswith(SERIALIZER_SUFFIXES):
@@ -104,24 +108,25 @@ def may_be_orm(expr: ast.AST, var: str, tainted: set[str]) -> bool:
             root = root.func if isinstance(root, ast.Call) else root.value
         if isinstance(root, ast.Name) and (root.id == var or root.id in tainted):
             return True
-        return any(may_be_orm(a, var, tainted) for a in expr.args)
+        return any(may_be_orm(a, var, tainted, relations) for a in expr.args)
     if isinstance(expr, ast.Await):
-        return may_be_orm(expr.value, var, tainted)
+        return may_be_orm(expr.value, var, tainted, relations)
     if isinstance(expr, (ast.Subscript, ast.Starred)):
-        return may_be_orm(expr.value, var, tainted)
+        return may_be_orm(expr.value, var, tainted, relations)
     if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
-        return any(may_be_orm(e, var, tainted) for e in expr.elts)
+        return any(may_be_orm(e, var, tainted, relations) for e in expr.elts)
     if isinstance(expr, ast.Dict):
-        return any(v is not None and may_be_orm(v, var, tainted) for v in expr.values)
+        return any(v is not None and may_be_orm(v, var, tainted, relations) for v in expr.values)
     if isinstance(expr, ast.IfExp):
-        return may_be_orm(expr.body, var, tainted) or may_be_orm(expr.orelse, var, tainted)
+        return (may_be_orm(expr.body, var, tainted, relations)
+                or may_be_orm(expr.orelse, var, tainted, relations))
     if isinstance(expr, ast.BoolOp):
-        return any(may_be_orm(e, var, tainted) for e in expr.values)
+        return any(may_be_orm(e, var, tainted, relations) for e in expr.values)
     if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
         local = set(tainted)
         for g in expr.generators:
-            if may_be_orm(g.iter, var, local):
+            if may_be_orm(g.iter, var, local, relations):
                 local.update(x.id for x in ast.walk(g.target) if isinstance(x, ast.Name))
         elt = expr.value if isinstance(expr, ast.DictComp) else expr.elt
-        return may_be_orm(elt, var, local)
+        return may_be_orm(elt, var, local, relations)
     return False
