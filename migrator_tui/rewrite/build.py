@@ -393,7 +393,7 @@ class Builder(cst.CSTTransformer):
         extra = _begin_item(var) if strategy.kind == "begin" else None
 
         def _make_with(ctx: cst.BaseExpression, var: str | None, block: cst.IndentedBlock) -> cst.With:
-            return _with_node(ctx, var, block, extra)
+            return _with_node(ctx, var, self._no_blank_first(block), extra)
 
         if plan.pattern == "with":
             w = stmts[0]
@@ -476,6 +476,24 @@ class Builder(cst.CSTTransformer):
         if strategy.kind == "service":
             return _lead_first([new_try], lead), pre_out
         return _lead_first([*pre_out, new_try], lead), []
+
+    def _no_blank_first(self, block: cst.IndentedBlock) -> cst.IndentedBlock:
+        """A new block opens on code (or a comment), never on a blank line."""
+        if not block.body:
+            return block
+        first = block.body[0]
+        lead = list(getattr(first, "leading_lines", []))
+        kept = lead
+        while kept and kept[0].comment is None:
+            kept = kept[1:]
+        if len(kept) == len(lead):
+            return block
+        new = first.with_changes(leading_lines=kept)
+        line = self.line_of.get(id(first))
+        if line is not None:  # a nested job may start at this statement
+            self.line_of[id(new)] = line
+            self.keep.append(new)
+        return block.with_changes(body=[new, *block.body[1:]])
 
     def _binding(self, job: Job) -> cst.BaseStatement | None:
         s = job.strategy
