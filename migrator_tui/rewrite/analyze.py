@@ -188,7 +188,8 @@ class Analyzer:
 
     def plan(self, occ: Occurrence) -> Plan:
         if self._calls is None:
-            self._calls = acquire_calls(self.tree, Matcher(spec_of(self.recipe.acquire), self.tree))
+            self._calls = acquire_calls(self.tree, Matcher(spec_of(self.recipe.acquire), self.tree),
+                                        self.parent)  # the parent map holds every node but the root
         call = find_call(self._calls, occ, self.source_lines)
         if call is None:
             return Plan(occ.id, None, Facts(function=occ.function), manual_reason=(

@@ -106,7 +106,9 @@ def module_bindings(tree: ast.Module) -> set[str]:
                     names.add((alias.asname or alias.name).split(".")[0])
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 names.add(node.id)
-    for node in ast.walk(tree):
+    from migrator_tui.scan.acquire import statements
+
+    for node in statements(tree):  # `global` is a statement: no expression needs a visit
         if isinstance(node, ast.Global):
             names.update(node.names)
     return names

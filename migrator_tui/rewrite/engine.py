@@ -247,9 +247,11 @@ def _imports_flask(tree: ast.Module) -> bool:
         top = name.split(".")[0]
         return top == "flask" or top.startswith("flask_")
 
+    from migrator_tui.scan.acquire import statements
+
     return any((isinstance(n, ast.ImportFrom) and is_flask(n.module or ""))
                or (isinstance(n, ast.Import) and any(is_flask(a.name) for a in n.names))
-               for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)))
+               for n in statements(tree) if isinstance(n, (ast.Import, ast.ImportFrom)))
 
 
 def _check_disjoint(jobs: Sequence[object]) -> None:

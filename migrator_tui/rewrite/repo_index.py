@@ -28,8 +28,10 @@ _FLASK_IMPORT = re.compile(rb"^[ \t]*(?:from|import)[ \t]+flask(?![A-Za-z0-9])",
 
 def relationship_names(tree: ast.Module) -> set[str]:
     """Names assigned `relationship(...)` (or `db.relationship(...)`) in class bodies."""
+    from migrator_tui.scan.acquire import statements
+
     out = set()
-    for node in ast.walk(tree):
+    for node in statements(tree):
         if isinstance(node, ast.ClassDef):
             for st in node.body:
                 value = st.value if isinstance(st, (ast.Assign, ast.AnnAssign)) else None

@@ -17,6 +17,7 @@ a file is parsed only when it holds the method's or a callee's last name.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from migrator_tui.recipe.model import ANY_ARGUMENTS, Acquire
@@ -79,11 +80,31 @@ def may_hold(data: bytes, spec: AcquireSpec) -> bool:
     return any(n in data for n in needles(spec))
 
 
-def made_by(tree: ast.Module, factories: frozenset[str]) -> frozenset[str]:
+def statements(tree: ast.Module) -> list[ast.stmt]:
+    """Every statement of the module, nested ones included (no expression is visited: imports and
+    assignments are all a matcher looks for, and this is far cheaper than `ast.walk`)."""
+    out: list[ast.stmt] = []
+    todo: list[ast.stmt] = list(tree.body)
+    while todo:
+        st = todo.pop()
+        out.append(st)
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(st, name, None)
+            if block.__class__ is list:
+                todo.extend(block)  # type: ignore[arg-type]
+        for handler in getattr(st, "handlers", ()):
+            todo.extend(handler.body)
+        for case in getattr(st, "cases", ()):
+            todo.extend(case.body)
+    return out
+
+
+def made_by(tree: ast.Module, factories: frozenset[str], stmts: list[ast.stmt] | None = None
+            ) -> frozenset[str]:
     """Names the file binds to what a factory call returns: `SessionLocal = sessionmaker(...)`,
     `self.Session = sessionmaker(bind=e)`, `Session = scoped_session(sessionmaker())`."""
     out: set[str] = set()
-    for node in ast.walk(tree):
+    for node in statements(tree) if stmts is None else stmts:
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call) \
                 and _callee_last(node.value.func) in factories:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -95,11 +116,11 @@ def made_by(tree: ast.Module, factories: frozenset[str]) -> frozenset[str]:
     return frozenset(out)
 
 
-def imported_names(tree: ast.Module) -> dict[str, str]:
+def imported_names(tree: ast.Module, stmts: list[ast.stmt] | None = None) -> dict[str, str]:
     """What each name bound by an import statement of the file stands for, qualified:
     `import a.b` binds `a` → `a`; `import a.b as c` → `a.b`; `from a import b as c` → `a.b`."""
     out: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in statements(tree) if stmts is None else stmts:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -117,16 +138,21 @@ def imported_names(tree: ast.Module) -> dict[str, str]:
 class Matcher:
     """The acquire test for the calls of one parsed file."""
 
-    def __init__(self, spec: AcquireSpec, tree: ast.Module | None = None) -> None:
+    def __init__(self, spec: AcquireSpec, tree: ast.Module | None = None,
+                 data: bytes | None = None) -> None:
         self.spec = spec
+        wanted = spec.factories or any("." in c for c in spec.calls)
+        stmts = statements(tree) if tree is not None and wanted \
+            else []
+        factories = frozenset(f for f in spec.factories if data is None or f.encode() in data)
         self.bare = frozenset(c for c in spec.calls if "." not in c) | (
-            made_by(tree, frozenset(spec.factories)) if spec.factories and tree is not None else frozenset())
+            made_by(tree, factories, stmts) if factories and tree is not None else frozenset())
         self.qualified = frozenset(c for c in spec.calls if "." in c)
         self.imports: dict[str, str] = {}
         #: local names that may stand for a qualified callee (its module or itself)
         self.aliases: frozenset[str] = frozenset()
         if self.qualified and tree is not None:
-            self.imports = imported_names(tree)
+            self.imports = imported_names(tree, stmts)
             self.aliases = frozenset(
                 local for local, full in self.imports.items()
                 if any(q == full or q.startswith(full + ".") for q in self.qualified))
@@ -171,11 +197,12 @@ class Matcher:
         return frozenset(names)
 
 
-def acquire_calls(tree: ast.AST, matcher: Matcher) -> dict[int, list[ast.Call]]:
-    """Every acquire call of the tree, by first line."""
+def acquire_calls(tree: ast.AST, matcher: Matcher, nodes: Iterable[ast.AST] | None = None
+                  ) -> dict[int, list[ast.Call]]:
+    """Every acquire call of the tree (or of `nodes`, all of its nodes when known), by first line."""
     names = matcher.callee_names()
     out: dict[int, list[ast.Call]] = {}
-    for node in ast.walk(tree):
+    for node in ast.walk(tree) if nodes is None else nodes:
         if not isinstance(node, ast.Call):
             continue
         func = node.func

@@ -645,7 +645,7 @@ def _scan_source(path: str, data: bytes, text: str, spec: ScanSpec, phase: int |
         return FileOutcome(path, [], [], f"cannot be parsed ({exc.msg})")
     except ValueError as exc:  # null bytes, on older Pythons
         return FileOutcome(path, [], [], f"cannot be parsed ({exc})")
-    matcher = Matcher(spec.acquire(), tree)
+    matcher = Matcher(spec.acquire(), tree, data)
     words = matcher.line_words()
     lines = target_lines(data, words[0]) if len(words) == 1 else sorted(
         {n for w in words for n in target_lines(data, w)})
