@@ -80,6 +80,32 @@ def test_minimal_recipe_loads(tmp_path: Path) -> None:
         (lambda t: t.replace('kind = "with"', 'kind = "magic"'), "strategies.s.kind"),
         (lambda t: t.replace("number = 1", 'number = "1"'), "`phases[0].number` must be a int"),
         (lambda t: t + "\n[[[", "not valid TOML"),
+        # the acquire patterns beyond a method, each value checked before use
+        (lambda t: t.replace('method = "get_session"\nreceivers = ["db_manager"]', ""),
+         "`acquire` must name a `method`, some `calls` or `factories`"),
+        (lambda t: t.replace('receivers = ["db_manager"]', 'receivers = ["db_manager"]\n'
+                                                           'calls = ["os.system; x"]'),
+         "`acquire.calls` must be a dotted name of identifiers"),
+        (lambda t: t.replace('receivers = ["db_manager"]', 'receivers = ["db_manager"]\ncalls = ["a..b"]'),
+         "`acquire.calls` must be a dotted name"),
+        (lambda t: t.replace('receivers = ["db_manager"]', 'receivers = ["db_manager"]\ncalls = ["None"]'),
+         "`acquire.calls` must be a dotted name"),
+        (lambda t: t.replace('receivers = ["db_manager"]', 'receivers = ["db_manager"]\nfactories = ["a.b"]'),
+         "`acquire.factories` must be a Python identifier"),
+        (lambda t: t.replace('receivers = ["db_manager"]', 'receivers = ["db_manager"]\narguments = "some"'),
+         "`acquire.arguments` must be a count (0 to 255) or \"any\""),
+        (lambda t: t.replace('receivers = ["db_manager"]', 'receivers = ["db_manager"]\narguments = -3'),
+         "`acquire.arguments` must be a count"),
+        (lambda t: t.replace('receivers = ["db_manager"]', 'receivers = ["db_manager"]\nclosed_only = "yes"'),
+         "`acquire.closed_only` must be a bool"),
+        (lambda t: 'noun = "Conn\\nection"\n' + t, "`noun` must be a short lower-case word"),
+        (lambda t: t.replace('kind = "with"', 'kind = "with"\nwrapper = "contextlib.closing"'),
+         "`strategies.s.wrapper` is only for kind receiver_with"),
+        (lambda t: t.replace('kind = "with"\nmanager = "m"\nmethod = "scope"',
+                             'kind = "receiver_with"\nwrapper = "closing(x)"'),
+         "`strategies.s.wrapper` must be a dotted name"),
+        (lambda t: t.replace('kind = "with"', 'kind = "with"\nrequires = "sqlalchemy; rm -rf /"'),
+         "`strategies.s.requires` must be `package>=version`"),
     ],
 )
 def test_bad_recipes_name_the_key(tmp_path: Path, edit, message: str) -> None:
@@ -93,3 +119,14 @@ def test_bad_recipes_name_the_key(tmp_path: Path, edit, message: str) -> None:
 def test_unknown_recipe_name() -> None:
     with pytest.raises(RecipeError, match="No recipe named"):
         load_recipe("no-such-recipe")
+
+
+def test_a_calls_only_recipe_loads_and_names_its_acquire(tmp_path: Path) -> None:
+    text = BASE.replace('method = "get_session"\nreceivers = ["db_manager"]',
+                        'calls = ["SessionLocal", "sqlite3.connect"]\nfactories = ["sessionmaker"]\n'
+                        'arguments = "any"\nclosed_only = true')
+    recipe = load_recipe(_write(tmp_path, 'noun = "connection"\n' + text))
+    a = recipe.acquire
+    assert (a.method, a.calls, a.factories, a.arguments, a.closed_only) == (
+        "", ("SessionLocal", "sqlite3.connect"), ("sessionmaker",), -1, True)
+    assert recipe.noun == "connection" and a.label == "SessionLocal() / sqlite3.connect()"

@@ -51,8 +51,8 @@ class Acquire:
         names.extend(f"{c}()" for c in self.calls[:2])
         if len(self.calls) > 2:
             names.append("…")
-        elif self.factories:
-            names.append(f"{self.factories[0]}-made()")
+        elif self.factories and not names:
+            names.append(f"<what {self.factories[0]}() makes>()")
         return " / ".join(names)
 
 
