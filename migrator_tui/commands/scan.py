@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from migrator_tui.errors import printable
@@ -18,6 +18,7 @@ from migrator_tui.errors import printable
 if TYPE_CHECKING:
     from migrator_tui.model import Occurrence, ScanResult
     from migrator_tui.recipe import Recipe
+    from migrator_tui.rewrite.clusters import Cluster
     from migrator_tui.rewrite.proposal import Proposal
 
 WIDTH = 100
@@ -41,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         help="a built-in recipe name or a TOML file (default: db-session)")
     parser.add_argument("--no-proposals", action="store_true",
                         help="skip the rewrite analysis (strategy, confidence, warnings): fastest")
+    parser.add_argument("--clusters", action="store_true",
+                        help="also group alike proposals (same strategy, confidence, shapes, warnings "
+                             "and normalised diff), largest first: what can be decided once for all")
     parser.set_defaults(run=run)
 
 
@@ -60,10 +64,30 @@ def run(args: argparse.Namespace) -> int:
         from migrator_tui.rewrite import summarize
 
         proposals = summarize(result, recipe)
+    found = effort = None
+    if args.clusters and not args.no_proposals:
+        from pathlib import Path
+
+        from migrator_tui.rewrite.batch import cluster_members
+        from migrator_tui.rewrite.clusters import clusters, review_effort
+
+        members = cluster_members(Path(result.root), result.by_path(), recipe)
+        found = clusters(members)
+        effort = review_effort(found, sum(1 for m in members if m.confidence == "manual"))
     if args.json:
         import json
 
-        sys.stdout.write(json.dumps(scan_json(result, recipe, proposals)) + "\n")
+        doc = scan_json(result, recipe, proposals)
+        if found is not None:
+            doc["clusters"] = [c.to_json() for c in found]
+            doc["review_effort"] = effort
+        sys.stdout.write(json.dumps(doc) + "\n")
+        return 0
+    if found is not None and effort is not None:
+        text = concise(result, recipe, proposals) if args.format == "concise" else render(
+            result, recipe, proposals=proposals, wrap=sys.stdout.isatty())
+        sys.stdout.write(text + cluster_lines(found, effort))
+        return 0
     elif args.format == "concise":
         sys.stdout.write(concise(result, recipe, proposals))
     else:
@@ -102,6 +126,19 @@ def summary_line(result: ScanResult, proposals: Mapping[str, Proposal] | None = 
                  for c in ("safe", "review", "manual")}
         line += f"; proposals: {tally['safe']:,} safe, {tally['review']:,} review, {tally['manual']:,} manual"
     return line
+
+
+def cluster_lines(found: Sequence[Cluster], effort: Mapping[str, int], top: int = 10) -> str:
+    """The clusters section of the human output: the largest ones and the effort they save."""
+    out = ["", f"Clusters: {effort['clusters']:,} groups of alike proposals (largest {effort['largest']:,}); "
+           f"deciding by cluster takes {effort['decisions']:,} decisions (manual ones included) "
+           f"and {effort['confirmations']:,} sample confirmations."]
+    for c in found[:top]:
+        codes = f" [{', '.join(c.codes)}]" if c.codes else ""
+        out.append(f"  {c.size:>5} × {c.strategy} {c.confidence}{codes}  e.g. {printable(c.representative)}")
+    if len(found) > top:
+        out.append(f"  … {len(found) - top:,} more")
+    return "\n".join(out) + "\n"
 
 
 class _Counter:

@@ -13,6 +13,7 @@ from pathlib import Path
 from migrator_tui.errors import MigratorError
 from migrator_tui.model import Occurrence, ScanResult
 from migrator_tui.recipe import Recipe
+from migrator_tui.rewrite.clusters import Member
 from migrator_tui.rewrite.engine import FileAnalysis
 from migrator_tui.rewrite.proposal import Proposal
 from migrator_tui.rewrite.repo_index import repo_index
@@ -102,6 +103,55 @@ def propose_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recip
         yield from _map(_one, root, by_path, recipe, workers)
     finally:
         _FULL = True
+
+
+def _members(path: str) -> list[Member]:
+    """The cluster members of one file: every proposal's region before and after, from one build
+    of the file with all of them (one full proposal each only if that build fails)."""
+    from migrator_tui.rewrite.proposal import Choice
+    from migrator_tui.sourcefile import split_lines
+
+    assert _JOB is not None
+    root, by_path, recipe = _JOB
+    occs = by_path[path]
+    try:
+        text, _ = decode((root / path).read_bytes())
+        fa = FileAnalysis(text, occs, recipe, repo_root=root)
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError, MigratorError):
+        return []
+    summaries = {o.id: fa.summary(o.id) for o in occs}
+    wanted = {i: Choice(p.strategy or "") for i, p in summaries.items() if not p.is_manual}
+    try:
+        regions = fa.apply_with_regions(wanted)[1] if wanted else {}
+    except MigratorError:
+        regions = {}
+    lines = split_lines(text, keepends=True)
+    out = []
+    for o in occs:
+        p = summaries[o.id]
+        if p.is_manual:
+            out.append(Member(o.id, path, o.line, p.strategy or "", "manual", (), o.shapes, "", ""))
+            continue
+        after = regions.get(o.id)
+        if after is None:
+            full = fa.propose(o.id, p.strategy)
+            if full.is_manual:
+                out.append(Member(o.id, path, o.line, p.strategy or "", "manual", (), o.shapes, "", ""))
+                continue
+            after = full.after
+        before = "".join(lines[p.start_line - 1 : p.end_line])
+        out.append(Member(o.id, path, o.line, p.strategy or "", p.confidence,
+                          tuple(w.code for w in p.warnings), o.shapes, before, after))
+    return out
+
+
+def cluster_members(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Recipe,
+                    *, workers: int | None = None) -> list[Member]:
+    """Every occurrence as a cluster member (manual ones with confidence "manual")."""
+    out: list[Member] = []
+    for members in _map(_members, root, by_path, recipe, workers):
+        out.extend(members)
+    return out
 
 
 def summarize(result: ScanResult, recipe: Recipe) -> dict[str, Proposal]:
