@@ -55,6 +55,7 @@ class RepoIndex:
         self._modules: set[str] | None = None
         self._provides: dict[str, bool] = {}
         self._relations: frozenset[str] | None = None
+        self._pins: dict[tuple[str, tuple[int, ...]], str | None] = {}
 
     def imports_flask(self) -> bool:
         """Whether any Python file of the repository imports flask."""
@@ -81,9 +82,17 @@ class RepoIndex:
     def pinned_below(self, package: str, version: tuple[int, ...]) -> str | None:
         """`setup.py pins sqlalchemy==1.3.13` when a requirements file of the repository (at its
         root or one folder down: setup.py, setup.cfg, pyproject.toml, requirements*.txt, Pipfile)
-        only allows versions of `package` below `version`; None otherwise."""
+        only allows versions of `package` below `version`; None otherwise. Read once per
+        repository and requirement."""
         if self.root is None:
             return None
+        key = (package.lower(), version)
+        if key not in self._pins:
+            self._pins[key] = self._pinned_below(package, version)
+        return self._pins[key]
+
+    def _pinned_below(self, package: str, version: tuple[int, ...]) -> str | None:
+        assert self.root is not None
         names = ("setup.py", "setup.cfg", "pyproject.toml", "Pipfile", "requirements*.txt",
                  "requirements/*.txt")
         pin = re.compile(rf"(?<![A-Za-z0-9_.-]){re.escape(package)}(?:\[[^\]]*\])?\s*(==|~=|<=|<)\s*"
