@@ -257,6 +257,8 @@ class Analyzer:
             return self._manual(occ, facts, var, "session-escapes", "the acquire is in an unusual place")
         k = _index(seq, assign)
         plan = Plan(occ.id, var, facts, acquire_line=assign.lineno)
+        if k > 0 and (seq[k - 1].end_lineno or 0) + 1 == assign.lineno:  # adjacent: nothing between
+            plan.receiver_binding = self._receiver_binding(call, seq[k - 1])
 
         # "try", acquire inside: `try: [stmts] var = acquire() ... finally: var.close()`
         if isinstance(owner, ast.Try) and seq is owner.body and _closes_in_finally(owner, var, a.release):
@@ -464,6 +466,28 @@ class Analyzer:
 
     def _finally_guarded(self, try_node: ast.Try, var: str) -> bool:
         return any(isinstance(s, ast.If) and is_guard_test(s.test, var) for s in try_node.finalbody)
+
+    def _receiver_binding(self, call: ast.Call, stmt: ast.stmt) -> tuple[int, int] | None:
+        """`db_manager = current_app.config["db_manager"]` right before `db_manager.get_session()`,
+        when nothing else in the function reads `db_manager` and the value only looks names up
+        (no call): a strategy whose `with` does not use the receiver leaves it unused."""
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+            return None
+        name = func.value.id
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
+        if not (isinstance(target, ast.Name) and target.id == name and _lookup_only(stmt.value)):  # type: ignore[attr-defined]
+            return None
+        scope = next((a for a in self.enclosing(stmt) if isinstance(a, FUNCTION_NODES)), None)
+        if scope is None or not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        reads = [n for n in walk_all(scope.body) if isinstance(n, ast.Name) and n.id == name
+                 and not isinstance(n.ctx, ast.Store)]
+        declared = any(isinstance(n, (ast.Global, ast.Nonlocal)) and name in n.names
+                       for n in walk_all(scope.body))
+        if len(reads) != 1 or reads[0] is not func.value or declared:
+            return None
+        return stmt.lineno, stmt.end_lineno or stmt.lineno
 
     def _acquired_before(self, name: str, try_node: ast.Try) -> bool:
         """`name = <acquire>` is a statement of the same block before the `try` (a second resource
@@ -767,6 +791,15 @@ def _rebinding(body: list[ast.stmt], var: str) -> int | None:
 def _session_yields(body: list[ast.stmt], var: str) -> list[int]:
     return [n.lineno for n in walk_local(body) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Yield)
             and isinstance(n.value.value, ast.Name) and n.value.value.id == var]
+
+
+def _lookup_only(node: ast.expr) -> bool:
+    """`current_app.config["db_manager"]`, `app.db_manager`: attribute and constant-key lookups."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Constant):
+            return False
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 def _plain_setting(stmt: ast.stmt, var: str) -> bool:

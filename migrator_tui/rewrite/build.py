@@ -319,6 +319,8 @@ class Builder(cst.CSTTransformer):
 
     def _region(self, stmts: list[cst.BaseStatement], job: Job) -> list[cst.BaseStatement]:
         plan, strategy = job.plan, job.strategy
+        if plan.drops_binding and len(stmts) > 1:
+            stmts = stmts[1:]  # `db_manager = current_app.config[...]`: nothing reads it any more
         # the comment lines above the region's first statement stay where they are in the file
         first = _with_leading(stmts[0], [])
         if first is not stmts[0]:

@@ -18,7 +18,7 @@ from migrator_tui.errors import MigratorError, printable
 from migrator_tui.model import Occurrence
 from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.analyze import Analyzer
-from migrator_tui.rewrite.plan import Plan
+from migrator_tui.rewrite.plan import Plan, for_strategy
 from migrator_tui.rewrite.proposal import Choice, Finding, Proposal
 from migrator_tui.rewrite.repo_index import repo_index
 from migrator_tui.rewrite.strategies import choose, imported_modules, unavailable_summary
@@ -129,6 +129,7 @@ class FileAnalysis:
         if confidence == "manual":  # manual under this strategy only (another may apply)
             return Proposal(occ_id, name, alternatives, confidence, tuple(findings), reason,
                             plan.acquire_line, plan.acquire_line)
+        plan = for_strategy(plan, self.recipe.strategies[name].kind)
         return Proposal(occ_id, name, alternatives, confidence, tuple(findings), None,
                         plan.region_start, plan.region_end)
 
@@ -152,8 +153,9 @@ class FileAnalysis:
             start, end = occ.scope_start or occ.line, occ.scope_end or occ.line
             return _replace(summary, start_line=occ.line, end_line=occ.line,
                             before="".join(lines[start - 1 : end]))
-        plan = self.plans[occ_id]
-        job = Job(plan, self.recipe.strategies[summary.strategy])  # type: ignore[index]
+        strategy = self.recipe.strategies[summary.strategy]  # type: ignore[index]
+        plan = for_strategy(self.plans[occ_id], strategy.kind)
+        job = Job(plan, strategy)
         try:
             new_source, regions = build(self.parsed, [job], self.recipe, plan.facts.bound)
             compile(new_source, self.occurrences[occ_id].path or "<rewrite>", "exec", dont_inherit=True)
@@ -187,6 +189,7 @@ class FileAnalysis:
                 verdict, _, reason = evaluate(plan, self.recipe.strategies[choice.strategy])
                 if verdict == "manual":
                     raise RewriteError(f"{occ_id} needs a manual rewrite: {reason}.")
+                plan = for_strategy(plan, self.recipe.strategies[choice.strategy].kind)
             if choice.edited is not None:
                 error = edit_error(choice.edited)
                 if error:
@@ -196,6 +199,8 @@ class FileAnalysis:
                     occ = self.occurrences[occ_id]
                     plan = dataclass_replace(plan, region_start=occ.scope_start or occ.line,
                                              region_end=occ.scope_end or occ.line)
+                else:  # the text replaces the region the proposal showed
+                    plan = for_strategy(plan, self.recipe.strategies[choice.strategy].kind)
             jobs.append(Job(plan, self.recipe.strategies[choice.strategy], choice.edited))
         _check_disjoint(jobs)
         path = next(iter(self.occurrences.values())).path if self.occurrences else "<file>"

@@ -113,6 +113,11 @@ class Plan:
     pre_inside_raising: list[int] = field(default_factory=list)
     #: lines of the block that may raise, in a block closed by a later statement (no `try`)
     raising_before_close: list[int] = field(default_factory=list)
+    #: (first, last line) of `receiver = <lookups>` just before the acquire, read by nothing else:
+    #: dropped by strategies whose `with` does not use the receiver
+    receiver_binding: tuple[int, int] | None = None
+    #: this plan's region starts at `receiver_binding`, which the rewrite drops (`for_strategy`)
+    drops_binding: bool = False
     #: lines of `finally` statements closing another resource acquired before the same `try`
     shared_finally: list[int] = field(default_factory=list)
     #: (code, reason): the session leaves the block, or is used after it; `manual` unless the
@@ -135,3 +140,17 @@ class Plan:
     @property
     def is_manual(self) -> bool:
         return self.pattern == "manual"
+
+
+#: Strategy kinds whose `with` does not name the acquire's receiver.
+DROPS_RECEIVER = ("with", "admin_route")
+
+
+def for_strategy(plan: Plan, kind: str) -> Plan:
+    """The plan as a strategy of `kind` executes it: its region then also takes the receiver's
+    binding that nothing else reads (`db_manager = current_app.config["db_manager"]`)."""
+    if plan.receiver_binding is None or kind not in DROPS_RECEIVER or plan.pattern in ("with", "manual"):
+        return plan
+    from dataclasses import replace
+
+    return replace(plan, region_start=plan.receiver_binding[0], drops_binding=True)
