@@ -97,10 +97,18 @@ class RepoIndex:
                  "requirements/*.txt")
         pin = re.compile(rf"(?<![A-Za-z0-9_.-]){re.escape(package)}(?:\[[^\]]*\])?\s*(==|~=|<=|<)\s*"
                          r"([0-9]+(?:\.[0-9]+)*)", re.IGNORECASE)
+        try:
+            folders = [self.root, *sorted(p for p in self.root.iterdir() if not p.name.startswith(".")
+                                          and p.is_dir() and not p.is_symlink())[:64]]
+        except OSError:
+            folders = [self.root]
         for pattern in names:
-            for where in (self.root, *sorted(p for p in self.root.iterdir() if p.is_dir()
-                                             and not p.name.startswith("."))[:64]):
-                for path in sorted(where.glob(pattern))[:16]:
+            for where in folders:
+                try:
+                    found = sorted(where.glob(pattern))[:16]
+                except OSError:  # an unreadable folder: nothing pinned there
+                    continue
+                for path in found:
                     try:
                         if path.is_symlink() or not path.is_file() or path.stat().st_size > 1 << 20:
                             continue
