@@ -32,7 +32,7 @@ from migrator_tui.rewrite.astutil import (
     walk_all,
     walk_local,
 )
-from migrator_tui.rewrite.facts.handlers import catching_calls, live_specific
+from migrator_tui.rewrite.facts.handlers import catching_calls, is_broad, live_specific
 from migrator_tui.rewrite.facts.io import io_call
 from migrator_tui.rewrite.facts.orm import orm_escapes
 from migrator_tui.rewrite.facts.transaction import after_transaction_end, hands_out_session
@@ -707,6 +707,9 @@ class Analyzer:
                 break
             if isinstance(anc, ast.Try) and _inside(last, anc.body, self.parent):
                 types, plan.contained = live_specific(anc.handlers)
+                if plan.contained:  # does the handler that stops it look at the exception?
+                    stopper = next(h for h in anc.handlers if is_broad(h))
+                    plan.contained_blind = stopper.name is None or not uses(stopper.body, stopper.name)
                 if types:
                     plan.outer_handlers.append((types[0][0], "` / `except ".join(ty for _, ty in types)))
         if plan.contained:

@@ -87,6 +87,8 @@ class Plan:
     #: a broad handler that does not re-raise stops every exception of the block before it leaves
     #: the function (so no enclosing, caller or decorator handler can see it)
     contained: bool = False
+    #: the enclosing broad handler that stops everything never reads the exception object
+    contained_blind: bool = False
     outer_handlers: list[tuple[int, str]] = field(default_factory=list)
     caller_handlers: list[tuple[int, str]] = field(default_factory=list)
     decorator_handlers: list[tuple[int, str]] = field(default_factory=list)

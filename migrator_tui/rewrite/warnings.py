@@ -230,7 +230,10 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
     if plan.unguarded and plan.pattern == "try":
         add("unguarded-acquire", line, f"Line {line}: the acquire sits inside the `try` and the `finally` "
             "closes unconditionally (an UnboundLocalError if the acquire fails); the rewrite removes it.")
-    if plan.pattern == "with" and (strategy.commits or strategy.wraps):
+    # nothing pending at any exit (the commit on exit is empty) and a broad handler that does not
+    # re-raise, nor look at the exception, stops every one (the wrapping reaches no one)
+    if plan.pattern == "with" and (strategy.commits or strategy.wraps) and not (
+            plan.contained and plan.contained_blind and not plan.dirty_exits):
         add("raw-session-with", line, f"Line {line}: the raw session's own `with` only closed it; "
             "the new one commits on exit and wraps exceptions.")
     if strategy.shared:
