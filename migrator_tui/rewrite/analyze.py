@@ -34,7 +34,7 @@ from migrator_tui.rewrite.astutil import (
 )
 from migrator_tui.rewrite.facts.handlers import catching_calls, is_broad, live_specific
 from migrator_tui.rewrite.facts.io import io_call
-from migrator_tui.rewrite.facts.orm import orm_escapes
+from migrator_tui.rewrite.facts.orm import orm_escapes, plain_annotation
 from migrator_tui.rewrite.facts.transaction import after_transaction_end, hands_out_session
 from migrator_tui.rewrite.facts.writes import dirty_exits, writes
 from migrator_tui.rewrite.plan import Facts, Plan
@@ -698,7 +698,10 @@ class Analyzer:
                 io = io_call(n)
                 if io:
                     plan.io_calls.append((n.lineno, io))
-        plan.orm_escapes = orm_escapes(body, last, var, self._after, self._locals_of, self.relations)
+        func = next((f for f in self.enclosing(last)
+                     if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+        plan.orm_escapes = orm_escapes(body, last, var, self._after, self._locals_of, self.relations,
+                                       returns_plain=func is not None and plain_annotation(func.returns))
         plan.writes = writes(body, var)
         # enclosing handlers in the same function, innermost first, until one catches everything
         # (an `except Exception` that does not re-raise: nothing from the block goes further)

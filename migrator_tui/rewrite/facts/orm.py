@@ -23,9 +23,35 @@ After = Callable[[ast.stmt, str], int | None]
 LocalsOf = Callable[[ast.AST], set[str]]
 
 
+_PLAIN_TYPES = frozenset({"int", "str", "bool", "float", "bytes", "complex", "Decimal", "None"})
+_CONTAINERS = frozenset({"list", "List", "tuple", "Tuple", "set", "Set", "frozenset", "FrozenSet", "dict",
+                         "Dict", "Optional", "Sequence", "Mapping", "Iterable", "Union"})
+
+
+def plain_annotation(node: ast.expr | None) -> bool:
+    """A return annotation that says the value holds no ORM object: `int`, `str | None`,
+    `dict[str, int]`, `list[tuple[int, str]]` (a bare `dict` or `list` says nothing of its items)."""
+    if node is None:
+        return False
+    if isinstance(node, ast.Constant):
+        return node.value is None
+    if isinstance(node, ast.Name):
+        return node.id in _PLAIN_TYPES
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return plain_annotation(node.left) and plain_annotation(node.right)
+    if isinstance(node, ast.Subscript):
+        base = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", "")
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        return base in _CONTAINERS and all(
+            plain_annotation(i) or (isinstance(i, ast.Constant) and i.value is Ellipsis) for i in items)
+    return False
+
+
 def orm_escapes(body: list[ast.stmt], last: ast.stmt, var: str, after: After,
-                locals_of: LocalsOf, relations: frozenset[str] = frozenset()) -> list[tuple[int, str]]:
-    """Values loaded from the session (ORM objects) that leave the block."""
+                locals_of: LocalsOf, relations: frozenset[str] = frozenset(),
+                returns_plain: bool = False) -> list[tuple[int, str]]:
+    """Values loaded from the session (ORM objects) that leave the block. `returns_plain`: the
+    function's return annotation says its value holds none (`-> int`, `-> dict[str, str]`)."""
     tainted: set[str] = set()
     for n in walk_local(body):
         if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None:
@@ -55,6 +81,8 @@ def orm_escapes(body: list[ast.stmt], last: ast.stmt, var: str, after: After,
     out: list[tuple[int, str]] = []
     for n in walk_local(body):
         if isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom)) and n.value is not None:
+            if isinstance(n, ast.Return) and returns_plain:
+                continue
             if may_be_orm(n.value, var, tainted, relations):
                 verb = "returned" if isinstance(n, ast.Return) else "yielded"
                 out.append((n.lineno, f"`{quote(n.value, 40)}` is {verb}"))
