@@ -136,7 +136,9 @@ def may_be_orm(expr: ast.AST, var: str, tainted: set[str], relations: frozenset[
             root = root.func if isinstance(root, ast.Call) else root.value
         if isinstance(root, ast.Name) and (root.id == var or root.id in tainted):
             return True
-        return any(may_be_orm(a, var, tainted, relations) for a in expr.args)
+        # a call handed loaded objects may keep them (`UserDTO(user=u)`, `Result(u)`)
+        values = [*expr.args, *(k.value for k in expr.keywords)]
+        return any(may_be_orm(a, var, tainted, relations) for a in values)
     if isinstance(expr, ast.Await):
         return may_be_orm(expr.value, var, tainted, relations)
     if isinstance(expr, (ast.Subscript, ast.Starred)):
