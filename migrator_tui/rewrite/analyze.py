@@ -130,6 +130,8 @@ class Analyzer:
         self.parent = parents(tree)
         self.bound = frozenset(module_bindings(tree))
         self.decorator_check = decorator_check
+        #: a `begin` strategy is offered: the facts its warnings need are collected
+        self.begins = any(s.kind == "begin" for s in recipe.strategies.values())
         #: attribute names the repository's models declare `relationship()` (set by the engine)
         self.relations: frozenset[str] = frozenset(relationship_names(tree))
         self._callers: dict[str, list[tuple[int, str]]] | None = None
@@ -520,8 +522,7 @@ class Analyzer:
         plan.region_start = min(start.lineno, plan.acquire_line)
         plan.region_end = try_node.end_lineno or try_node.lineno
         inner = [*pre_inside, *body]
-        plan.pre_inside_raising = [st.lineno for st in pre_inside if not _plain_setting(st, var)
-                                   and _may_raise([st])]
+        plan.pre_inside_raising = _may_raise(pre_inside, var)
 
         # finally: drop the release, keep the rest
         released = False
@@ -614,7 +615,7 @@ class Analyzer:
                                 "would close only the first session")
         reason = self._escape_reason(body, var)
         if plan.pattern == "close":
-            plan.raising_before_close = _may_raise(body)
+            plan.raising_before_close = _may_raise(body, var)
         after = self._after(end, var)
         if plan.pattern == "close" and (reason or after is not None):
             # closed by a statement: a close-only `with` closes the same object at the same point
@@ -680,13 +681,15 @@ class Analyzer:
         commits = [n for n in walk_local(body) if method_call_on(n, var, {a.commit})]
         plan.has_commit = bool(commits)
         plan.commit_lines = [n.lineno for n in commits]
-        plan.after_end = after_transaction_end(body, var, {a.commit, a.rollback}, self.parent, a.release)
-        plan.after_handout = after_transaction_end(body, var, set(), self.parent, a.release,
-                                                   ends=lambda s: hands_out_session(s, var))
-        plan.handouts = [s.lineno for s in walk_local(body) if isinstance(s, ast.stmt)
-                         and hands_out_session(s, var)]
-        plan.loop_lines = [n.lineno for n in walk_local(body)
-                           if isinstance(n, (ast.For, ast.AsyncFor, ast.While))]
+        handouts = [s for s in walk_local(body) if isinstance(s, ast.stmt) and hands_out_session(s, var)]
+        plan.handouts = [s.lineno for s in handouts]
+        if self.begins:  # what only the `begin` strategy's warnings need
+            plan.after_end = after_transaction_end(body, var, {a.commit, a.rollback}, self.parent, a.release)
+            handed = {id(s) for s in handouts}
+            plan.after_handout = after_transaction_end(body, var, set(), self.parent, a.release,
+                                                       ends=lambda s: id(s) in handed)
+            plan.loop_lines = [n.lineno for n in walk_local(body)
+                               if isinstance(n, (ast.For, ast.AsyncFor, ast.While))]
         plan.expires = plan.has_commit or any(method_call_on(n, var, {a.rollback}) for n in walk_local(body))
         plan.dirty_exits, plan.uncommitted_exits = dirty_exits(body, var, a.commit, a.release)
         for n in walk_local(body):
@@ -818,10 +821,12 @@ def _plain_setting(stmt: ast.stmt, var: str) -> bool:
             and target.value.id == var and (isinstance(value, ast.Constant) or dotted(value) is not None))
 
 
-def _may_raise(body: list[ast.stmt]) -> list[int]:
-    """Lines of statements that can raise: any call, attribute read, subscript, operator, raise."""
+def _may_raise(body: list[ast.stmt], var: str) -> list[int]:
+    """Lines of statements that can raise: any call, attribute read, subscript, operator, raise
+    (not an option set on the object just acquired: `conn.row_factory = sqlite3.Row`)."""
     risky = (ast.Call, ast.Attribute, ast.Subscript, ast.BinOp, ast.Raise, ast.Assert, ast.Await)
-    return sorted({s.lineno for s in body for n in ast.walk(s) if isinstance(n, risky)})
+    return sorted({s.lineno for s in body if not _plain_setting(s, var)
+                   for n in ast.walk(s) if isinstance(n, risky)})
 
 
 def _old_use(stmts: list[ast.stmt], var: str) -> tuple[int | None, bool]:

@@ -7,7 +7,7 @@ import io
 import tokenize
 from collections.abc import Iterable, Iterator
 
-from migrator_tui.scan.classify import dotted
+from migrator_tui.scan.acquire import dotted, statements
 
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -106,8 +106,6 @@ def module_bindings(tree: ast.Module) -> set[str]:
                     names.add((alias.asname or alias.name).split(".")[0])
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 names.add(node.id)
-    from migrator_tui.scan.acquire import statements
-
     for node in statements(tree):  # `global` is a statement: no expression needs a visit
         if isinstance(node, ast.Global):
             names.update(node.names)

@@ -23,6 +23,7 @@ from migrator_tui.rewrite.proposal import Choice, Finding, Proposal
 from migrator_tui.rewrite.repo_index import repo_index
 from migrator_tui.rewrite.strategies import choose, imported_modules, unavailable_summary
 from migrator_tui.rewrite.warnings import HINTS, evaluate
+from migrator_tui.scan.acquire import statements
 from migrator_tui.sourcefile import split_lines
 
 
@@ -251,8 +252,6 @@ def _imports_flask(tree: ast.Module) -> bool:
     def is_flask(name: str) -> bool:
         top = name.split(".")[0]
         return top == "flask" or top.startswith("flask_")
-
-    from migrator_tui.scan.acquire import statements
 
     return any((isinstance(n, ast.ImportFrom) and is_flask(n.module or ""))
                or (isinstance(n, ast.Import) and any(is_flask(a.name) for a in n.names))

@@ -7,7 +7,7 @@ libcst builder (`build.py`) executes the plan, locating statements by their firs
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(slots=True)
@@ -153,6 +153,4 @@ def for_strategy(plan: Plan, kind: str) -> Plan:
     binding that nothing else reads (`db_manager = current_app.config["db_manager"]`)."""
     if plan.receiver_binding is None or kind not in DROPS_RECEIVER or plan.pattern in ("with", "manual"):
         return plan
-    from dataclasses import replace
-
     return replace(plan, region_start=plan.receiver_binding[0], drops_binding=True)

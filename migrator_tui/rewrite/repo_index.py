@@ -18,6 +18,7 @@ from pathlib import Path
 
 from migrator_tui.rewrite.astutil import last_name
 from migrator_tui.rewrite.facts.handlers import live_specific
+from migrator_tui.scan.acquire import statements
 
 _CALLED = re.compile(rb"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 #: `import flask` / `from flask... import`, for git grep -E and for Python
@@ -28,8 +29,6 @@ _FLASK_IMPORT = re.compile(rb"^[ \t]*(?:from|import)[ \t]+flask(?![A-Za-z0-9])",
 
 def relationship_names(tree: ast.Module) -> set[str]:
     """Names assigned `relationship(...)` (or `db.relationship(...)`) in class bodies."""
-    from migrator_tui.scan.acquire import statements
-
     out = set()
     for node in statements(tree):
         if isinstance(node, ast.ClassDef):
@@ -141,12 +140,18 @@ class RepoIndex:
             self._relations = frozenset(found)
         return self._relations
 
-    def _files_matching(self, grep: str, pattern: re.Pattern[bytes]) -> list[str]:
+    def _files_matching(self, grep: str, pattern: re.Pattern[bytes], *, first: bool = False) -> list[str]:
+        """The repository's Python files whose text matches: `git grep` (`grep`, extended syntax),
+        or outside git a walk reading each file (`pattern`). With `first`, stop at the first
+        (the list then holds at most one name, "" when git only says that one exists)."""
         assert self.root is not None
+        flags = ["-q"] if first else ["-l", "-z"]
         try:
-            proc = subprocess.run(["git", "grep", "-l", "-z", "-I", "-E", "--untracked", grep, "--", "*.py"],
+            proc = subprocess.run(["git", "grep", *flags, "-I", "-E", "--untracked", grep, "--", "*.py"],
                                   cwd=self.root, capture_output=True, stdin=subprocess.DEVNULL, check=False)
             if proc.returncode in (0, 1):
+                if first:
+                    return [""] if proc.returncode == 0 else []
                 return [p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0") if p]
         except OSError:
             pass
@@ -157,6 +162,8 @@ class RepoIndex:
             try:
                 if pattern.search((self.root / rel).read_bytes()):
                     out.append(rel)
+                    if first:
+                        break
             except OSError:
                 continue
         return out
@@ -170,24 +177,7 @@ class RepoIndex:
         return self._provides[module]
 
     def _any_file_matches(self, grep: str, pattern: re.Pattern[bytes]) -> bool:
-        assert self.root is not None
-        try:
-            proc = subprocess.run(["git", "grep", "-q", "-I", "-E", "--untracked", grep,
-                                   "--", "*.py"], cwd=self.root, capture_output=True,
-                                  stdin=subprocess.DEVNULL, check=False)
-            if proc.returncode in (0, 1):
-                return proc.returncode == 0
-        except OSError:
-            pass
-        from migrator_tui.scan.files import walk_python_files
-
-        for rel in walk_python_files(self.root):
-            try:
-                if pattern.search((self.root / rel).read_bytes()):
-                    return True
-            except OSError:
-                continue
-        return False
+        return bool(self._files_matching(grep, pattern, first=True))
 
     def catching_callers(self, name: str, owner: str | None = None) -> list[tuple[str, int, str]]:
         """(path, line, "types") of every place that calls `name(...)` where a specific exception

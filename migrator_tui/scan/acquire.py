@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import NamedTuple
 
 from migrator_tui.recipe.model import ANY_ARGUMENTS, Acquire
@@ -49,8 +50,8 @@ def _last_name(node: ast.AST) -> str | None:
     return None
 
 
-def _chain(node: ast.AST) -> list[str] | None:
-    """`["a", "b", "c"]` for `a.b.c`, else None."""
+def dotted(node: ast.AST) -> str | None:
+    """`a.b.c` for a chain of names and attributes, else None."""
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -58,7 +59,7 @@ def _chain(node: ast.AST) -> list[str] | None:
     if not isinstance(node, ast.Name):
         return None
     parts.append(node.id)
-    return parts[::-1]
+    return ".".join(reversed(parts))
 
 
 def _callee_last(func: ast.expr) -> str | None:
@@ -67,6 +68,7 @@ def _callee_last(func: ast.expr) -> str | None:
     return func.id if isinstance(func, ast.Name) else None
 
 
+@lru_cache(maxsize=16)
 def needles(spec: AcquireSpec) -> tuple[bytes, ...]:
     """Bytes one of which a file must hold to have an acquire (the method's `name(`, a callee's
     last name)."""
@@ -159,12 +161,7 @@ class Matcher:
 
     def line_words(self) -> tuple[bytes, ...]:
         """Bytes whose lines may hold an acquire call (the prefilter of the walk)."""
-        words = [w.encode() for w in self.aliases]
-        if self.spec.method:
-            words.append(self.spec.method.encode())
-        words.extend(c.rsplit(".", 1)[-1].encode() for c in self.bare)
-        words.extend(c.rsplit(".", 1)[-1].encode() for c in self.qualified)
-        return tuple(dict.fromkeys(words))
+        return tuple(sorted(n.encode() for n in self.callee_names()))
 
     def matches(self, node: ast.Call) -> bool:
         spec = self.spec
@@ -182,7 +179,8 @@ class Matcher:
         if last in self.bare:
             return True
         if self.qualified:
-            parts = _chain(func)
+            chain = dotted(func)
+            parts = chain.split(".") if chain else None
             if parts and parts[0] in self.imports:
                 full = ".".join([self.imports[parts[0]], *parts[1:]])
                 return full in self.qualified
@@ -190,8 +188,7 @@ class Matcher:
 
     def callee_names(self) -> frozenset[str]:
         """Last names a matching call's callee can have (attribute or name)."""
-        names = set(self.bare) | {q.rsplit(".", 1)[-1] for q in self.qualified}
-        names |= {local for local in self.aliases}
+        names = set(self.bare) | {q.rsplit(".", 1)[-1] for q in self.qualified} | set(self.aliases)
         if self.spec.method:
             names.add(self.spec.method)
         return frozenset(names)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from migrator_tui.model import Excluded, Occurrence
-from migrator_tui.scan.acquire import AcquireSpec, Matcher
+from migrator_tui.scan.acquire import AcquireSpec, Matcher, dotted
 from migrator_tui.sourcefile import split_lines
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -60,18 +60,6 @@ class FileOutcome:
     occurrences: list[Occurrence]
     excluded: list[Excluded]
     skipped: str | None = None
-
-
-def dotted(node: ast.AST) -> str | None:
-    """`a.b.c` for a chain of names and attributes, else None."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 def _receiver(func: ast.expr) -> str:
@@ -263,7 +251,7 @@ def _assigns_none(stmts: list[ast.stmt], var: str) -> bool:
     )
 
 
-def _container(parent: ast.AST, child: ast.AST) -> list[ast.stmt] | None:
+def container(parent: ast.AST, child: ast.AST) -> list[ast.stmt] | None:
     """The statement list of `parent` that holds `child`."""
     for name in ("body", "orelse", "finalbody"):
         block = getattr(parent, name, None)
@@ -498,7 +486,7 @@ def _shapes(src: _Source, site: _Site, reused: bool) -> list[str]:
     stmt = stack[k]
     scope_i = next(i for i, n in enumerate(stack) if n is scope)
     parent = stack[k - 1]
-    body = _container(parent, stmt) or []
+    body = container(parent, stmt) or []
     index = next((i for i, s in enumerate(body) if s is stmt), -1)
 
     closing: ast.Try | None = None
@@ -510,7 +498,7 @@ def _shapes(src: _Source, site: _Site, reused: bool) -> list[str]:
         block: list[ast.stmt] = with_node.body  # type: ignore[attr-defined]
         if idx.returns_in(block):
             tags.add("early-return")
-        outer_body = _container(stack[-4], with_node) if len(stack) > 3 else None
+        outer_body = container(stack[-4], with_node) if len(stack) > 3 else None
         if outer_body is not None:
             pos = next(i for i, s in enumerate(outer_body) if s is with_node)
             after = outer_body[pos + 1:]
@@ -525,7 +513,7 @@ def _shapes(src: _Source, site: _Site, reused: bool) -> list[str]:
                 var, spec.release, parent.finalbody):
             closing = parent
             tags.update(("try-finally", "acquire-in-try"))
-            grand = _container(stack[k - 2], parent) if k >= 2 else None
+            grand = container(stack[k - 2], parent) if k >= 2 else None
             if grand is not None:
                 pos = next(i for i, s in enumerate(grand) if s is parent)
                 after = grand[pos + 1:]

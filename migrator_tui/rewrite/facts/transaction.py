@@ -13,6 +13,8 @@ import ast
 from collections.abc import Callable
 
 from migrator_tui.rewrite.astutil import is_method_stmt
+from migrator_tui.rewrite.facts.writes import hands_out
+from migrator_tui.scan.classify import container
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical", "print"}
@@ -80,7 +82,7 @@ def after_transaction_end(body: list[ast.stmt], var: str, methods: set[str],
             owner = parent.get(node)
             if owner is None:
                 return
-            seq = _container(owner, node)
+            seq = container(owner, node)
             if seq is None:
                 return
             i = next(k for k, s in enumerate(seq) if s is node)
@@ -115,9 +117,7 @@ def hands_out_session(stmt: ast.stmt, var: str) -> bool:
     if isinstance(stmt, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try,
                          ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Match)):
         return False
-    return any(isinstance(n, ast.Call) and any(isinstance(v, ast.Name) and v.id == var
-                                               for v in [*n.args, *(k.value for k in n.keywords)])
-               for n in ast.walk(stmt))
+    return any(isinstance(n, ast.Call) and hands_out(n, var) for n in ast.walk(stmt))
 
 
 def _loop_of(node: ast.AST, parent: dict[ast.AST, ast.AST], top: set[int]) -> ast.AST | None:
@@ -126,17 +126,6 @@ def _loop_of(node: ast.AST, parent: dict[ast.AST, ast.AST], top: set[int]) -> as
             return None
         node = parent.get(node)  # type: ignore[assignment]
     return node
-
-
-def _container(owner: ast.AST, node: ast.AST) -> list[ast.stmt] | None:
-    for name in ("body", "orelse", "finalbody"):
-        seq = getattr(owner, name, None)
-        if isinstance(seq, list) and any(s is node for s in seq):
-            return seq
-    for case in getattr(owner, "cases", ()):
-        if any(s is node for s in case.body):
-            return case.body
-    return None
 
 
 def _statements(body: list[ast.stmt]) -> list[ast.stmt]:
