@@ -132,7 +132,35 @@ async def commit_first_two(pilot: Pilot, path: str) -> None:
     await settle(pilot)
 
 
-def record_verification(app: MigratorApp, path: str, status: str, seconds: float, output: str) -> None:
+#: What `fixed_demo_results` records for each branch: the real run's failure, as a fixed text.
+FIXED_FAILURE = """\
+E   session_managers.SessionDatabaseError: database operation failed: (sqlite3.OperationalError) no such
+table: processing_runs
+FAILED tests/test_services.py::test_cleanup_old_runs - session_managers.SessionDatabaseError
+1 failed, 11 passed in 4.20s"""
+
+
+def fixed_demo_results(app: MigratorApp) -> None:
+    """What `run_demo_tests` records, without running anything: the base passes and every committed
+    branch fails with `FIXED_FAILURE`. The snapshot tests use it, since a real run's output is worded
+    by the installed libraries (SQLAlchemy's error text, pytest's summary) and differs between
+    machines."""
+    from migrator_tui.checks.verify import base_target
+    from migrator_tui.review.state import Verification
+
+    ctl = app.controller
+    state = ctl.workspace.state
+    base = base_target(state)
+    state.set_check(base.key, Verification(
+        status="passed", command=DEMO_TESTS, sha=base.sha, time="2024-01-15T10:05:00Z",
+        seconds=SHOWN_SECONDS, output="12 passed in 4.20s", log=""))
+    for path in ctl.tips():
+        record_verification(app, path, "failed", SHOWN_SECONDS, FIXED_FAILURE, command=DEMO_TESTS)
+    ctl.forget_tips()
+
+
+def record_verification(app: MigratorApp, path: str, status: str, seconds: float, output: str,
+                        command: str = "pytest -q") -> None:
     """Record a `verify` result for `path`'s branch tip as `migrator-tui verify` would, log included."""
     from migrator_tui.git import refnames
     from migrator_tui.review.state import Verification
@@ -143,12 +171,13 @@ def record_verification(app: MigratorApp, path: str, status: str, seconds: float
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(output + "\n", encoding="utf-8")
     state.set_file(path, verification=Verification(
-        status=status, command="pytest -q", sha=ctl.tips()[path], time="2024-01-15T10:05:00Z",
+        status=status, command=command, sha=ctl.tips()[path], time="2024-01-15T10:05:00Z",
         seconds=seconds, output=output, log=str(log)))
 
 
-async def branches(pilot: Pilot) -> None:
-    """Commit two files and run the demo's tests on them (`verify`); the branches screen on the second."""
+async def branches(pilot: Pilot, verify: Callable[[MigratorApp], None] | None = None) -> None:
+    """Commit two files and run the demo's tests on them (`verify`, or `verify(app)` in its place);
+    the branches screen on the second."""
     await ready(pilot)
     app = pilot.app
     assert isinstance(app, MigratorApp)
@@ -156,7 +185,7 @@ async def branches(pilot: Pilot) -> None:
     paths = list(dict.fromkeys(o.path for o in ctl.occurrences))[:2]
     for path in paths:
         await commit_first_two(pilot, path)
-    await asyncio.to_thread(run_demo_tests, app)
+    await asyncio.to_thread(verify or run_demo_tests, app)
     await pilot.press("b")
     await pilot.pause(0.3)
     rows = app.screen.rows  # type: ignore[attr-defined]
