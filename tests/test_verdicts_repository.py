@@ -295,3 +295,147 @@ def test_an_orm_object_reached_through_a_relationship_of_another_file_escapes(tm
                                            "app.py": "from flask import Flask\n"})
         (p,) = proposals(root).values()
         assert ("orm-escape" in {w.code for w in p.warnings}) == escapes, (attr, p.warnings)
+
+
+# --- exception-wrapped further up: the views that call a service, and their decorators -------
+
+SERVICE_NO_HANDLERS = """\
+class ReportService:
+    def __init__(self, db_manager):
+        self.db_manager = db_manager
+
+    def save_report(self, name):
+        session = self.db_manager.get_session()
+        try:
+            session.add(Report(name=name))
+            session.commit()
+        finally:
+            session.close()
+"""
+
+DB_ERRORS = """\
+from functools import wraps
+
+
+def db_errors(f):
+    @wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except IntegrityError:
+            return "duplicate", 409
+    return wrapper
+"""
+
+SERVICE_VIEW = """\
+from decorators import db_errors
+from services import ReportService
+from web_app import app, db_manager
+
+
+@app.route("/reports", methods=["POST"])
+@db_errors
+def create_report():
+    service = {receiver}
+    service.save_report("weekly")
+    return "ok"
+"""
+
+
+def _service_repo(tmp_path: Path, receiver: str, **more: str) -> Path:
+    files = {"services.py": SERVICE_NO_HANDLERS, "decorators.py": DB_ERRORS,
+             "app.py": "from flask import Flask\n", "views.py": SERVICE_VIEW.format(receiver=receiver),
+             **more}
+    return make_repo(tmp_path / "repo", files)
+
+
+def test_a_view_decorator_catching_what_a_service_raises_is_named(tmp_path: Path) -> None:
+    root = _service_repo(tmp_path, "ReportService(db_manager)")
+    (message,) = wrapped_messages(root)
+    assert "`except IntegrityError` in decorator db_errors of `create_report()`" in message
+    assert "through `create_report()` at views.py:10;" in message
+
+
+def test_twin_the_same_view_calling_another_class_is_not_followed(tmp_path: Path) -> None:
+    other = "class AuditService:\n    def save_report(self, name):\n        return name\n"
+    view = SERVICE_VIEW.format(receiver="AuditService()").replace(
+        "from services import ReportService", "from audit import AuditService")
+    root = _service_repo(tmp_path, "AuditService()", **{"audit.py": other, "views.py": view})
+    assert wrapped_messages(root) == []
+
+
+def test_twin_a_view_that_swallows_every_exception_stops_the_walk(tmp_path: Path) -> None:
+    view = SERVICE_VIEW.format(receiver="ReportService(db_manager)").replace(
+        '    service.save_report("weekly")\n',
+        '    try:\n        service.save_report("weekly")\n'
+        '    except Exception:\n        return "failed", 500\n')
+    root = _service_repo(tmp_path, "", **{"views.py": view})
+    assert wrapped_messages(root) == []
+
+
+def test_two_calls_up_and_the_applications_error_handler(tmp_path: Path) -> None:
+    """A helper calls the service, a view calls the helper; the view has no decorator that
+    catches, but the application registers an error handler for IntegrityError."""
+    helpers = "from services import ReportService\n\n\ndef weekly(db_manager):\n" \
+              "    ReportService(db_manager).save_report('weekly')\n"
+    view = "from helpers import weekly\nfrom web_app import app, db_manager\n\n\n" \
+           "@app.route('/weekly')\ndef weekly_view():\n    weekly(db_manager)\n    return 'ok'\n"
+    errors = "from web_app import app\n\n\n@app.errorhandler(IntegrityError)\ndef conflict(exc):\n" \
+             "    return 'conflict', 409\n\n\n@app.errorhandler(404)\ndef missing(exc):\n" \
+             "    return 'no', 404\n"
+    root = _service_repo(tmp_path, "", **{"helpers.py": helpers, "views.py": view, "errors.py": errors})
+    (message,) = wrapped_messages(root)
+    assert "the application's error handler for IntegrityError at errors.py:4" in message
+    assert "through `weekly()` at helpers.py:5 and `weekly_view()` at views.py:7;" in message
+
+
+def test_twin_no_route_reached_means_no_error_handler(tmp_path: Path) -> None:
+    job = "from services import ReportService\n\n\ndef nightly(db_manager):\n" \
+          "    ReportService(db_manager).save_report('nightly')\n"
+    errors = "from web_app import app\n\n\n@app.errorhandler(IntegrityError)\ndef conflict(exc):\n" \
+             "    return 'conflict', 409\n"
+    root = _service_repo(tmp_path, "", **{"views.py": job, "errors.py": errors})
+    assert wrapped_messages(root) == []
+
+
+def test_a_module_level_instance_imported_by_the_view_is_resolved(tmp_path: Path) -> None:
+    """`from services import reports` where services.py binds `reports = ReportService(...)`:
+    the view's `reports.save_report()` is a call of the service."""
+    service = SERVICE_NO_HANDLERS + "\n\nreports = ReportService(None)\n"
+    view = SERVICE_VIEW.format(receiver="reports").replace(
+        "from services import ReportService", "from services import reports").replace(
+        "    service = reports\n    service.", "    reports.")
+    root = _service_repo(tmp_path, "", **{"services.py": service, "views.py": view})
+    (message,) = wrapped_messages(root)
+    assert "decorator db_errors of `create_report()`" in message
+
+
+def test_twin_an_imported_instance_of_another_class_is_not(tmp_path: Path) -> None:
+    service = SERVICE_NO_HANDLERS + "\n\nclass Audit:\n    def save_report(self, name):\n" \
+        "        return name\n\n\nreports = Audit()\n"
+    view = SERVICE_VIEW.format(receiver="reports").replace(
+        "from services import ReportService", "from services import reports").replace(
+        "    service = reports\n    service.", "    reports.")
+    root = _service_repo(tmp_path, "", **{"services.py": service, "views.py": view})
+    assert wrapped_messages(root) == []
+
+
+def test_a_function_of_an_imported_module_in_a_subfolder_project(tmp_path: Path) -> None:
+    """`from app.services import reports` inside `backend/app/views.py` (the project runs from
+    `backend/`): `reports.save()` is the module's function."""
+    reports = "def save(db_manager, name):\n    session = db_manager.get_session()\n    try:\n" \
+              "        session.add(Report(name=name))\n        session.commit()\n    finally:\n" \
+              "        session.close()\n"
+    view = "from app.decorators import db_errors\nfrom app.services import reports\n" \
+           "from web_app import app\n\n\n@app.route('/r')\n@db_errors\ndef create():\n" \
+           "    reports.save(None, 'x')\n    return 'ok'\n"
+    files = {"backend/app/__init__.py": "", "backend/app/services/__init__.py": "",
+             "backend/app/services/reports.py": reports, "backend/app/decorators.py": DB_ERRORS,
+             "backend/app/views.py": view, "backend/wsgi.py": "from flask import Flask\n"}
+    root = make_repo(tmp_path / "repo", files)
+    (message,) = wrapped_messages(root)
+    assert "decorator db_errors of `create()`" in message
+    # twin: the same view calling `save` on something the code does not show is not followed
+    root2 = make_repo(tmp_path / "repo2", {**files, "backend/app/views.py": view.replace(
+        "from app.services import reports\n", "").replace("reports.save", "current_app.reports.save")})
+    assert wrapped_messages(root2) == []

@@ -32,6 +32,7 @@ from migrator_tui.rewrite.astutil import (
     walk_all,
     walk_local,
 )
+from migrator_tui.rewrite.callers import is_route
 from migrator_tui.rewrite.facts.handlers import catching_calls, is_broad, live_specific
 from migrator_tui.rewrite.facts.io import io_call
 from migrator_tui.rewrite.facts.orm import orm_escapes, plain_annotation
@@ -135,6 +136,8 @@ class Analyzer:
         #: attribute names the repository's models declare `relationship()` (set by the engine)
         self.relations: frozenset[str] = frozenset(relationship_names(tree))
         self._callers: dict[str, list[tuple[int, str]]] | None = None
+        #: `RepoIndex.upstream_handlers` (set by the engine when a strategy wraps exceptions)
+        self.upstream: Callable[[str, str | None, bool], list[tuple[tuple[str, ...], str, str]]] | None = None
 
     # --- surroundings ---------------------------------------------------------------------
 
@@ -726,6 +729,11 @@ class Analyzer:
         if func is not None and self.decorator_check is not None:
             for d in func.decorator_list:
                 plan.decorator_handlers.extend(self.decorator_check(d))
+        if func is not None and self.upstream is not None:
+            owner = self.parent.get(func)
+            cls = owner.name if isinstance(owner, ast.ClassDef) else None
+            route = any(is_route(d) for d in func.decorator_list)
+            plan.upstream_handlers = self.upstream(func.name, cls, route)
 
     def _callers_catching(self, node: ast.AST) -> list[tuple[int, str]]:
         """Callers that call the enclosing function inside a `try` with specific handlers: the

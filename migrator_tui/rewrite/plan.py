@@ -92,6 +92,8 @@ class Plan:
     outer_handlers: list[tuple[int, str]] = field(default_factory=list)
     caller_handlers: list[tuple[int, str]] = field(default_factory=list)
     decorator_handlers: list[tuple[int, str]] = field(default_factory=list)
+    #: handlers further up (callers' decorators, their callers, error handlers): (types, catcher, how)
+    upstream_handlers: list[tuple[tuple[str, ...], str, str]] = field(default_factory=list)
     raises: list[tuple[int, str]] = field(default_factory=list)
     reraises: list[int] = field(default_factory=list)
     orm_escapes: list[tuple[int, str]] = field(default_factory=list)

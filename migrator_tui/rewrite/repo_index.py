@@ -6,6 +6,9 @@
   its imports (relative imports too).
 - Callers anywhere in the repository (tests included) that call a function by name inside a `try`
   with a specific handler, or inside `pytest.raises(SpecificError)` / `assertRaises(...)`.
+- Upstream handlers (`upstream_handlers`): an exception that leaves a function's callers goes on
+  to *their* decorators and callers, and, out of a web route, to the application's error handlers;
+  followed two calls up, through callers whose receiver resolves to the class.
 Files are read with the standard library `ast`, once, and cached.
 """
 
@@ -14,9 +17,11 @@ from __future__ import annotations
 import ast
 import re
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from migrator_tui.rewrite.astutil import last_name
+from migrator_tui.rewrite.callers import error_handlers, escaping_calls
 from migrator_tui.rewrite.facts.handlers import live_specific
 from migrator_tui.scan.acquire import statements
 
@@ -55,6 +60,14 @@ class RepoIndex:
         self._provides: dict[str, bool] = {}
         self._relations: frozenset[str] | None = None
         self._pins: dict[tuple[str, tuple[int, ...]], str | None] = {}
+        #: callee → calls its exceptions leave the calling function through (see `callers`)
+        self._escapes: dict[str, list[_Escape]] = {}
+        self._escapes_primed: set[str] = set()
+        #: per file: what its call receivers are, and every call that leaves its function
+        self._receivers: dict[str, _Receivers] = {}
+        self._file_escapes: dict[str, list[_Escape]] = {}
+        self._decorators: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._error_handlers: list[tuple[str, int, str]] | None = None
 
     def imports_flask(self) -> bool:
         """Whether any Python file of the repository imports flask."""
@@ -202,6 +215,137 @@ class RepoIndex:
                                        "not show)"))
         return out
 
+    def upstream_handlers(self, name: str, owner: str | None, is_route: bool,
+                          depth: int = 2) -> list[tuple[tuple[str, ...], str, str]]:
+        """(types, catcher, path) of the handlers further up that an exception leaving function
+        `name` (a method of `owner`) reaches: the decorators of the functions that call it, and
+        of their callers (`depth` calls up), the handlers around the calls of those callers, and
+        the application's error handlers once it leaves a web route. `path` says how it gets
+        there, nearest call first (`` `weekly()` at helpers.py:5 and `weekly_view()` at
+        views.py:7 ``). A caller is followed when its receiver resolves to `owner` (see
+        `catching_callers`); the direct callers' own handlers are `catching_callers`'s, not
+        repeated here. A broad handler that swallows the exception in a caller stops the walk
+        there."""
+        found: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        seen = {(name, owner)}
+        frontier: list[tuple[str, str | None, tuple[str, ...]]] = [(name, owner, ())]
+        routes: list[tuple[str, ...]] = [()] if is_route else []
+        for level in range(depth):
+            self.prime_escapes({n for n, _, _ in frontier})
+            if level:
+                self.prime({n for n, _, _ in frontier})
+            nxt = []
+            for callee, cls, via in frontier:
+                if level:
+                    for rel, line, types in self.catching_callers(callee, cls):
+                        if "whose class" not in types:
+                            catcher = f"`except {types}` at {rel}:{line}"
+                            found.setdefault(catcher, (tuple(types.split(" / ")), via))
+                for esc in self._escapes.get(callee, []):
+                    if not _resolves(esc.receiver, cls):
+                        continue
+                    chain = (*via, f"`{esc.function}()` at {esc.path}:{esc.line}")
+                    for decorator, types in esc.decorator_catches:
+                        if types:
+                            handlers = " / ".join(f"`except {t}`" for t in types)
+                            found.setdefault(f"{handlers} in decorator {decorator} of `{esc.function}()`",
+                                             (types, chain))
+                    if esc.is_route:
+                        routes.append(chain)
+                    if (esc.function, esc.owner) not in seen:
+                        seen.add((esc.function, esc.owner))
+                        nxt.append((esc.function, esc.owner, chain))
+            frontier = nxt[:32]
+            if not frontier:
+                break
+        if routes:
+            for rel, line, t in self.error_handlers():
+                catcher = f"the application's error handler for {t} at {rel}:{line}"
+                found.setdefault(catcher, ((t,), routes[0]))
+        return [(types, catcher, "through " + " and ".join(chain) if chain else "out of this view")
+                for catcher, (types, chain) in found.items()]
+
+    def error_handlers(self) -> list[tuple[str, int, str]]:
+        """(path, line, type) of the error handlers the application registers for its views."""
+        if self._error_handlers is None:
+            self._error_handlers = []
+            if self.root is not None:
+                grep = r"(errorhandler|register_error_handler|exception_handler)[[:space:]]*\("
+                pattern = re.compile(rb"(errorhandler|register_error_handler|exception_handler)\s*\(")
+                for rel in self._files_matching(grep, pattern):
+                    tree = self._tree(self.root / rel)
+                    if tree is not None:
+                        self._error_handlers += [(rel, line, t) for line, t in error_handlers(tree)]
+        return self._error_handlers
+
+    def _decorator_catches(self, tree: ast.Module, path: str, decorator: ast.expr
+                           ) -> tuple[str, tuple[str, ...]]:
+        """A decorator's name and the specific types its wrapper catches around the function."""
+        name = last_name(decorator) or ""
+        key = (path, name)
+        if key not in self._decorators:
+            found = self._find(tree, path, name, depth=0) if name else None
+            self._decorators[key] = tuple(t for _, t in wrapped_catches(found[0])) if found else ()
+        return name, self._decorators[key]
+
+    def prime_escapes(self, names: set[str]) -> None:
+        """Index the calls of `names` that let their exceptions out: one search for many."""
+        todo = {n for n in names if n not in self._escapes_primed and not n.startswith("__")}
+        if not todo or self.root is None:
+            return
+        self._escapes_primed |= todo
+        alternation = "|".join(sorted(re.escape(n) for n in todo))
+        grep = rf"(^|[^A-Za-z0-9_])({alternation})[[:space:]]*\("
+        pattern = re.compile(rf"\b({alternation})\s*\(".encode())
+        for rel in self._files_matching(grep, pattern):
+            for call in self._escaping_in(rel):
+                if call.callee in todo:
+                    self._escapes.setdefault(call.callee, []).append(call)
+
+    def _escaping_in(self, rel: str) -> list[_Escape]:
+        """Every call of a named function in file `rel` that lets its exceptions out (cached)."""
+        if rel not in self._file_escapes:
+            assert self.root is not None
+            path = self.root / rel
+            tree = self._trees.get(path) or _parse(path)  # not kept: the calls are all it needs
+            calls = []
+            if tree is not None:
+                receivers = self._receivers_of(rel, tree)
+                for call in escaping_calls(tree, None):
+                    catches = tuple(self._decorator_catches(tree, rel, d) for d in call.decorators)
+                    calls.append(_Escape(rel, call.line, call.callee, call.function, call.owner,
+                                         self._kind(rel, receivers, call.call, call.owner), catches,
+                                         call.is_route))
+            self._file_escapes[rel] = calls
+        return self._file_escapes[rel]
+
+    def _kind(self, rel: str, receivers: _Receivers, call: ast.Call, owner: str | None
+              ) -> tuple[str, str | None]:
+        """`_Receivers.kind`, with a name imported from another module of the repository looked
+        up there: a module (`from app.services import users` → `users.create()`), or a
+        module-level instance (`from services import reports`, where `reports = ReportService()`)."""
+        kind, what = receivers.kind(call, owner)
+        if kind != "unknown" or what not in receivers.imported:
+            return kind, what
+        module, level, name = receivers.imported[what]
+        if self._module_file(f"{module}.{name}" if module else name, level, rel) is not None:
+            return "module", what
+        file = self._module_file(module, level, rel)
+        other = self._tree(file) if file is not None else None
+        if other is not None:
+            for st in other.body:
+                if isinstance(st, ast.Assign) and isinstance(st.value, ast.Call) and any(
+                        isinstance(t, ast.Name) and t.id == name for t in st.targets):
+                    cls = last_name(st.value.func)
+                    if cls and cls[:1].isupper():
+                        return "class", cls
+        return kind, what
+
+    def _receivers_of(self, rel: str, tree: ast.Module) -> _Receivers:
+        if rel not in self._receivers:
+            self._receivers[rel] = _Receivers(tree)
+        return self._receivers[rel]
+
     def prime(self, names: set[str]) -> None:
         """Index the callers of `names`: only files that mention `name(` are parsed."""
         if self._catching is None:
@@ -215,7 +359,7 @@ class RepoIndex:
             tree = self._trees.get(path) or _parse(path)
             if tree is None:
                 continue
-            receivers = _Receivers(tree)
+            receivers = self._receivers_of(rel, tree)
             for node, owner in _statements_with_class(tree.body):
                 for body, types in _catching_blocks(node):
                     if not types:
@@ -226,7 +370,7 @@ class RepoIndex:
                             callee = last_name(inner.func)
                             if callee in todo:
                                 self._catching.setdefault(callee, []).append(
-                                    (rel, types[0][0], joined, receivers.kind(inner, owner)))
+                                    (rel, types[0][0], joined, self._kind(rel, receivers, inner, owner)))
 
     def _files_calling(self, names: set[str]) -> list[str]:
         """Python files that contain `name(` for one of `names` and some `except`/`raises`."""
@@ -278,14 +422,24 @@ class RepoIndex:
     def _module_file(self, module: str, level: int, here: str) -> Path | None:
         if self.root is None:
             return None
+        """The repository's file for `module` imported from `here` (relative imports from
+        `here`'s package; absolute ones from the root or a folder above `here`, as a project
+        under `backend/` or `src/` runs with that folder on its path). Links are not followed."""
         base = Path(here).parent
         for _ in range(max(level - 1, 0)):
             base = base.parent
         parts = module.split(".") if module else []
-        anchor = self.root / base if level else self.root
-        for candidate in (anchor.joinpath(*parts).with_suffix(".py"), anchor.joinpath(*parts, "__init__.py")):
-            if parts and candidate.is_file():
-                return candidate
+        if not parts:
+            return None
+        anchors = [self.root / base] if level else [self.root, *(self.root / a for a in Path(here).parents
+                                                                 if a != Path("."))]
+        inside = self.root.resolve()
+        for anchor in anchors:
+            for candidate in (anchor.joinpath(*parts).with_suffix(".py"),
+                              anchor.joinpath(*parts, "__init__.py")):
+                if (candidate.is_file() and not candidate.is_symlink()
+                        and candidate.resolve().is_relative_to(inside)):
+                    return candidate
         return None
 
     def checker(self, tree: ast.Module, path: str):  # type: ignore[no-untyped-def]
@@ -372,14 +526,15 @@ class _Receivers:
 
     def __init__(self, tree: ast.Module) -> None:
         self.modules: set[str] = set()
+        #: names bound by `from module import name [as alias]`: alias → (module, level, name)
+        self.imported: dict[str, tuple[str, int, str]] = {}
         self.instances: dict[str, str] = {}
         #: functions of the module that return an instance of one class (`def svc(): return C()`)
         self.factories: dict[str, str] = {}
-        for n in ast.walk(tree):
+        for n in _statements(tree.body):
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                made = {last_name(r.value.func) for r in ast.walk(n) if isinstance(r, ast.Return)
-                        and isinstance(r.value, ast.Call)}
-                returns = [r for r in ast.walk(n) if isinstance(r, ast.Return)]
+                returns = [r for r in _statements(n.body) if isinstance(r, ast.Return)]
+                made = {last_name(r.value.func) for r in returns if isinstance(r.value, ast.Call)}
                 if len(made) == 1 and returns and all(isinstance(r.value, ast.Call) for r in returns):
                     cls = made.pop()
                     if cls and cls[:1].isupper():
@@ -390,6 +545,9 @@ class _Receivers:
                         self.instances[arg.arg] = ann
             if isinstance(n, ast.Import):
                 self.modules.update((a.asname or a.name).split(".")[0] for a in n.names)
+            elif isinstance(n, ast.ImportFrom):
+                for a in n.names:
+                    self.imported[a.asname or a.name] = (n.module or "", n.level, a.name)
             elif isinstance(n, ast.Assign) and isinstance(n.value, ast.Call):
                 cls = last_name(n.value.func)
                 if cls and cls[:1].isupper():
@@ -424,6 +582,29 @@ class _Receivers:
         return "unknown", text[:40]
 
 
+@dataclass(frozen=True, slots=True)
+class _Escape:
+    """A call whose exceptions leave the calling function (see `callers.escaping_calls`)."""
+
+    path: str
+    line: int
+    callee: str
+    function: str
+    owner: str | None
+    receiver: tuple[str, str | None]
+    #: each decorator's name and the specific types its wrapper catches around the call
+    decorator_catches: tuple[tuple[str, tuple[str, ...]], ...]
+    is_route: bool
+
+
+def _resolves(receiver: tuple[str, str | None], owner: str | None) -> bool:
+    """Whether a call's receiver is known to be `owner` (None: a plain function)."""
+    kind, what = receiver
+    if owner is None:
+        return kind in ("name", "module")
+    return kind in ("self", "class") and what in (owner, None)
+
+
 def _parse(path: Path) -> ast.Module | None:
     try:
         return ast.parse(path.read_bytes())
@@ -454,6 +635,11 @@ def _catching_blocks(node: ast.AST) -> list[tuple[list[ast.stmt], list[tuple[int
 
 
 def catches(func: ast.FunctionDef, name: str) -> list[tuple[int, str]]:
+    """`wrapped_catches`, each type worded with the decorator's name."""
+    return [(line, f"{t} (in decorator {name})") for line, t in wrapped_catches(func)]
+
+
+def wrapped_catches(func: ast.FunctionDef) -> list[tuple[int, str]]:
     """Specific exception types a decorator's wrapper catches around its call of the wrapped
     function (a parameter of the decorator or of a function nested in it). A `try` that holds only
     other calls (`validate_csrf()` before `return f()`) catches nothing of the view's."""
@@ -467,7 +653,7 @@ def catches(func: ast.FunctionDef, name: str) -> list[tuple[int, str]]:
                             for c in ast.walk(ast.Module(body=node.body, type_ignores=[])))
         if calls_wrapped:
             types, _ = live_specific(node.handlers)
-            out.extend((line, f"{t} (in decorator {name})") for line, t in types)
+            out.extend(types)
     return out
 
 

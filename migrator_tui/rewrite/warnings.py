@@ -174,6 +174,10 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
             if t.rsplit(".", 1)[-1] != wrapped:
                 add("exception-wrapped", line, f"Line {line}: the view's decorator catches {t} "
                     f"(line {at} of its wrapper), which now arrives as {wrapped}.")
+        for types, catcher, how in plan.upstream_handlers:
+            if any(t.rsplit(".", 1)[-1] != wrapped for t in types):
+                add("exception-wrapped", line, f"Line {line}: an exception from this block reaches "
+                    f"{catcher}, {how}; it now arrives there as {wrapped}.")
         for at, what in plan.raises:
             add("domain-raise-wrapped", at, f"Line {at}: `{what}` inside the block now reaches callers "
                 f"wrapped in {wrapped}.")
