@@ -15,7 +15,7 @@ The truth file has one row per site and recipe: the acquire line, the expected c
 true hazard codes and one line of why. Informational codes (`unguarded-acquire`,
 `long-io-in-block`) are not hazards and are left out of the comparison.
 
-    .venv/bin/python benchmarks/bench_corpus.py [--bin PATH/TO/migrator-tui] [--json OUT]
+    .venv/bin/python benchmarks/bench_corpus.py [--bin PATH/TO/migrator-tui] [--json OUT] [--corpus NAME ...]
 
 Prints "skipped" and exits 0 when the corpus is not there.
 """
@@ -36,7 +36,8 @@ HERE = Path(__file__).parent
 CORPUS = HERE.parent.parent / "shared" / "corpus"
 TRUTH = HERE / "truth" / "labels.tsv"
 RECIPES = {"db-session": "db-session", "sqlalchemy-with": str(HERE / "truth" / "sqlalchemy_with_any.toml"),
-           "sqlalchemy-sessionmaker": "sqlalchemy-sessionmaker", "dbapi-connection": "dbapi-connection"}
+           "sqlalchemy-sessionmaker": "sqlalchemy-sessionmaker", "dbapi-connection": "dbapi-connection",
+           "sqlalchemy-session-calls": str(HERE / "truth" / "sqlalchemy_session_calls.toml")}
 DBAPI_MODULES = {"sqlite3", "psycopg2", "psycopg", "pymysql", "MySQLdb", "pyodbc", "duckdb", "oracledb"}
 INFORMATIONAL = {"unguarded-acquire", "long-io-in-block"}
 
@@ -218,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin", default=str(Path(sys.executable).parent / "migrator-tui"))
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--corpus", action="append", default=[],
+                        help="only this corpus of labels.tsv (repeatable; default: every one)")
     args = parser.parse_args(argv)
     if not CORPUS.is_dir():
         print(f"skipped: {CORPUS} is not there")
@@ -225,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     truth = load_truth()
     groups: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
     for row in truth:
-        groups[(row["corpus"], row["recipe"])].append(row)
+        if not args.corpus or row["corpus"] in args.corpus:
+            groups[(row["corpus"], row["recipe"])].append(row)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for (corpus, recipe), rows in sorted(groups.items()):
