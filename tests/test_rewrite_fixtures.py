@@ -39,9 +39,17 @@ def test_fixture(case: Path) -> None:
 
 @pytest.mark.parametrize("case", CASE_DIRS, ids=lambda p: p.name)
 def test_rewriting_the_output_changes_nothing(case: Path) -> None:
+    """A second pass changes nothing, except where two sessions' blocks could not nest: one pass
+    rewrites the first (the other is manual, `regions-cross`), and the other may be rewritable
+    once the first is a `with`; the pass after that changes nothing."""
     after = (case / "after.py").read_bytes()
     strategy, recipe = case_options(case)
     again = run_bytes(after, strategy=strategy, recipe_name=recipe)
+    tangled = [m for m in _lines(case / "manual.txt") if "cannot nest" in m]
+    if tangled and again.warnings:
+        assert len(again.warnings) <= len(tangled)
+        after = again.after
+        again = run_bytes(after, strategy=strategy, recipe_name=recipe)
     assert again.after == after
     assert again.warnings == [], "after.py still holds rewritable occurrences"
 

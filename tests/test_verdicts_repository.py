@@ -439,3 +439,78 @@ def test_a_function_of_an_imported_module_in_a_subfolder_project(tmp_path: Path)
     root2 = make_repo(tmp_path / "repo2", {**files, "backend/app/views.py": view.replace(
         "from app.services import reports\n", "").replace("reports.save", "current_app.reports.save")})
     assert wrapped_messages(root2) == []
+
+
+# --- acquire-may-return-none: a project function that returns None on some path --------------
+
+def _project_recipe(tmp_path: Path) -> Path:
+    from migrator_tui.recipe.load import BUILTIN_DIR
+
+    text = (BUILTIN_DIR / "sqlalchemy_sessionmaker.toml").read_text()
+    text = text.replace('name = "sqlalchemy-sessionmaker"', 'name = "project-sessions"').replace(
+        'calls = ["SessionLocal",', 'calls = ["get_db_session", "SessionLocal",')
+    path = tmp_path / "project_sessions.toml"
+    path.write_text(text)
+    return path
+
+
+QUERY = """\
+{header}
+
+def query(name):
+    s = None
+    try:
+        s = get_db_session(name)
+        return s.execute("SELECT 1")
+    finally:
+        if s:
+            s.close()
+"""
+
+MAY_BE_NONE = """\
+def get_db_session(name):
+    if not name:
+        return
+    return SessionLocal()
+"""
+
+
+def _none_codes(root: Path, recipe: Path) -> dict[str, tuple[str, list[str]]]:
+    return {oid: (p.confidence, [w.message for w in p.warnings if w.code == "acquire-may-return-none"])
+            for oid, p in proposals(root, str(recipe)).items()}
+
+
+def test_an_acquire_that_can_return_none_is_named(tmp_path: Path) -> None:
+    recipe = _project_recipe(tmp_path)
+    root = make_repo(tmp_path / "repo", {"q.py": QUERY.format(header=MAY_BE_NONE)})
+    ((confidence, messages),) = _none_codes(root, recipe).values()
+    assert confidence == "review"
+    (message,) = messages
+    assert "`get_db_session()` can return None (line 3)" in message and "TypeError" in message
+
+
+def test_twin_an_acquire_that_raises_instead_is_safe(tmp_path: Path) -> None:
+    recipe = _project_recipe(tmp_path)
+    raising = MAY_BE_NONE.replace("        return\n", "        raise KeyError(name)\n")
+    root = make_repo(tmp_path / "repo", {"q.py": QUERY.format(header=raising)})
+    assert list(_none_codes(root, recipe).values()) == [("safe", [])]
+
+
+def test_an_imported_acquire_that_falls_off_its_end_is_named(tmp_path: Path) -> None:
+    recipe = _project_recipe(tmp_path)
+    helper = "def get_db_session(name):\n    if name:\n        return SessionLocal()\n"
+    root = make_repo(tmp_path / "repo", {"db.py": helper,
+                                         "q.py": QUERY.format(header="from db import get_db_session\n")})
+    ((confidence, messages),) = _none_codes(root, recipe).values()
+    assert confidence == "review" and "can return None (db.py:3)" in messages[0]
+
+
+def test_an_acquire_imported_through_the_repositorys_own_package_name(tmp_path: Path) -> None:
+    """The repository is the package: `from myproject.tests.conftest import get_db_session`
+    names `tests/conftest.py`."""
+    recipe = _project_recipe(tmp_path)
+    header = "from myproject.tests.conftest import get_db_session\n"
+    root = make_repo(tmp_path / "repo", {"tests/conftest.py": MAY_BE_NONE,
+                                         "tests/utils.py": QUERY.format(header=header)})
+    ((confidence, messages),) = _none_codes(root, recipe).values()
+    assert confidence == "review" and "can return None (tests/conftest.py:3)" in messages[0]

@@ -36,6 +36,7 @@ from migrator_tui.rewrite.callers import is_route
 from migrator_tui.rewrite.facts.handlers import catching_calls, is_broad, live_specific
 from migrator_tui.rewrite.facts.io import io_call
 from migrator_tui.rewrite.facts.orm import orm_escapes, plain_annotation
+from migrator_tui.rewrite.facts.returns import Function, none_exit
 from migrator_tui.rewrite.facts.transaction import after_transaction_end, hands_out_session
 from migrator_tui.rewrite.facts.writes import dirty_exits, writes
 from migrator_tui.rewrite.plan import Facts, Plan
@@ -43,6 +44,7 @@ from migrator_tui.rewrite.repo_index import relationship_names
 from migrator_tui.scan.acquire import Matcher, acquire_calls, spec_of
 from migrator_tui.sourcefile import split_lines
 
+DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 VIEW_DECORATORS = {"route", "get", "post", "put", "delete", "patch"}
 #: Calls known to make an object that `with` can take and whose `__enter__` is `acquire()`.
 LOCK_FACTORIES = {"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "allocate_lock"}
@@ -136,6 +138,8 @@ class Analyzer:
         #: attribute names the repository's models declare `relationship()` (set by the engine)
         self.relations: frozenset[str] = frozenset(relationship_names(tree))
         self._callers: dict[str, list[tuple[int, str]]] | None = None
+        #: a function of the repository by the name this module calls it (set by the engine)
+        self.find_function: Callable[[str], tuple[Function, str] | None] | None = None
         #: `RepoIndex.upstream_handlers` (set by the engine when a strategy wraps exceptions)
         self.upstream: Callable[[str, str | None, bool], list[tuple[tuple[str, ...], str, str]]] | None = None
 
@@ -212,7 +216,10 @@ class Analyzer:
         if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is call:
             targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
             if len(targets) == 1 and isinstance(targets[0], ast.Name):
-                return self._plan_bound(occ, call, parent, targets[0].id, facts)
+                bound = self._plan_bound(occ, call, parent, targets[0].id, facts)
+                if not bound.is_manual:
+                    bound.none_return = self._none_return(call)
+                return bound
             where = ast.unparse(targets[0]) if len(targets) == 1 else "several targets"
             return self._manual(occ, facts, None, "session-escapes",
                                 f"the session is stored in {where}, beyond any block")
@@ -225,6 +232,32 @@ class Analyzer:
                                 "the session itself is returned or yielded to the caller")
         return self._manual(occ, facts, None, "session-escapes",
                             f"the session is passed on without a name (`{quote(parent, 60)}`)")
+
+    def _none_return(self, call: ast.Call) -> tuple[int, str] | None:
+        """(line, what) when the acquire calls a function of this repository that can return
+        None: `name()` defined in this module or imported from another of the repository, or
+        `self.name()` defined in the enclosing class."""
+        func = call.func
+        found: tuple[Function, str] | None = None
+        if isinstance(func, ast.Name):
+            local = next((st for st in self.tree.body if isinstance(st, DEFS) and st.name == func.id), None)
+            if local is not None:
+                found = local, self.path
+            elif self.find_function is not None:
+                found = self.find_function(func.id)
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+            cls = next((a for a in self.enclosing(call) if isinstance(a, ast.ClassDef)), None)
+            if cls is not None:
+                method = next((st for st in cls.body if isinstance(st, DEFS) and st.name == func.attr), None)
+                found = (method, self.path) if method is not None else None
+        if found is None:
+            return None
+        definition, path = found
+        at = none_exit(definition)
+        if at is None:
+            return None
+        where = f"line {at}" if path == self.path else f"{path}:{at}"
+        return at, f"`{ast.unparse(func)}()` can return None ({where})"
 
     def _manual(self, occ: Occurrence, facts: Facts, var: str | None, code: str, reason: str) -> Plan:
         return Plan(occ.id, var, facts, pattern="manual", manual_code=code, manual_reason=reason,
@@ -280,6 +313,8 @@ class Analyzer:
                     if not uses(outer_seq[g + 1 : t], var):
                         plan.guard_line = outer_seq[g].lineno
                         start = outer_seq[g]
+                        # statements between `var = None` and the `try` stay, before the `with`
+                        plan.pre_outside = [st.lineno for st in outer_seq[g + 1 : t]]
                     break
                 if uses([outer_seq[g]], var):
                     break
@@ -535,11 +570,10 @@ class Analyzer:
                 if isinstance(s, ast.Try) and _releases(s, var, {a.release}):
                     plan.swallowed_close = s.lineno
                 released = released or _releases(s, var, {a.release})
-            elif uses([s], var):
-                return self._manual(occ, facts, var, "handler-uses-session",
-                                    f"the `finally` uses the session at line {s.lineno} for more than "
-                                    "closing it; after the rewrite it would run on a closed session")
             else:
+                if uses([s], var) and not released:  # fine while the `finally` stays inside the `with`
+                    plan.finally_uses.append((s.lineno, f"the `finally` uses the session at line "
+                                              f"{s.lineno} for more than closing it"))
                 kept = (s.lineno, _quote(s))
                 (plan.finally_after if released else plan.finally_before).append(kept)
         plan.shared_finally = [s.lineno for s in try_node.finalbody if isinstance(s, ast.Expr)
@@ -829,12 +863,36 @@ def _plain_setting(stmt: ast.stmt, var: str) -> bool:
             and target.value.id == var and (isinstance(value, ast.Constant) or dotted(value) is not None))
 
 
+def _plain_registration(stmt: ast.stmt) -> bool:
+    """`<dotted name>[<name or constant>] = <name or constant>`: a function or value registered in
+    a mapping (`app.dependency_overrides[get_db] = override_get_db`), which does not raise."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+        return False
+    target, value = stmt.targets[0], stmt.value
+    plain = (ast.Name, ast.Constant)
+    return (isinstance(target, ast.Subscript) and dotted(target.value) is not None
+            and isinstance(target.slice, plain) and isinstance(value, plain))
+
+
 def _may_raise(body: list[ast.stmt], var: str) -> list[int]:
     """Lines of statements that can raise: any call, attribute read, subscript, operator, raise
-    (not an option set on the object just acquired: `conn.row_factory = sqlite3.Row`)."""
+    (not an option set on the object just acquired: `conn.row_factory = sqlite3.Row`, nor a name
+    registered in a mapping: `app.dependency_overrides[get_db] = override_get_db`; a function
+    defined without decorators or defaults never raises)."""
     risky = (ast.Call, ast.Attribute, ast.Subscript, ast.BinOp, ast.Raise, ast.Assert, ast.Await)
-    return sorted({s.lineno for s in body if not _plain_setting(s, var)
-                   for n in ast.walk(s) if isinstance(n, risky)})
+    return sorted({s.lineno for s in body if not _plain_setting(s, var) and not _plain_registration(s)
+                   and not _plain_def(s) for n in ast.walk(s) if isinstance(n, risky)})
+
+
+def _plain_def(stmt: ast.stmt) -> bool:
+    """`def f(...):` with no decorators, defaults or annotations: binding it runs nothing."""
+    if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    args = stmt.args
+    annotated = stmt.returns is not None or any(
+        a is not None and a.annotation is not None
+        for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg])
+    return not (stmt.decorator_list or args.defaults or any(args.kw_defaults) or annotated)
 
 
 def _old_use(stmts: list[ast.stmt], var: str) -> tuple[int | None, bool]:

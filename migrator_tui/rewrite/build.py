@@ -446,24 +446,41 @@ class Builder(cst.CSTTransformer):
         final = try_node.finalbody
         if final is not None and all(self._line(x) is None for x in final.body.body):
             final = None  # only the release was there
-        if keeps_rollback and (kept or final is not None):
+        after_release: list[cst.BaseStatement] = []
+        if keeps_rollback and final is not None and plan.finally_after:
+            # what ran after the release in the `finally` runs after the `with`, on every path:
+            # `try: with ...: ... finally: <those statements>` (another resource's release stays:
+            # the `with` blocks of the two nest)
+            later = {line for line, _ in plan.finally_after} - set(plan.shared_finally)
+            after_release = [x for x in final.body.body if self._line(x) in later]
+            rest = [x for x in final.body.body if self._line(x) not in later]
+            final = final.with_changes(body=final.body.with_changes(body=rest)) if rest else None
+        if keeps_rollback and (kept or final is not None or after_release):
             # The context manager neither commits nor rolls back: the handlers (and what is left
             # of the `finally`) stay inside it, where they ran before the release, so they see
             # the same exception with the resource still held.
             # Statements between the acquire and the `try` stay before it, inside the `with`:
             # the handlers and the `finally` cover what they covered before.
             try_body = body or [cst.SimpleStatementLine([cst.Pass()])]
-            inner_try = try_node.with_changes(
-                body=try_node.body.with_changes(body=try_body), handlers=kept,
-                orelse=orelse if kept else None, finalbody=final,
-                leading_lines=try_node.leading_lines if pre_in else [],
-            )
-            self.line_of[id(inner_try)] = plan.try_line  # a nested job's region ends here
-            self.keep.append(inner_try)
-            holder = _make_with(ctx, var, cst.IndentedBlock(body=[*pre_in, inner_try], header=header
+            held: list[cst.BaseStatement] = [*pre_in, *try_body]
+            if kept or final is not None:
+                inner_try = try_node.with_changes(
+                    body=try_node.body.with_changes(body=try_body), handlers=kept,
+                    orelse=orelse if kept else None, finalbody=final,
+                    leading_lines=try_node.leading_lines if pre_in else [],
+                )
+                self.line_of[id(inner_try)] = plan.try_line  # a nested job's region ends here
+                self.keep.append(inner_try)
+                held = [*pre_in, inner_try]
+            holder = _make_with(ctx, var, cst.IndentedBlock(body=held, header=header
                                                             or cst.TrailingWhitespace()))
             if pre_out and not pre_in and try_node.leading_lines:
                 holder = holder.with_changes(leading_lines=try_node.leading_lines)
+            if after_release:
+                outer = cst.Try(body=cst.IndentedBlock(body=[holder.with_changes(leading_lines=[])]),
+                                finalbody=cst.Finally(body=final_block(try_node, after_release)),
+                                leading_lines=holder.leading_lines)
+                holder = outer  # type: ignore[assignment]
             return _lead_first([*pre_out, *body_before, *([binding] if binding else []), holder], lead), []
         inner_seq = [*body_before, *([binding] if binding else []), w]
         if not kept and final is None:
@@ -618,6 +635,13 @@ def scaffold_edit(parsed: Parsed, cls: cst.ClassDef, jobs: Sequence[Job]) -> tup
     return first, first - 1, text + parsed.module.default_newline
 
 
+def final_block(try_node: cst.Try, stmts: list[cst.BaseStatement]) -> cst.IndentedBlock:
+    """The `finally:` block of `try_node`, holding `stmts` (its header and comments kept)."""
+    final = try_node.finalbody
+    assert final is not None
+    return final.body.with_changes(body=stmts)
+
+
 def build(parsed: Parsed, jobs: Sequence[Job], recipe: Recipe, bound: frozenset[str] | set[str]
           ) -> tuple[str, dict[str, str]]:
     """The new text of a module with every job applied, and each job's replacement text.
@@ -637,6 +661,11 @@ def build(parsed: Parsed, jobs: Sequence[Job], recipe: Recipe, bound: frozenset[
     newline = parsed.module.default_newline
     regions: dict[str, str] = {}
     for job in normal:
+        if job.plan.occurrence_id not in builder.captured:
+            from migrator_tui.rewrite.engine import RewriteError
+
+            raise RewriteError(f"The rewrite of {job.plan.occurrence_id} could not be placed: its region "
+                               "overlaps another's.")
         regions[job.plan.occurrence_id] = parsed.render(
             builder.captured[job.plan.occurrence_id], parsed.indent_of(job.plan.region_start))
     for job in jobs:

@@ -64,10 +64,13 @@ class FileAnalysis:
                             index.catching_callers if index else None, source, path=path)
         if index is not None:
             analyzer.upstream = index.upstream_handlers
+        if repo_root is not None:
+            functions = repo_index(repo_root)
+            analyzer.find_function = lambda name: functions.find_function(self.tree, path, name)
         if repo_root is not None and any(s.commits for s in recipe.strategies.values()):
             analyzer.relations |= repo_index(repo_root).relationships()
         self.bound = analyzer.bound
-        self.plans: dict[str, Plan] = {o.id: analyzer.plan(o) for o in occurrences}
+        self.plans: dict[str, Plan] = _untangle({o.id: analyzer.plan(o) for o in occurrences})
         module = path.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
         flask, missing = _repository_facts(repo_root, recipe, self.tree) if repo_root else (True, frozenset())
         unmet = _unmet_requirements(repo_root, recipe) if repo_root else {}
@@ -327,6 +330,41 @@ def edit_error_at(text: str) -> tuple[str, int, int] | None:
 
 
 # --- module-level conveniences ------------------------------------------------------------
+
+
+def _untangle(plans: dict[str, Plan]) -> dict[str, Plan]:
+    """Regions that would not nest: of two occurrences whose regions cross (`a = S(); b = S(); …;
+    a.close(); b.close()`), or where the second's starts before the first's acquire, the second is
+    manual, so that every set of proposals a reviewer can accept builds. The first keeps its
+    rewrite (the other resource stays as it is, inside or after its `with`). A region inside
+    another, after its acquire, nests; so do two sessions acquired in one `try` (`a = None; b =
+    None; try: a = S(); b = S() …`): the second's region is what is left of the `try`, inside the
+    first's `with` (for strategies that keep the `try` inside it, see `shares_try_with`)."""
+    live = sorted((p for p in plans.values() if not p.is_manual and p.region_start),
+                  key=lambda p: (p.region_start, p.acquire_line))
+    kept: list[Plan] = []
+    for p in live:
+        shared = next((q for q in kept if q.pattern == p.pattern == "try" and q.try_line == p.try_line
+                       and q.acquire_in_try and p.acquire_in_try and q.acquire_line < p.acquire_line), None)
+        if shared is not None:  # both acquired in one `try`: the second's `with` opens inside the
+            p.region_start = p.try_line or p.region_start  # first's, around what is left of the `try`
+            p.shares_try_with = shared.acquire_line
+            kept.append(p)
+            continue
+        other = next((q for q in kept if p.region_start <= q.region_end
+                      and (p.region_start <= q.acquire_line or p.region_end > q.region_end)), None)
+        if other is None:
+            kept.append(p)
+            continue
+        at = other.acquire_line
+        how = (f"would cross the one of the session acquired at line {at}" if p.region_end > other.region_end
+               else f"would start before the session acquired at line {at} is")
+        reason = (f"its block {how}, so the two `with` blocks cannot nest; rewrite it by hand, or accept "
+                  "the other alone")
+        plans[p.occurrence_id] = Plan(p.occurrence_id, p.var, p.facts, pattern="manual",
+                                      manual_code="regions-cross", manual_reason=reason,
+                                      acquire_line=p.acquire_line)
+    return plans
 
 
 def propose(source: str, occurrence: Occurrence, recipe: Recipe, strategy: str | None = None,

@@ -109,6 +109,13 @@ class Plan:
     #: `finally` statements kept, split by the release: (line, code) before it and after it
     finally_before: list[tuple[int, str]] = field(default_factory=list)
     finally_after: list[tuple[int, str]] = field(default_factory=list)
+    #: acquired in the same `try` as the session of this line (which is acquired first): its
+    #: `with` nests inside that one's only where the `try` stays inside the `with`
+    shares_try_with: int | None = None
+    #: the acquire calls a function of the repository that can return None: (line, what)
+    none_return: tuple[int, str] | None = None
+    #: `finally` statements before the release that use the session (line, what)
+    finally_uses: list[tuple[int, str]] = field(default_factory=list)
     #: the release in the `finally` swallowed its own errors (`try: close() except: pass`)
     swallowed_close: int | None = None
     #: `yield <session>` statements (a generator handing the session out, as a dependency does)

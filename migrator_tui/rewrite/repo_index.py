@@ -424,19 +424,23 @@ class RepoIndex:
             return None
         """The repository's file for `module` imported from `here` (relative imports from
         `here`'s package; absolute ones from the root or a folder above `here`, as a project
-        under `backend/` or `src/` runs with that folder on its path). Links are not followed."""
+        under `backend/` or `src/` runs with that folder on its path, or without their first part
+        when the repository is that package). Links are not followed."""
         base = Path(here).parent
         for _ in range(max(level - 1, 0)):
             base = base.parent
         parts = module.split(".") if module else []
         if not parts:
             return None
-        anchors = [self.root / base] if level else [self.root, *(self.root / a for a in Path(here).parents
-                                                                 if a != Path("."))]
+        anchors = [(self.root / base, parts)] if level else [
+            (self.root, parts), *((self.root / a, parts) for a in Path(here).parents if a != Path("."))]
+        if not level and len(parts) > 1 and not (self.root / parts[0]).exists():
+            # the repository is the package itself (`from myproject.tests.conftest import x`)
+            anchors.append((self.root, parts[1:]))
         inside = self.root.resolve()
-        for anchor in anchors:
-            for candidate in (anchor.joinpath(*parts).with_suffix(".py"),
-                              anchor.joinpath(*parts, "__init__.py")):
+        for anchor, names in anchors:
+            for candidate in (anchor.joinpath(*names).with_suffix(".py"),
+                              anchor.joinpath(*names, "__init__.py")):
                 if (candidate.is_file() and not candidate.is_symlink()
                         and candidate.resolve().is_relative_to(inside)):
                     return candidate
@@ -456,6 +460,11 @@ class RepoIndex:
             return catches(func, name)
 
         return check
+
+    def find_function(self, tree: ast.Module, path: str, name: str) -> tuple[ast.FunctionDef, str] | None:
+        """The function `name` as module `tree` (at `path`) sees it: its own, or one it imports
+        from another module of the repository; with the path of the file that defines it."""
+        return self._find(tree, path, name, depth=0)
 
     def _find(self, tree: ast.Module, path: str, name: str, depth: int
               ) -> tuple[ast.FunctionDef, str] | None:

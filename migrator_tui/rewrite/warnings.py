@@ -35,6 +35,8 @@ CAPS: dict[str, Confidence] = {
     "target-unavailable": "manual",
     "transaction-ended": "manual",
     "shared-finally": "manual",
+    "regions-cross": "manual",
+    "acquire-may-return-none": "review",
 }
 
 HINTS: dict[str, str] = {
@@ -66,6 +68,9 @@ HINTS: dict[str, str] = {
     "target-unavailable": "Use a recipe whose context managers exist here (sqlalchemy-with), or add them.",
     "transaction-ended": "Keep the strategy that only closes, or end the block at the commit by hand.",
     "shared-finally": "Rewrite by hand, or use a strategy that only closes (its `with` blocks nest).",
+    "regions-cross": "Accept the other occurrence alone, or give each resource its own block by hand.",
+    "acquire-may-return-none": "Check that the function cannot return None here, or keep a None check "
+                               "before the `with`.",
     "stale": "Scan again: the file changed.",
 }
 
@@ -97,6 +102,13 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
         code, reason = plan.escape
         at = plan.acquire_line
         return "manual", [Finding(code, at, f"Line {at}: {reason}.", HINTS[code])], reason
+    if plan.shares_try_with is not None and strategy.rolls_back:
+        at = plan.shares_try_with
+        reason = (f"the session acquired at line {at} shares this `try`; with {strategy.name} the "
+                  "handlers and the `finally` move out of the `with`, so the two blocks cannot nest: "
+                  "rewrite it by hand, or choose a strategy that only closes")
+        return "manual", [Finding("regions-cross", plan.acquire_line, f"Line {plan.acquire_line}: {reason}.",
+                                  HINTS["regions-cross"])], reason
     if plan.shared_finally and not closes_only(strategy):
         at = plan.shared_finally[0]
         reason = (f"the `finally` also closes another resource at line {at}; with {strategy.name} the "
@@ -120,8 +132,8 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
                   "an object it expired there raises InvalidRequestError")
         return "manual", [Finding("transaction-ended", at, f"Line {at}: {reason}.",
                                   HINTS["transaction-ended"])], reason
-    if plan.handler_uses and strategy.rolls_back:  # the handlers move out of the `with`
-        at, what = plan.handler_uses[0]
+    if (plan.handler_uses or plan.finally_uses) and strategy.rolls_back:  # they move out of the `with`
+        at, what = (plan.handler_uses or plan.finally_uses)[0]
         reason = f"{what}; with {strategy.name} it runs after the session is closed"
         return "manual", [Finding("handler-uses-session", at, f"Line {at}: {reason}.",
                                   HINTS["handler-uses-session"])], reason
@@ -200,14 +212,22 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
         add("handler-scope-narrowed", moved[0], f"Line {moved[0]}: {what} (lines {moved[0]}–"
             f"{plan.acquire_line}) ran inside the `try`, so {where} covered a failure there; they now "
             "run before the `with`, outside it.")
-    if keeps_inside:
-        for at, code in plan.finally_after:
-            add("finally-reordered", at, f"Line {at}: `{code}` ran after the close in the `finally`; it "
-                "now runs inside the `with`, before the release.")
+    if keeps_inside:  # what ran after the release runs after the `with`, but another resource's
+        for at, code in plan.finally_after:  # release nests: it now comes first
+            if at in plan.shared_finally:
+                add("finally-reordered", at, f"Line {at}: `{code}` ran after the close in the `finally`; "
+                    "the two `with` blocks nest, so it now runs first, before this release.")
     elif strategy.commits or strategy.rolls_back:
         for at, code in plan.finally_before:
             add("finally-reordered", at, f"Line {at}: `{code}` ran before the close in the `finally`; it "
                 f"now runs after the `with` has ended the transaction and closed the session.")
+    if plan.none_return is not None and strategy.kind in ("receiver_with", "begin"):
+        at, what = plan.none_return
+        fails = ("`closing(None)` runs the block and fails on exit (AttributeError)" if strategy.wrapper
+                 else "`with` on None raises TypeError before the block runs")
+        add("acquire-may-return-none", plan.acquire_line, f"Line {plan.acquire_line}: {what}; the old code "
+            f"bound None and failed only at its first use (or skipped the close behind a check); {fails}.",
+            "review")
     if plan.swallowed_close is not None:
         at = plan.swallowed_close
         add("close-errors-swallowed", at, f"Line {at}: the `finally` swallowed errors of close(); the "
