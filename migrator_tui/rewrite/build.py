@@ -313,7 +313,10 @@ class Builder(cst.CSTTransformer):
         for j in range(i, len(body)):
             if self._line(body[j]) == last:
                 return j
-        raise AssertionError(f"region of {plan.occurrence_id} not found")
+        from migrator_tui.rewrite.engine import RewriteError
+
+        raise RewriteError(f"The rewrite of {plan.occurrence_id} could not be placed: its region overlaps "
+                           "another's.")
 
     # --- one region -----------------------------------------------------------------------
 

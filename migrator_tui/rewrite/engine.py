@@ -57,9 +57,7 @@ class FileAnalysis:
         wraps = any(s.wraps for s in recipe.strategies.values())
         index = repo_index(repo_root) if repo_root is not None and wraps else None
         if index is not None:  # one search for the callers of every function here
-            functions = {o.function.rsplit(".", 1)[-1] for o in occurrences}
-            index.prime(functions)
-            index.prime_escapes(functions)
+            index.prime({o.function.rsplit(".", 1)[-1] for o in occurrences})
         analyzer = Analyzer(self.tree, recipe, index.checker(self.tree, path) if index else None,
                             index.catching_callers if index else None, source, path=path)
         if index is not None:

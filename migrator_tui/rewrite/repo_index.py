@@ -53,7 +53,7 @@ class RepoIndex:
         self._trees: dict[Path, ast.Module | None] = {}
         self._catching: dict[str, list[tuple[str, int, str, tuple[str, str | None]]]] | None = None
         self._primed: set[str] = set()
-        #: outside git: the names each catching file calls, read once
+        #: outside git: the names each file calls, read once
         self._catchers: dict[str, set[bytes]] | None = None
         self._flask: bool | None = None
         self._modules: set[str] | None = None
@@ -62,10 +62,8 @@ class RepoIndex:
         self._pins: dict[tuple[str, tuple[int, ...]], str | None] = {}
         #: callee → calls its exceptions leave the calling function through (see `callers`)
         self._escapes: dict[str, list[_Escape]] = {}
-        self._escapes_primed: set[str] = set()
-        #: per file: what its call receivers are, and every call that leaves its function
-        self._receivers: dict[str, _Receivers] = {}
-        self._file_escapes: dict[str, list[_Escape]] = {}
+        #: per file: its calls inside catching blocks, and those that let exceptions out
+        self._calls: dict[str, _FileCalls] = {}
         self._decorators: dict[tuple[str, str], tuple[str, ...]] = {}
         self._error_handlers: list[tuple[str, int, str]] | None = None
 
@@ -231,9 +229,7 @@ class RepoIndex:
         frontier: list[tuple[str, str | None, tuple[str, ...]]] = [(name, owner, ())]
         routes: list[tuple[str, ...]] = [()] if is_route else []
         for level in range(depth):
-            self.prime_escapes({n for n, _, _ in frontier})
-            if level:
-                self.prime({n for n, _, _ in frontier})
+            self.prime({n for n, _, _ in frontier})
             nxt = []
             for callee, cls, via in frontier:
                 if level:
@@ -288,36 +284,35 @@ class RepoIndex:
             self._decorators[key] = tuple(t for _, t in wrapped_catches(found[0])) if found else ()
         return name, self._decorators[key]
 
-    def prime_escapes(self, names: set[str]) -> None:
-        """Index the calls of `names` that let their exceptions out: one search for many."""
-        todo = {n for n in names if n not in self._escapes_primed and not n.startswith("__")}
-        if not todo or self.root is None:
-            return
-        self._escapes_primed |= todo
-        alternation = "|".join(sorted(re.escape(n) for n in todo))
-        grep = rf"(^|[^A-Za-z0-9_])({alternation})[[:space:]]*\("
-        pattern = re.compile(rf"\b({alternation})\s*\(".encode())
-        for rel in self._files_matching(grep, pattern):
-            for call in self._escaping_in(rel):
-                if call.callee in todo:
-                    self._escapes.setdefault(call.callee, []).append(call)
-
-    def _escaping_in(self, rel: str) -> list[_Escape]:
-        """Every call of a named function in file `rel` that lets its exceptions out (cached)."""
-        if rel not in self._file_escapes:
+    def _file_calls(self, rel: str) -> _FileCalls:
+        """What one file's calls tell the index (read once, cached as plain values): each call
+        made inside a block that catches specific types, and each call whose exceptions leave
+        its function."""
+        if rel not in self._calls:
             assert self.root is not None
             path = self.root / rel
             tree = self._trees.get(path) or _parse(path)  # not kept: the calls are all it needs
-            calls = []
+            catching: list[tuple[str, int, str, tuple[str, str | None]]] = []
+            escapes: list[_Escape] = []
             if tree is not None:
-                receivers = self._receivers_of(rel, tree)
+                receivers = _Receivers(tree)
+                for node, owner in _statements_with_class(tree.body):
+                    for body, types in _catching_blocks(node):
+                        if not types:
+                            continue
+                        joined = " / ".join(t for _, t in types)
+                        for inner in ast.walk(ast.Module(body=body, type_ignores=[])):
+                            callee = last_name(inner.func) if isinstance(inner, ast.Call) else None
+                            if callee:
+                                catching.append((callee, types[0][0], joined,
+                                                 self._kind(rel, receivers, inner, owner)))  # type: ignore[arg-type]
                 for call in escaping_calls(tree, None):
                     catches = tuple(self._decorator_catches(tree, rel, d) for d in call.decorators)
-                    calls.append(_Escape(rel, call.line, call.callee, call.function, call.owner,
-                                         self._kind(rel, receivers, call.call, call.owner), catches,
-                                         call.is_route))
-            self._file_escapes[rel] = calls
-        return self._file_escapes[rel]
+                    escapes.append(_Escape(rel, call.line, call.callee, call.function, call.owner,
+                                           self._kind(rel, receivers, call.call, call.owner), catches,
+                                           call.is_route))
+            self._calls[rel] = _FileCalls(catching, escapes)
+        return self._calls[rel]
 
     def _kind(self, rel: str, receivers: _Receivers, call: ast.Call, owner: str | None
               ) -> tuple[str, str | None]:
@@ -341,13 +336,10 @@ class RepoIndex:
                         return "class", cls
         return kind, what
 
-    def _receivers_of(self, rel: str, tree: ast.Module) -> _Receivers:
-        if rel not in self._receivers:
-            self._receivers[rel] = _Receivers(tree)
-        return self._receivers[rel]
-
     def prime(self, names: set[str]) -> None:
-        """Index the callers of `names`: only files that mention `name(` are parsed."""
+        """Index the calls of `names`, one search for many: the callers that catch around them
+        (`catching_callers`) and those that let their exceptions out (`upstream_handlers`). Only
+        files that mention `name(` are read."""
         if self._catching is None:
             self._catching = {}
         todo = {n for n in names if n not in self._primed}
@@ -355,25 +347,16 @@ class RepoIndex:
             return
         self._primed |= todo
         for rel in self._files_calling(todo):
-            path = self.root / rel
-            tree = self._trees.get(path) or _parse(path)
-            if tree is None:
-                continue
-            receivers = self._receivers_of(rel, tree)
-            for node, owner in _statements_with_class(tree.body):
-                for body, types in _catching_blocks(node):
-                    if not types:
-                        continue
-                    joined = " / ".join(t for _, t in types)
-                    for inner in ast.walk(ast.Module(body=body, type_ignores=[])):
-                        if isinstance(inner, ast.Call):
-                            callee = last_name(inner.func)
-                            if callee in todo:
-                                self._catching.setdefault(callee, []).append(
-                                    (rel, types[0][0], joined, self._kind(rel, receivers, inner, owner)))
+            found = self._file_calls(rel)
+            for callee, line, joined, kind in found.catching:
+                if callee in todo:
+                    self._catching.setdefault(callee, []).append((rel, line, joined, kind))
+            for esc in found.escapes:
+                if esc.callee in todo:
+                    self._escapes.setdefault(esc.callee, []).append(esc)
 
     def _files_calling(self, names: set[str]) -> list[str]:
-        """Python files that contain `name(` for one of `names` and some `except`/`raises`."""
+        """Python files that contain `name(` for one of `names`."""
         assert self.root is not None
         pattern = r"\b(" + "|".join(sorted(re.escape(n) for n in names)) + r")\s*\("
         words = [arg for n in sorted(names) for arg in ("-e", n)]
@@ -386,18 +369,16 @@ class RepoIndex:
             proc = None
         if proc is not None and proc.returncode in (0, 1):
             hits = [p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
-        else:  # not a git work tree: search the files once, keep the ones that catch something
+        else:  # not a git work tree: read the files once, keep the names each calls
             if self._catchers is None:
                 from migrator_tui.scan.files import walk_python_files
 
                 self._catchers = {}
                 for rel in walk_python_files(self.root):
                     try:
-                        data = (self.root / rel).read_bytes()
+                        self._catchers[rel] = set(_CALLED.findall((self.root / rel).read_bytes()))
                     except OSError:
                         continue
-                    if b"except" in data or b"aises" in data:
-                        self._catchers[rel] = set(_CALLED.findall(data))
             wanted = {n.encode() for n in names}
             hits = [rel for rel, called in self._catchers.items() if called & wanted]
         called = re.compile(pattern.encode())
@@ -407,7 +388,7 @@ class RepoIndex:
                 data = (self.root / rel).read_bytes()
             except OSError:
                 continue
-            if (b"except" in data or b"aises" in data) and called.search(data):
+            if called.search(data):
                 out.append(rel)
         return out
 
@@ -589,6 +570,12 @@ class _Receivers:
             if value.id[:1].isupper():
                 return "class", value.id
         return "unknown", text[:40]
+
+
+@dataclass(frozen=True, slots=True)
+class _FileCalls:
+    catching: list[tuple[str, int, str, tuple[str, str | None]]]
+    escapes: list[_Escape]
 
 
 @dataclass(frozen=True, slots=True)
