@@ -179,7 +179,7 @@ def _result_json(o: Any, result: str, log: str) -> dict[str, Any]:
 
 def render_coverage(outcomes: list[Any]) -> str:
     """Per branch a summary line, then one line per rewritten block: who executed it."""
-    from migrator_tui.checks.coverage import describe, summary
+    from migrator_tui.checks.coverage import block_lines, summary
 
     lines = []
     for o in sorted(outcomes, key=lambda o: o.target.key):
@@ -187,9 +187,7 @@ def render_coverage(outcomes: list[Any]) -> str:
         if run is None:
             continue
         lines.append(f"{printable(o.target.key)}: {summary(run)}")
-        for b in run.blocks:
-            where = f"lines {b.start}-{b.end}" if b.end else "not found"
-            lines.append(f"  line {b.line} {printable(b.function)}() ({where}): {describe(b)}")
+        lines += [f"  {printable(line)}" for line in block_lines(run)]
     return ("\ncoverage of the rewritten blocks:\n" + "\n".join(lines) + "\n") if lines else ""
 
 
