@@ -141,6 +141,9 @@ def test_json_carries_the_blocks_and_the_report_lists_the_unexecuted_as_unverifi
     blocks = {b["function"]: b for b in result["coverage"]["blocks"]}
     assert blocks["hit"]["tests"] == 2 and blocks["hit"]["failed"] == ["test_app.py::test_hit_fails"]
     assert blocks["missed"]["tests"] == 0
+    assert cli.main(["branches", "--recipe", RECIPE, str(small), "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["files"]
+    assert row["verification"]["coverage"]["blocks"] == result["coverage"]["blocks"]
     assert cli.main(["report", "--recipe", RECIPE, str(small)]) == 0
     report = capsys.readouterr().out
     assert "| `app.py:13` missed | 10–11 | 0 of 2 | **unverified**: no test executes this block |" in report

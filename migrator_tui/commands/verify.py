@@ -1,9 +1,12 @@
-"""`migrator-tui verify [PATH] --test-cmd "CMD" [--jobs N] [--timeout S] [--only FILE...] [--baseline]`.
+"""`migrator-tui verify [PATH] --test-cmd "CMD" [--jobs N] [--timeout S] [--only FILE...] [--baseline]
+[--integration] [--coverage] [--json]`.
 
 Runs CMD (through the shell) in a temporary worktree of each per-file branch's tip, a few at a
 time, records passed / failed / timeout / error with the duration and the log's path in the review
-state, and prints a table. Exit 0 when every run passed, 1 when any did not, 2 on an input error.
-The review lock is held while it runs (the results are written to the review's state).
+state, and prints a table (`--json`: one object). With `--coverage`, pytest runs under coverage.py
+(`checks.coverage`) and each rewritten block gets the tests that executed it, printed under the
+table. Exit 0 when every run passed, 1 when any did not, 2 on an input error or a run that wrote no
+coverage data. The review lock is held while it runs (the results are written to the review's state).
 """
 
 from __future__ import annotations
