@@ -162,6 +162,16 @@ def test_a_command_that_runs_no_python_is_one_sentence_and_exit_2(small: Path, c
     assert v.coverage is not None and v.coverage.blocks == () and "did not run pytest" in v.coverage.error
 
 
+def test_a_timeout_is_a_timeout_with_coverage_too(small: Path, capsys: Capsys) -> None:
+    code = cli.main(["verify", "--recipe", RECIPE, str(small), "--coverage", "--timeout", "1",
+                     "--test-cmd", "sleep 30"])
+    assert code == 1, "reported by its status, as without --coverage"
+    v = state(small).files["app.py"].verification
+    assert v is not None and v.status == "timeout"
+    assert v.coverage is not None and "did not run to their end (timeout)" in v.coverage.error
+    assert "no coverage recorded" in capsys.readouterr().err
+
+
 def test_coverage_missing_in_the_tests_python_is_named(small: Path, tmp_path: Path, capsys: Capsys,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     broken = tmp_path / "broken"

@@ -133,11 +133,13 @@ def run(args: argparse.Namespace) -> int:
               "command could not run (e.g. a conftest that does not import, or no tests collected). "
               "Check the environment by running the command at the base, or use --baseline.", file=sys.stderr)
     if args.coverage:
-        unmeasured = [(o.target.key, o.verification.coverage.error) for o in outcomes
+        unmeasured = [(o.target.key, o.verification.status, o.verification.coverage.error) for o in outcomes
                       if o.verification.coverage is not None and o.verification.coverage.error]
-        for key, why in unmeasured:
+        for key, _, why in unmeasured:
             print(f"{printable(key)}: no coverage recorded: {why}", file=sys.stderr)
-        if unmeasured:
+        # a run that ended (passed or failed) without coverage data: the command or its Python cannot
+        # be measured, which no rerun mends (a timeout or an error is reported by its status, as always)
+        if any(status in ("passed", "failed") for _, status, _ in unmeasured):
             return 2
     return 0 if all(o.verification.status == "passed" for o in outcomes) else 1
 
