@@ -356,6 +356,21 @@ def test_a_bad_coverage_record_is_a_corrupt_state(tmp_path: Path, change) -> Non
     assert list(tmp_path.glob("state.json.corrupt-*")), "moved aside, not lost"
 
 
+def test_a_commit_record_naming_occurrences_by_anything_but_text_is_corrupt(tmp_path: Path) -> None:
+    from migrator_tui.errors import StateError
+    from migrator_tui.review.state import CommitInfo
+
+    path = tmp_path / "state.json"
+    st = ReviewState.create(path, recipe="db-session", base="a" * 40, prefix="migrate/db-session")
+    info = CommitInfo("migrate/db-session/m.py", "b" * 40, "a" * 40, "t", ("m.py::f::0",))
+    st.set_file("m.py", commit=info)
+    data = json.loads(path.read_text())
+    data["files"][0]["commit"]["occurrences"] = [["m.py::f::0"]]  # would be unhashable as a key
+    path.write_text(json.dumps(data))
+    with pytest.raises(StateError, match="is corrupt"):
+        ReviewState.load(path)
+
+
 def test_a_state_without_coverage_still_loads(tmp_path: Path) -> None:
     path, data = _state_with_coverage(tmp_path)
     del data["files"][0]["verification"]["coverage"]  # type: ignore[index]

@@ -17,7 +17,6 @@ hunk take its blocks in order.
 from __future__ import annotations
 
 import ast
-import contextlib
 import difflib
 import json
 import os
@@ -296,11 +295,6 @@ class Meter:
         except Exception as exc:  # data written by the tests' process: never trusted to be sound
             why = f"{exc.__class__.__name__}: {exc}"
             return CoverageRun(error=f"the coverage data could not be read ({why}).")
-
-
-def clear(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        shutil.rmtree(folder)
 
 
 # --- words -------------------------------------------------------------------------------------

@@ -531,7 +531,8 @@ def _parse_file(f: Any, what: str) -> FileRecord:
             sha=_want(commit["sha"], str, f"{what}.commit.sha"),
             base=_want(commit["base"], str, f"{what}.commit.base"),
             time=_want(commit.get("time", ""), str, f"{what}.commit.time"),
-            occurrences=tuple(_want(commit.get("occurrences", []), list, f"{what}.commit.occurrences")),
+            occurrences=tuple(_want(o, str, f"{what}.commit.occurrences") for o in
+                              _want(commit.get("occurrences", []), list, f"{what}.commit.occurrences")),
             total=_want(commit.get("total", 0), int, f"{what}.commit.total"),
             choices=_want(commit.get("choices", ""), str, f"{what}.commit.choices"),
         )
