@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from migrator_tui.checks.coverage import describe_block, executed
 from migrator_tui.checks.verify import BASE, INTEGRATION, badge, passed_at
 
 if TYPE_CHECKING:
     from migrator_tui.checks.validate import Validation
     from migrator_tui.recipe import Recipe
-    from migrator_tui.review.state import DecisionRecord, Verification
+    from migrator_tui.review.state import BlockCoverage, CoverageRun, DecisionRecord, Verification
     from migrator_tui.review.workspace import FileRow
 
 #: The benchmark result `benchmarks/bench_demo_app.py --repo PATH` writes in the state folder.
@@ -209,7 +210,18 @@ def _tests_pass(f: Facts) -> Criterion:
                                             + ", ".join(f"`{p}`" for p in failing))
     commands = sorted({f.verifications[r.path].command for r in committed})
     return Criterion(text, True, rule, f"all {len(committed)} committed branches passed at their current "
-                                       f"tip ({', '.join(f'`{c}`' for c in commands)})")
+                                       f"tip ({', '.join(f'`{c}`' for c in commands)})" + _unverified_fact(f))
+
+
+def _unverified_fact(f: Facts) -> str:
+    measured = measured_blocks(f)
+    if not measured:
+        return ""
+    total = sum(len(run.blocks) for _, run in measured.values())
+    n = len(unverified(f))
+    return (f"; but {n} of the {total} rewritten blocks measured by `verify --coverage` "
+            f"{'is' if n == 1 else 'are'} executed by no test (unverified)") if n else \
+        f"; every one of the {total} rewritten blocks measured by `verify --coverage` is executed by a test"
 
 
 def _performance(f: Facts) -> Criterion:
@@ -347,6 +359,7 @@ def render(f: Facts) -> str:
     out += _summary(f)
     out += _decisions(f)
     out += _branches(f)
+    out += _coverage(f)
     out += _remaining(f)
     out += _benchmark(f)
     out += ["## Success criteria", ""]
@@ -472,6 +485,70 @@ def _branches(f: Facts) -> list[str]:
     if not rows:
         return [*out, "No per-file branch is committed.", ""]
     out += _table(["File", "Branch", "Tip", "Accepted", "State", "Verification"], rows)
+    return out
+
+
+def measured_blocks(f: Facts) -> dict[str, tuple[Verification, CoverageRun]]:
+    """path -> its verification and coverage, for branches measured by `verify --coverage` at
+    their current tip without error."""
+    out = {}
+    for row in f.rows:
+        v = f.verifications.get(row.path)
+        if row.tip is not None and v is not None and v.coverage is not None and not v.coverage.error \
+                and v.sha == row.tip:
+            out[row.path] = (v, v.coverage)
+    return out
+
+
+def unverified(f: Facts) -> list[tuple[str, BlockCoverage]]:
+    """(path, block) of every rewritten block at a current tip that no test executed."""
+    return [(path, b) for path, (_, run) in sorted(measured_blocks(f).items()) for b in run.blocks
+            if not executed(b)]
+
+
+def _coverage(f: Facts) -> list[str]:
+    out = ["## Which tests execute the rewritten blocks", "",
+           "From `verify --coverage` (pytest under coverage.py, one context per test): a block is the "
+           "new `with` statement of an accepted proposal in its branch's file. A line executed is not a "
+           "behaviour checked: a test that runs a block may assert nothing about it.", ""]
+    committed = [r for r in f.rows if r.tip is not None]
+    if not committed:
+        return [*out, "No per-file branch is committed.", ""]
+    measured = measured_blocks(f)
+    notes: list[str] = []
+    rows: list[list[object]] = []
+    for row in committed:
+        v = f.verifications.get(row.path)
+        if row.path not in measured:
+            if v is None or v.coverage is None:
+                notes.append(f"- `{row.path}`: not measured (`migrator-tui verify --coverage`).")
+            elif v.sha != row.tip:
+                notes.append(f"- `{row.path}`: measured at `{_short(v.sha)}`; the branch moved since, so "
+                             "not counted.")
+            else:
+                notes.append(f"- `{row.path}`: no coverage recorded: {v.coverage.error}")
+            continue
+        _, run = measured[row.path]
+        for b in run.blocks:
+            where = f"{b.start}–{b.end}" if b.end else "not found"
+            result = describe_block(b) if executed(b) else f"**unverified**: {describe_block(b)}"
+            rows.append([f"`{row.path}:{b.line}` {b.function}", where,
+                         f"{b.executed} of {b.statements}", result])
+    if rows:
+        out += _table(["Occurrence (line at the base)", "Block (lines in the branch)", "Statements run",
+                       "Tests"], rows)
+    out += notes
+    if notes:
+        out.append("")
+    missing = unverified(f)
+    total = sum(len(run.blocks) for _, run in measured.values())
+    if measured:
+        verb = "is" if len(missing) == 1 else "are"
+        out += [f"{len(missing)} of {total} rewritten block{_s(total)} measured {verb} **unverified**: "
+                "no test executes them, so passing tests say nothing about them.", ""]
+        out += [f"- **unverified** `{path}:{b.line}` {b.function}" for path, b in missing]
+        if missing:
+            out.append("")
     return out
 
 

@@ -28,11 +28,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from migrator_tui.errors import MigratorError, RepositoryError
 from migrator_tui.git import refnames
-from migrator_tui.review.state import ReviewState, Verification, utc_now
+from migrator_tui.review.state import CoverageRun, ReviewState, Verification, utc_now
+
+if TYPE_CHECKING:
+    from migrator_tui.checks.coverage import Meter
 
 STATUSES: tuple[str, ...] = ("passed", "failed", "timeout", "error")
 #: `badge` values: a status, or "outdated" when the branch moved since the run.
@@ -123,11 +126,14 @@ def tail(text: str) -> str:
 class Runner:
     """Runs a command in temporary worktrees of one repository; `cancel()` stops everything."""
 
-    def __init__(self, root: Path, command: str, *, timeout: float, log_dir: Path) -> None:
+    def __init__(self, root: Path, command: str, *, timeout: float, log_dir: Path,
+                 meter: Meter | None = None) -> None:
         self.root = Path(root)
         self.command = command
         self.timeout = timeout
         self.log_dir = Path(log_dir)
+        #: `--coverage`: measures the runs of the targets it `wants` (see `checks.coverage`).
+        self.meter = meter
         self._lock = threading.Lock()
         self._git_lock = threading.Lock()
         self._procs: set[subprocess.Popen[bytes]] = set()
@@ -187,6 +193,8 @@ class Runner:
         t0 = time.monotonic()
         status = "error"
         tree: Path | None = None
+        measured: CoverageRun | None = None
+        meter = self.meter if self.meter is not None and self.meter.wants(target.key) else None
         log_path.unlink(missing_ok=True)
         with open(log_path, "ab") as log:
             log.write(f"$ {self.command}\n# {target.label} at {target.sha}\n".encode())
@@ -196,7 +204,19 @@ class Runner:
                     log.write(b"# cancelled before it started\n")
                     raise _Cancelled
                 tree = self._add_worktree(target.sha)
-                status = self._execute(tree, log)
+                if meter is None:
+                    status = self._execute(tree, log)
+                else:
+                    folder = meter.run_folder(target.key, Path(target.log_name).stem)
+                    log.write(f"# under coverage: data in {folder}\n".encode())
+                    log.flush()
+                    status = self._execute(tree, log, meter.environment(folder, tree, _clean_env()))
+                    if status in ("passed", "failed"):
+                        measured = meter.read(target.key, folder, tree)
+                    else:
+                        measured = CoverageRun(error=f"the tests did not run to their end ({status}).")
+                    if measured.error:
+                        log.write(f"# no coverage: {measured.error}\n".encode())
             except _Cancelled:
                 status = "error"
             except (OSError, MigratorError) as exc:
@@ -208,12 +228,15 @@ class Runner:
             seconds = round(time.monotonic() - t0, 3)
             log.write(f"# {status} after {seconds:.1f}s\n".encode())
         text = log_path.read_text("utf-8", "replace")
+        if meter is not None and measured is None:
+            measured = CoverageRun(error="the tests could not be run.")
         return Verification(status=status, command=self.command, sha=target.sha, time=started,
-                            seconds=seconds, output=tail(text), log=str(log_path))
+                            seconds=seconds, output=tail(text), log=str(log_path), coverage=measured)
 
-    def _execute(self, tree: Path, log: BinaryIO) -> str:
+    def _execute(self, tree: Path, log: BinaryIO, env: dict[str, str] | None = None) -> str:
         proc = subprocess.Popen(self.command, shell=True, cwd=tree, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True, env=_clean_env())
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                env=env if env is not None else _clean_env())
         with self._lock:
             self._procs.add(proc)
         try:

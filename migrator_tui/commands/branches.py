@@ -67,11 +67,14 @@ def run(args: argparse.Namespace) -> int:
 def _verification(record: Any, tip: str | None, badge: Any) -> dict[str, Any]:
     """`verified`: the `verify` result at this tip ("passed", "failed", "timeout", "error"),
     "outdated" when it ran on another tip, None when never verified; and the record itself."""
+    from dataclasses import asdict
+
     v = record.verification if record is not None else None
     return {"verified": badge(v, tip),
             "verification": None if v is None else {
                 "status": v.status, "sha": v.sha, "command": v.command, "time": v.time,
-                "seconds": v.seconds, "log": v.log}}
+                "seconds": v.seconds, "log": v.log,
+                "coverage": None if v.coverage is None else asdict(v.coverage)}}
 
 
 def render(data: dict[str, Any]) -> str:

@@ -1,16 +1,21 @@
-"""`migrator-tui verify [PATH] --test-cmd "CMD" [--jobs N] [--timeout S] [--only FILE...] [--baseline]`.
+"""`migrator-tui verify [PATH] --test-cmd "CMD" [--jobs N] [--timeout S] [--only FILE...] [--baseline]
+[--integration] [--coverage] [--json]`.
 
 Runs CMD (through the shell) in a temporary worktree of each per-file branch's tip, a few at a
 time, records passed / failed / timeout / error with the duration and the log's path in the review
-state, and prints a table. Exit 0 when every run passed, 1 when any did not, 2 on an input error.
-The review lock is held while it runs (the results are written to the review's state).
+state, and prints a table (`--json`: one object). With `--coverage`, pytest runs under coverage.py
+(`checks.coverage`) and each rewritten block gets the tests that executed it, printed under the
+table. Exit 0 when every run passed, 1 when any did not, 2 on an input error or a run that wrote no
+coverage data. The review lock is held while it runs (the results are written to the review's state).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from typing import Any
 
 from migrator_tui.commands.branches import add_common
 from migrator_tui.errors import printable
@@ -34,6 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         help="also run the command once on the review's base commit")
     parser.add_argument("--integration", action="store_true",
                         help="also run the command on the integration branch (<prefix>/all) if it exists")
+    parser.add_argument("--coverage", action="store_true",
+                        help="run pytest under coverage.py, one context per test, and record which tests "
+                             "execute each rewritten block (needs coverage.py here and in the tests' Python)")
+    parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
     add_common(parser)
     parser.set_defaults(run=run)
 
@@ -60,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
         raise MigratorError("--timeout must be a positive number of seconds.")
     if not args.test_cmd.strip():
         raise MigratorError("--test-cmd is empty; give the command that runs the tests.")
+    if args.coverage:
+        from migrator_tui.checks.coverage import require
+
+        require()
     recipe = load_recipe(args.recipe)
     with signals_as_interrupt(), Workspace.open(args.path, recipe, check_head=False) as ws:
         for folder in prune_dead_runs(ws.root):
@@ -79,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
         if not targets:
             print("No per-file branches to verify (commit some files first).")
             return 0
-        runner = Runner(ws.root, args.test_cmd, timeout=args.timeout, log_dir=state.path.parent / "logs")
+        meter = _meter(ws, targets) if args.coverage else None
+        runner = Runner(ws.root, args.test_cmd, timeout=args.timeout, log_dir=state.path.parent / "logs",
+                        meter=meter)
 
         def record(outcome: Outcome) -> None:
             t, v = outcome.target, outcome.verification
@@ -96,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         base_fails = base is not None and base.sha == state.base and base.command == args.test_cmd \
             and base.status == "failed"
         rows = []
+        results: list[dict[str, Any]] = []
         for o in sorted(outcomes, key=lambda o: (o.target.is_file, o.target.key)):
             v = o.verification
             result = v.status
@@ -104,13 +120,80 @@ def run(args: argparse.Namespace) -> int:
             log = printable(os.path.relpath(v.log, ws.root)) if v.log else "-"
             name = printable(o.target.key if o.target.is_file else o.target.label)
             rows.append((name, v.sha[:12], result, f"{v.seconds:.1f}", log))
-    sys.stdout.write(render(rows))
+            results.append(_result_json(o, result, log))
+    if args.json:
+        sys.stdout.write(json.dumps({"results": results}) + "\n")
+    else:
+        sys.stdout.write(render(rows))
+        if args.coverage:
+            sys.stdout.write(render_coverage(outcomes))
     errors = sum(1 for o in outcomes if o.verification.status == "error")
     if errors:
         print(f"{errors} run{'s' if errors != 1 else ''} ended in error, not in failing tests: the test "
               "command could not run (e.g. a conftest that does not import, or no tests collected). "
               "Check the environment by running the command at the base, or use --baseline.", file=sys.stderr)
+    if args.coverage:
+        unmeasured = [(o.target.key, o.verification.status, o.verification.coverage.error) for o in outcomes
+                      if o.verification.coverage is not None and o.verification.coverage.error]
+        for key, _, why in unmeasured:
+            print(f"{printable(key)}: no coverage recorded: {why}", file=sys.stderr)
+        # a run that ended (passed or failed) without coverage data: the command or its Python cannot
+        # be measured, which no rerun mends (a timeout or an error is reported by its status, as always)
+        if any(status in ("passed", "failed") for _, status, _ in unmeasured):
+            return 2
     return 0 if all(o.verification.status == "passed" for o in outcomes) else 1
+
+
+def _meter(ws: Any, targets: list[Any]) -> Any:
+    """What `--coverage` measures on each per-file branch: the file at the tip's parent (the base the
+    commit was made on) and the occurrences the commit applied, at their lines there."""
+    from migrator_tui.checks.coverage import Anchor, Branch, Meter
+    from migrator_tui.scan.files import Unreadable, decode_source
+
+    state = ws.state
+    branches = {}
+    for t in targets:
+        record = state.files.get(t.key) if t.is_file else None
+        if record is None or record.commit is None:
+            continue
+        commit = ws.flow.store.commit(t.sha)
+        parent = commit.parents[0] if commit.parents else state.base
+        blob = ws.flow.file_blob(parent, t.key)
+        try:
+            base_text = decode_source(ws.flow.store.blob(blob)) if blob else ""
+        except Unreadable:
+            base_text = ""
+        anchors = []
+        for occ_id in record.commit.occurrences:
+            d = state.decisions.get(occ_id)
+            if d is not None:
+                anchors.append(Anchor(occ_id, d.line, d.function))
+        branches[t.key] = Branch(t.key, base_text, tuple(sorted(anchors, key=lambda a: (a.line, a.id))))
+    return Meter(state.path.parent / "coverage", branches)
+
+
+def _result_json(o: Any, result: str, log: str) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    v = o.verification
+    return {"target": o.target.key, "label": o.target.label,
+            "file": o.target.is_file, "sha": v.sha, "status": v.status, "result": result,
+            "seconds": v.seconds, "log": log, "command": v.command,
+            "coverage": None if v.coverage is None else asdict(v.coverage)}
+
+
+def render_coverage(outcomes: list[Any]) -> str:
+    """Per branch a summary line, then one line per rewritten block: who executed it."""
+    from migrator_tui.checks.coverage import block_lines, summary
+
+    lines = []
+    for o in sorted(outcomes, key=lambda o: o.target.key):
+        run = o.verification.coverage
+        if run is None:
+            continue
+        lines.append(f"{printable(o.target.key)}: {summary(run)}")
+        lines += [f"  {printable(line)}" for line in block_lines(run)]
+    return ("\ncoverage of the rewritten blocks:\n" + "\n".join(lines) + "\n") if lines else ""
 
 
 def render(rows: list[tuple[str, str, str, str, str]]) -> str:

@@ -125,6 +125,40 @@ class CommitInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class BlockCoverage:
+    """Which tests of a `verify --coverage` run executed one occurrence's rewritten block.
+
+    `start`..`end` are the block's lines in the branch's version of the file (0 when the block
+    could not be located there); `line` is the occurrence's line at the base.
+    """
+
+    id: str
+    line: int
+    function: str
+    start: int
+    end: int
+    #: Statements of the block, and how many of them ran (in any test, or outside one).
+    statements: int = 0
+    executed: int = 0
+    #: Tests (pytest node ids) that executed at least one line of the block.
+    tests: int = 0
+    #: Those of them that failed (their node ids).
+    failed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageRun:
+    """The coverage part of one verification: the tests the run reported and each block's tests."""
+
+    #: Tests the run reported (pytest node ids), and how many of them failed.
+    tests: int = 0
+    failed: int = 0
+    blocks: tuple[BlockCoverage, ...] = ()
+    #: Why no coverage was recorded (the command did not run pytest, coverage.py missing there...).
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Verification:
     """The outcome of running the target's tests on a file's branch."""
 
@@ -136,6 +170,8 @@ class Verification:
     output: str = ""
     #: The run's full log (a file under `<state dir>/logs/`); empty when none was written.
     log: str = ""
+    #: `verify --coverage`: which tests executed each rewritten block; None without `--coverage`.
+    coverage: CoverageRun | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,6 +477,36 @@ def _parse_record(d: Any, what: str) -> DecisionRecord:
     )
 
 
+def _parse_block(b: Any, what: str) -> BlockCoverage:
+    _want(b, dict, what)
+    numbers = {k: _want(b.get(k, 0), int, f"{what}.{k}") for k in
+               ("line", "start", "end", "statements", "executed", "tests")}
+    if any(n < 0 for n in numbers.values()) or numbers["start"] > numbers["end"] \
+            or numbers["executed"] > numbers["statements"]:
+        raise _Bad(f"{what} has impossible line numbers or counts")
+    listed = _want(b.get("failed", []), list, f"{what}.failed")
+    failed = tuple(_want(t, str, f"{what}.failed") for t in listed)
+    if len(failed) > numbers["tests"]:
+        raise _Bad(f"{what} has more failed tests than tests")
+    return BlockCoverage(id=_want(b["id"], str, f"{what}.id"),
+                         function=_want(b.get("function", ""), str, f"{what}.function"),
+                         failed=failed, **numbers)
+
+
+def _parse_coverage(c: Any, what: str) -> CoverageRun | None:
+    if c is None:
+        return None
+    _want(c, dict, what)
+    tests = _want(c.get("tests", 0), int, f"{what}.tests")
+    failed = _want(c.get("failed", 0), int, f"{what}.failed")
+    if not 0 <= failed <= tests:
+        raise _Bad(f"{what} has impossible test counts")
+    blocks = _want(c.get("blocks", []), list, f"{what}.blocks")
+    return CoverageRun(tests=tests, failed=failed,
+                       blocks=tuple(_parse_block(b, f"{what}.blocks[{i}]") for i, b in enumerate(blocks)),
+                       error=_want(c.get("error", ""), str, f"{what}.error"))
+
+
 def _parse_verification(ver: Any, what: str) -> Verification:
     _want(ver, dict, what)
     return Verification(
@@ -451,6 +517,7 @@ def _parse_verification(ver: Any, what: str) -> Verification:
         seconds=float(_want(ver.get("seconds", 0.0), (int, float), f"{what}.seconds")),
         output=_want(ver.get("output", ""), str, f"{what}.output"),
         log=_want(ver.get("log", ""), str, f"{what}.log"),
+        coverage=_parse_coverage(ver.get("coverage"), f"{what}.coverage"),
     )
 
 
@@ -464,7 +531,8 @@ def _parse_file(f: Any, what: str) -> FileRecord:
             sha=_want(commit["sha"], str, f"{what}.commit.sha"),
             base=_want(commit["base"], str, f"{what}.commit.base"),
             time=_want(commit.get("time", ""), str, f"{what}.commit.time"),
-            occurrences=tuple(_want(commit.get("occurrences", []), list, f"{what}.commit.occurrences")),
+            occurrences=tuple(_want(o, str, f"{what}.commit.occurrences") for o in
+                              _want(commit.get("occurrences", []), list, f"{what}.commit.occurrences")),
             total=_want(commit.get("total", 0), int, f"{what}.commit.total"),
             choices=_want(commit.get("choices", ""), str, f"{what}.commit.choices"),
         )

@@ -96,6 +96,13 @@ class CheckView:
     command: str
     log: str
     output: str
+    #: `verify --coverage`: a summary ("5 of 7 rewritten blocks executed by a test ...") and one
+    #: line per rewritten block ("line 41 get_user(): executed by 3 tests (all passed)"); empty
+    #: when the run was not measured.
+    coverage: str = ""
+    blocks: tuple[str, ...] = ()
+    #: Rewritten blocks no test executed.
+    unverified: int = 0
 
 
 class EditError(MigratorError):
@@ -511,8 +518,15 @@ class ReviewController:
         if log:
             with contextlib.suppress(ValueError):
                 log = str(Path(log).resolve().relative_to(self.root))
+        coverage, blocks, unverified = "", (), 0
+        if verification.coverage is not None:
+            from migrator_tui.checks.coverage import block_lines, summary
+
+            run = verification.coverage
+            coverage, blocks = summary(run), block_lines(run)
+            unverified = 0 if run.error else sum(1 for b in run.blocks if b.tests == 0)
         return CheckView(shown, verification.status, verification.seconds, verification.sha,
-                         verification.command, log, verification.output)
+                         verification.command, log, verification.output, coverage, blocks, unverified)
 
     def tips(self) -> dict[str, str]:
         """path -> tip of every per-file branch (cached until a commit, rollback or undo)."""

@@ -1,8 +1,9 @@
 """Per-file branches: branch, sha, state, tests; view a branch's diff, roll one back, integrate them all.
 
-The tests column is the last `migrator-tui verify` of each branch (status, seconds, log); the tail of
-the selected row's output shows under the table, and the header line has the base and integration
-checks.
+The tests column is the last `migrator-tui verify` of each branch (status, seconds, log, and with
+`--coverage` how many rewritten blocks no test executes); the selected row's run shows under the
+table (a line per rewritten block when it was measured, then the tail of its output), and the
+header line has the base and integration checks.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ class BranchesScreen(Screen[None]):
             check = row.check
             tests: Text | str = "—"
             if check is not None:
-                tests = check_text(check.badge, palette, f" {check.seconds:.1f}s")
+                extra = f" · {check.unverified} unverified" if check.unverified else ""
+                tests = check_text(check.badge, palette, f" {check.seconds:.1f}s{extra}")
             cells.append((row.path, tests, row.state, row.decisions, row.sha[:10] or "—",
                           row.branch if row.has_branch else "—"))
         # explicit widths, from the header and every cell: a table refilled after a rollback or an
@@ -153,6 +155,10 @@ class BranchesScreen(Screen[None]):
         text.append(f"  {row.path}: {check.status} in {check.seconds:.1f}s{when} · {check.command}", "bold")
         if check.log:
             text.append(f"\nlog: {check.log}", "dim")
+        if check.coverage:
+            text.append(f"\ncoverage: {check.coverage}", "bold")
+            for line in check.blocks:
+                text.append("\n  " + line, "bold" if "no test executes" in line else "")
         if check.output:
             text.append("\n" + check.output)
         panel.update(text)

@@ -110,13 +110,6 @@ def test_delete_user(users, seed):
     assert users.delete_user(bob) is False
 
 
-def test_reset_password(users, seed):
-    bob = seed.user("bob")
-    assert users.reset_password(bob, "new secret") is True
-    assert seed.get(User, bob).check_password("new secret")
-    assert users.reset_password(999, "x") is False
-
-
 def test_count_users_by_role(users, seed):
     seed.user("a", role="admin")
     seed.user("b")

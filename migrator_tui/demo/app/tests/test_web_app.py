@@ -114,15 +114,6 @@ def test_images_filter_and_pagination(alice, seed, client, app):
     assert "4 images, page 1" in client.get("/images").get_data(as_text=True)
 
 
-def test_image_detail(alice, seed, client):
-    image_id = seed.image(alice, "cat.jpg", status="approved", generated="A cat.", final="My cat.")
-    response = client.get(f"/images/{image_id}")
-    assert response.get_json() == {"id": image_id, "filename": "cat.jpg", "status": "approved", "caption": "My cat."}
-    assert client.get("/images/999").status_code == 404
-    foreign = seed.image(seed.user("bob"), "bob.jpg")
-    assert client.get(f"/images/{foreign}").get_json() == {"error": "image not found"}
-
-
 def test_review_captions_lists_generated_captions_and_platforms(alice, seed, client):
     seed.image(alice, "cat.jpg", status="generated", generated="A cat on a sofa.")
     seed.image(alice, "old.jpg", status="posted", generated="Old.")
