@@ -116,7 +116,10 @@ def test_reconcile_marks_stale_and_keeps(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe", b"[]", b'{"version": 1}',
                                      b'{"version": 1, "recipe": "r", "base": "b", "prefix": "p", '
-                                     b'"decisions": [{"id": 1}], "files": []}'])
+                                     b'"decisions": [{"id": 1}], "files": []}',
+                                     b'{"version": 1, "recipe": "r", "base": "b", "prefix": "p", '
+                                     b'"decisions": [], "files": [], "checks": {"base": {"status": "bogus", '
+                                     b'"command": "c", "sha": "s"}}}'])
 def test_corrupt_state_is_moved_aside(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "state.json"
     path.write_bytes(content)

@@ -32,12 +32,12 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from migrator_tui.errors import MigratorError, RepositoryError
 from migrator_tui.git import refnames
-from migrator_tui.review.state import CoverageRun, ReviewState, Verification, utc_now
+from migrator_tui.review.state import VERIFICATION_STATUSES, CoverageRun, ReviewState, Verification, utc_now
 
 if TYPE_CHECKING:
     from migrator_tui.checks.coverage import Meter
 
-STATUSES: tuple[str, ...] = ("passed", "failed", "timeout", "error")
+STATUSES = VERIFICATION_STATUSES
 #: `badge` values: a status, or "outdated" when the branch moved since the run.
 OUTDATED = "outdated"
 BASE = "base"

@@ -43,8 +43,8 @@ APPLY_NOTE = "accepted by apply"
 DecisionKind = Literal["pending", "accepted", "rejected"]
 DECISIONS: tuple[str, ...] = ("pending", "accepted", "rejected")
 
-#: The note `apply` records on the decisions it makes (no person saw their warnings).
-APPLY_NOTE = "accepted by apply"
+#: What a recorded test run can have come to (see `checks.verify`).
+VERIFICATION_STATUSES: tuple[str, ...] = ("passed", "failed", "timeout", "error")
 
 
 def utc_now() -> str:
@@ -510,7 +510,7 @@ def _parse_coverage(c: Any, what: str) -> CoverageRun | None:
 def _parse_verification(ver: Any, what: str) -> Verification:
     _want(ver, dict, what)
     return Verification(
-        status=_want(ver["status"], str, f"{what}.status"),
+        status=_status(ver["status"], f"{what}.status"),
         command=_want(ver["command"], str, f"{what}.command"),
         sha=_want(ver["sha"], str, f"{what}.sha"),
         time=_want(ver.get("time", ""), str, f"{what}.time"),
@@ -519,6 +519,12 @@ def _parse_verification(ver: Any, what: str) -> Verification:
         log=_want(ver.get("log", ""), str, f"{what}.log"),
         coverage=_parse_coverage(ver.get("coverage"), f"{what}.coverage"),
     )
+
+
+def _status(value: Any, what: str) -> str:
+    if not isinstance(value, str) or value not in VERIFICATION_STATUSES:
+        raise _Bad(f"{what} must be one of {', '.join(VERIFICATION_STATUSES)}")
+    return value
 
 
 def _parse_file(f: Any, what: str) -> FileRecord:
