@@ -24,6 +24,7 @@ import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from migrator_tui.errors import MigratorError
 from migrator_tui.review.state import BlockCoverage, CoverageRun
@@ -332,3 +333,31 @@ def block_lines(run: CoverageRun) -> tuple[str, ...]:
         where = f"lines {b.start}-{b.end}" if b.end else "not found"
         out.append(f"line {b.line} {b.function}() ({where}): {describe_block(b)}")
     return tuple(out)
+
+
+def meter_for(ws: Any, targets: list[Any]) -> Meter:
+    """What `--coverage` measures on each per-file branch: the file at the tip's parent (the base the
+    commit was made on) and the occurrences the commit applied, at their lines there. `ws` is the
+    review's workspace, `targets` the verify targets (`checks.verify.Target`)."""
+    from migrator_tui.scan.files import Unreadable, decode_source
+
+    state = ws.state
+    branches = {}
+    for t in targets:
+        record = state.files.get(t.key) if t.is_file else None
+        if record is None or record.commit is None:
+            continue
+        commit = ws.flow.store.commit(t.sha)
+        parent = commit.parents[0] if commit.parents else state.base
+        blob = ws.flow.file_blob(parent, t.key)
+        try:
+            base_text = decode_source(ws.flow.store.blob(blob)) if blob else ""
+        except Unreadable:
+            base_text = ""
+        anchors = []
+        for occ_id in record.commit.occurrences:
+            d = state.decisions.get(occ_id)
+            if d is not None:
+                anchors.append(Anchor(occ_id, d.line, d.function))
+        branches[t.key] = Branch(t.key, base_text, tuple(sorted(anchors, key=lambda a: (a.line, a.id))))
+    return Meter(state.path.parent / "coverage", branches)

@@ -48,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
+    from migrator_tui.checks.coverage import meter_for
     from migrator_tui.checks.verify import (
         BASE,
         Outcome,
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         if not targets:
             print("No per-file branches to verify (commit some files first).")
             return 0
-        meter = _meter(ws, targets) if args.coverage else None
+        meter = meter_for(ws, targets) if args.coverage else None
         runner = Runner(ws.root, args.test_cmd, timeout=args.timeout, log_dir=state.path.parent / "logs",
                         meter=meter)
 
@@ -142,34 +143,6 @@ def run(args: argparse.Namespace) -> int:
         if any(status in ("passed", "failed") for _, status, _ in unmeasured):
             return 2
     return 0 if all(o.verification.status == "passed" for o in outcomes) else 1
-
-
-def _meter(ws: Any, targets: list[Any]) -> Any:
-    """What `--coverage` measures on each per-file branch: the file at the tip's parent (the base the
-    commit was made on) and the occurrences the commit applied, at their lines there."""
-    from migrator_tui.checks.coverage import Anchor, Branch, Meter
-    from migrator_tui.scan.files import Unreadable, decode_source
-
-    state = ws.state
-    branches = {}
-    for t in targets:
-        record = state.files.get(t.key) if t.is_file else None
-        if record is None or record.commit is None:
-            continue
-        commit = ws.flow.store.commit(t.sha)
-        parent = commit.parents[0] if commit.parents else state.base
-        blob = ws.flow.file_blob(parent, t.key)
-        try:
-            base_text = decode_source(ws.flow.store.blob(blob)) if blob else ""
-        except Unreadable:
-            base_text = ""
-        anchors = []
-        for occ_id in record.commit.occurrences:
-            d = state.decisions.get(occ_id)
-            if d is not None:
-                anchors.append(Anchor(occ_id, d.line, d.function))
-        branches[t.key] = Branch(t.key, base_text, tuple(sorted(anchors, key=lambda a: (a.line, a.id))))
-    return Meter(state.path.parent / "coverage", branches)
 
 
 def _result_json(o: Any, result: str, log: str) -> dict[str, Any]:

@@ -36,7 +36,7 @@ _TOP = {"name", "description", "noun", "acquire", "exclude", "phases", "strategi
 _NOUN = re.compile(r"[a-z][a-z -]{0,31}\Z")
 _ACQUIRE = {"method": str, "receivers": list, "arguments": (int, str), "release": str, "rollback": str,
             "commit": str, "binds": bool, "with_is_migrated": bool, "calls": list,
-            "factories": list, "closed_only": bool}
+            "factories": list, "closed_only": bool, "lazy": bool}
 _EXCLUDE = {"paths": list, "context_managers": bool}
 _PHASE = {"number": int, "name": str, "priority": str, "paths": list}
 _STRATEGY = {"description": str, "kind": str, "manager": str, "method": str, "imports": list,
@@ -163,6 +163,7 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
         calls=tuple(_dotted(c, "acquire.calls", source) for c in a.get("calls", [])),
         factories=tuple(_ident(f, "acquire.factories", source) for f in a.get("factories", [])),
         closed_only=a.get("closed_only", False),
+        lazy=a.get("lazy", False),
         release=_ident(a.get("release", "close"), "acquire.release", source),
         rollback=_ident(a.get("rollback", "rollback"), "acquire.rollback", source),
         commit=_ident(a.get("commit", "commit"), "acquire.commit", source),

@@ -35,6 +35,9 @@ class Acquire:
     factories: tuple[str, ...] = ()
     #: only acquires released in their scope are occurrences; the others are listed as excluded
     closed_only: bool = False
+    #: the acquired object holds nothing until its first use (a SQLAlchemy Session opens no
+    #: connection before its first query): an exception before any use leaves nothing open
+    lazy: bool = False
 
     @property
     def any_receiver(self) -> bool:

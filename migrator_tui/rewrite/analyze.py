@@ -233,6 +233,14 @@ class Analyzer:
         return self._manual(occ, facts, None, "session-escapes",
                             f"the session is passed on without a name (`{quote(parent, 60)}`)")
 
+    def _raising_while_held(self, body: list[ast.stmt], var: str) -> list[int]:
+        """`_may_raise` lines where an exception leaves something open: for a lazy acquire (see
+        `AcquireSpec.lazy`) only from the first statement that uses the object on."""
+        if self.recipe.acquire.lazy:
+            first = next((i for i, s in enumerate(body) if uses([s], var)), len(body))
+            body = body[first:]
+        return _may_raise(body, var)
+
     def _none_return(self, call: ast.Call) -> tuple[int, str] | None:
         """(line, what) when the acquire calls a function of this repository that can return
         None: `name()` defined in this module or imported from another of the repository, or
@@ -529,11 +537,12 @@ class Analyzer:
             return None
         return stmt.lineno, stmt.end_lineno or stmt.lineno
 
-    def _acquired_before(self, name: str, try_node: ast.Try) -> bool:
+    def _acquired_before(self, name: str, try_node: ast.Try, after: int = 0) -> bool:
         """`name = <acquire>` is a statement of the same block before the `try` (a second resource
-        the `finally` closes too)."""
+        the `finally` closes too), after line `after`."""
         seq = _stmt_list(self.parent[try_node], try_node) or []
-        return any(self._acquires(s) and _assigns(s, name) for s in seq[: _index(seq, try_node)])
+        return any(self._acquires(s) and _assigns(s, name) and s.lineno > after
+                   for s in seq[: _index(seq, try_node)])
 
     def _acquires(self, stmt: ast.stmt) -> bool:
         """`x = <another acquire of the recipe>`."""
@@ -560,7 +569,7 @@ class Analyzer:
         plan.region_start = min(start.lineno, plan.acquire_line)
         plan.region_end = try_node.end_lineno or try_node.lineno
         inner = [*pre_inside, *body]
-        plan.pre_inside_raising = _may_raise(pre_inside, var)
+        plan.pre_inside_raising = self._raising_while_held(pre_inside, var)
 
         # finally: drop the release, keep the rest
         released = False
@@ -581,6 +590,10 @@ class Analyzer:
                                and s.value.func.attr == a.release and isinstance(s.value.func.value, ast.Name)
                                and s.value.func.value.id != var
                                and self._acquired_before(s.value.func.value.id, try_node)]
+        # of those, the resources acquired after this one: their `with` nests inside this one's
+        plan.shared_inner = [s.lineno for s in try_node.finalbody if s.lineno in plan.shared_finally
+                             and self._acquired_before(s.value.func.value.id, try_node,  # type: ignore[attr-defined]
+                                                       after=plan.acquire_line)]
         plan.acquire_in_try = plan.acquire_line > try_node.lineno and any(
             s.lineno == plan.acquire_line for s in try_node.body)
         # handlers: drop rollback/close; drop trailing handlers left with a bare `raise`
@@ -652,7 +665,7 @@ class Analyzer:
                                 "would close only the first session")
         reason = self._escape_reason(body, var)
         if plan.pattern == "close":
-            plan.raising_before_close = _may_raise(body, var)
+            plan.raising_before_close = self._raising_while_held(body, var)
         after = self._after(end, var)
         if plan.pattern == "close" and (reason or after is not None):
             # closed by a statement: a close-only `with` closes the same object at the same point

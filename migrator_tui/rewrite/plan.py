@@ -131,6 +131,8 @@ class Plan:
     drops_binding: bool = False
     #: lines of `finally` statements closing another resource acquired before the same `try`
     shared_finally: list[int] = field(default_factory=list)
+    #: those closing a resource acquired after this one (its `with` nests inside this one's)
+    shared_inner: list[int] = field(default_factory=list)
     #: (code, reason): the session leaves the block, or is used after it; `manual` unless the
     #: strategy's `with` closes the very object where the `finally` did (and nothing more)
     escape: tuple[str, str] | None = None

@@ -212,9 +212,9 @@ def evaluate(plan: Plan, strategy: Strategy) -> tuple[Confidence, list[Finding],
         add("handler-scope-narrowed", moved[0], f"Line {moved[0]}: {what} (lines {moved[0]}–"
             f"{plan.acquire_line}) ran inside the `try`, so {where} covered a failure there; they now "
             "run before the `with`, outside it.")
-    if keeps_inside:  # what ran after the release runs after the `with`, but another resource's
-        for at, code in plan.finally_after:  # release nests: it now comes first
-            if at in plan.shared_finally:
+    if keeps_inside:  # what ran after the release runs after the `with`, but the release of a
+        for at, code in plan.finally_after:  # resource acquired later nests inside: it now comes first
+            if at in plan.shared_inner:
                 add("finally-reordered", at, f"Line {at}: `{code}` ran after the close in the `finally`; "
                     "the two `with` blocks nest, so it now runs first, before this release.")
     elif strategy.commits or strategy.rolls_back:

@@ -14,10 +14,14 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.pilot import Pilot
 
 from migrator_tui.tui.app import MigratorApp, make_app
+
+if TYPE_CHECKING:
+    from migrator_tui.review.state import CoverageRun
 
 #: A fixed `<seconds> <offset>` for commit objects (2024-01-15 10:00 UTC).
 FIXED_TIMESTAMP = "1705312800 +0000"
@@ -91,12 +95,13 @@ SHOWN_SECONDS = 4.2
 
 
 def run_demo_tests(app: MigratorApp) -> None:
-    """`migrator-tui verify` on the base and every committed branch with `DEMO_TESTS`, recorded in
+    """`migrator-tui verify --coverage` on the base and every committed branch with `DEMO_TESTS`, recorded in
     the review state. The runs and their output are real; only the durations (the seconds
     recorded and pytest's own "in N.NNs") are set to `SHOWN_SECONDS`, for reproducible snapshots."""
     import re
     from dataclasses import replace
 
+    from migrator_tui.checks.coverage import meter_for
     from migrator_tui.checks.verify import Runner, base_target, file_targets, run_all
 
     ctl = app.controller
@@ -105,8 +110,9 @@ def run_demo_tests(app: MigratorApp) -> None:
     bindir = str(Path(sys.executable).parent)
     if not os.environ.get("PATH", "").startswith(bindir + os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-    runner = Runner(ctl.root, DEMO_TESTS, timeout=600, log_dir=state.path.parent / "logs")
     targets = [base_target(state), *file_targets(state, ctl.tips())]
+    runner = Runner(ctl.root, DEMO_TESTS, timeout=600, log_dir=state.path.parent / "logs",
+                    meter=meter_for(ctl.workspace, targets))  # `verify --coverage`
     for outcome in run_all(runner, targets, jobs=2):
         v = outcome.verification
         v = replace(v, seconds=SHOWN_SECONDS, time="2024-01-15T10:05:00Z",
@@ -155,12 +161,30 @@ def fixed_demo_results(app: MigratorApp) -> None:
         status="passed", command=DEMO_TESTS, sha=base.sha, time="2024-01-15T10:05:00Z",
         seconds=SHOWN_SECONDS, output="12 passed in 4.20s", log=""))
     for path in ctl.tips():
-        record_verification(app, path, "failed", SHOWN_SECONDS, FIXED_FAILURE, command=DEMO_TESTS)
+        record_verification(app, path, "failed", SHOWN_SECONDS, FIXED_FAILURE, command=DEMO_TESTS,
+                            coverage=_fixed_coverage(app, path))
     ctl.forget_tips()
 
 
+def _fixed_coverage(app: MigratorApp, path: str) -> CoverageRun:
+    """A `--coverage` record for `path`'s committed occurrences: the first executed by 3 tests
+    (one failed), the others by none."""
+    from migrator_tui.review.state import BlockCoverage, CoverageRun
+
+    state = app.controller.workspace.state
+    record = state.files[path]
+    blocks = []
+    for i, occ_id in enumerate(record.commit.occurrences if record.commit else ()):
+        d = state.decisions[occ_id]
+        ran = i == 0
+        blocks.append(BlockCoverage(occ_id, d.line, d.function, d.line, d.line + 4, statements=5,
+                                    executed=5 if ran else 0, tests=3 if ran else 0,
+                                    failed=("tests/test_services.py::test_cleanup_old_runs",) if ran else ()))
+    return CoverageRun(tests=12, failed=1, blocks=tuple(blocks))
+
+
 def record_verification(app: MigratorApp, path: str, status: str, seconds: float, output: str,
-                        command: str = "pytest -q") -> None:
+                        command: str = "pytest -q", coverage: CoverageRun | None = None) -> None:
     """Record a `verify` result for `path`'s branch tip as `migrator-tui verify` would, log included."""
     from migrator_tui.git import refnames
     from migrator_tui.review.state import Verification
@@ -172,7 +196,7 @@ def record_verification(app: MigratorApp, path: str, status: str, seconds: float
     log.write_text(output + "\n", encoding="utf-8")
     state.set_file(path, verification=Verification(
         status=status, command=command, sha=ctl.tips()[path], time="2024-01-15T10:05:00Z",
-        seconds=seconds, output=output, log=str(log)))
+        seconds=seconds, output=output, log=str(log), coverage=coverage))
 
 
 async def branches(pilot: Pilot, verify: Callable[[MigratorApp], None] | None = None) -> None:
