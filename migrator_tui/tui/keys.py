@@ -19,6 +19,11 @@ REVIEW_KEYS: list[tuple[str, Binding]] = [
     ("Decide", Binding("m", "note", "Note", id="review.note", show=False, tooltip="Attach a note")),
     ("Decide", Binding("A", "accept_all_safe", "Accept safe", id="review.accept_safe", show=False,
                        tooltip="Accept every safe proposal in the current file or phase")),
+    ("Clusters", Binding("g", "toggle_clusters", "Clusters", id="review.clusters", show=False,
+                         tooltip="Group the list by cluster of alike proposals (largest first) / by phase")),
+    ("Clusters", Binding("D", "decide_cluster", "Decide cluster", id="review.decide_cluster", show=False,
+                         tooltip="Decide for the whole cluster: accept all (safe), accept with a sample, "
+                                 "or reject all")),
     ("Move", Binding("n", "next_pending", "Next", id="review.next", tooltip="Next pending occurrence")),
     ("Move", Binding("p", "previous_pending", "Prev", id="review.previous", show=False,
                      tooltip="Previous pending occurrence")),
