@@ -105,9 +105,9 @@ def occurrence_label(
     occ: Occurrence, status: str, edited: bool, confidence: str | None, note: bool, stale: bool = False,
     *, with_path: bool = False,
 ) -> Text:
-    """Mark, line, confidence badge, note mark, then the function (after its path, `with_path`, in
-    the cluster view, where members come from many files): what matters first, so a narrow tree
-    cuts the function's name rather than the badge."""
+    """Mark, line, confidence badge, note mark, then the function (after its file's name,
+    `with_path`, in the cluster view, where members come from many files): what matters first, so a
+    narrow tree cuts the function's name rather than the badge."""
     key = "stale" if stale else decision_key(status, edited)
     text = Text(no_wrap=True, end="")
     text.append(f"{MARKS[key]} ", "bold")
@@ -115,7 +115,7 @@ def occurrence_label(
     badge = confidence or ""
     text.append(f"{'[' + BADGES[badge] + ']':<9}", BADGE_STYLES[badge])
     text.append("✉ " if note else "  ", "dim")
-    if with_path:
-        text.append(printable(occ.path) + " ", "dim")
+    if with_path:  # the file's name (the header shows its whole path), then the function
+        text.append(printable(occ.path.rsplit("/", 1)[-1]) + " ", "dim")
     text.append(occ.function or "<module>")
     return text

@@ -310,8 +310,7 @@ class ReviewScreen(Screen[None]):
         hint.display = self.cluster_view
         clusters = self.controller.clusters
         if self.cluster_view and clusters is not None:
-            alike = sum(c.size for c in clusters)
-            hint.update(f"{len(clusters)} clusters of {alike} proposals · D decides one · g phases")
+            hint.update(f"{len(clusters)} clusters · D decides one · g phases")
 
     # --- clusters ----------------------------------------------------------------------------
 
