@@ -14,7 +14,6 @@ stay undecided. Pure values: the workspace records the `GroupDecision`s as one g
 
 from __future__ import annotations
 
-import math
 import random
 import secrets
 from collections.abc import Mapping, Sequence
@@ -22,21 +21,15 @@ from dataclasses import dataclass
 
 from migrator_tui.errors import MigratorError
 from migrator_tui.review.state import DecisionRecord, GroupDecision
-from migrator_tui.rewrite.clusters import Cluster
+from migrator_tui.rewrite.clusters import Cluster, sample_size
 
-#: A sample is this many members, or `SAMPLE_SHARE` of them when that is more.
-SAMPLE_MIN = 3
-SAMPLE_SHARE = 0.10
+__all__ = ["ClusterDecisionError", "ClusterScope", "candidates", "decide_all", "decide_sampled", "is_open",
+           "new_group_id", "pick_sample", "sample_size", "scope"]
 
 
 class ClusterDecisionError(MigratorError):
     def __init__(self, message: str) -> None:
         super().__init__(message, title="Cluster decision")
-
-
-def sample_size(candidates: int) -> int:
-    """3, or 10% when that is more, never more than the candidates."""
-    return min(candidates, max(SAMPLE_MIN, math.ceil(candidates * SAMPLE_SHARE)))
 
 
 def new_group_id(cluster: Cluster) -> str:
