@@ -69,8 +69,11 @@ def test_other_shapes_or_confidence_split_and_manual_is_never_clustered() -> Non
 def test_review_effort_counts_a_sample_for_review_clusters() -> None:
     found = clusters([member(i, confidence="review", codes=("no-release",)) for i in range(10)]
                      + [member(20 + i) for i in range(5)])
-    assert review_effort(found, manual=0, sample=3) == {
+    assert review_effort(found, manual=0) == {
         "clusters": 2, "decisions": 2, "confirmations": 3, "largest": 10}
+    # a large review cluster: a tenth of the members besides the representative, when that is more
+    big = clusters([member(i, confidence="review", codes=("no-release",)) for i in range(61)])
+    assert review_effort(big, manual=0)["confirmations"] == 6
 
 
 SERVICE = '''\

@@ -199,3 +199,29 @@ def test_other_recipes_get_the_general_criteria_only(tmp_path: Path, capsys: Cap
     text = capsys.readouterr().out
     assert box(text, "All direct `sqlite3.connect() / sqlite3.dbapi2.connect() / …` usage migrated") is False
     assert "Session context awareness" not in text and "Admin functionality" not in text
+
+
+def test_decisions_are_counted_per_cluster_and_per_occurrence(tmp_path: Path, capsys: Capsys) -> None:
+    """A cluster decision counts once, however many occurrences it decided; human and JSON agree."""
+    from migrator_tui.review.state import GroupDecision
+    from migrator_tui.review.workspace import Workspace
+    from migrator_tui.scan import scan
+
+    recipe = load_recipe()
+    root = make_repo(tmp_path / "repo", {"web_app.py": WEB_APP, "admin/services/user_service.py": SERVICE})
+    with Workspace.open(root, recipe) as ws:
+        ws.load_scan(scan(ws.root, recipe))
+        ids = sorted(ws.occurrences)
+        assert len(ids) == 3
+        ws.decide_group("c0123456789.ab", [GroupDecision(ids[0], "rejected", sampled=True),
+                                           GroupDecision(ids[1], "rejected")])
+        ws.decide(ids[2], "rejected")
+    text = report(root, capsys)
+    assert ("3 occurrences decided in 2 decisions: 1 cluster decision (2 occurrences, 1 of them confirmed "
+            "one by one in samples), 1 single.") in text
+    assert cli.main(["report", str(root), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["decisions"] == {"occurrences": 3, "decisions": 2, "cluster_decisions": 1,
+                                "cluster_occurrences": 2, "sample_confirmations": 1, "single": 1}
+    assert doc["occurrences"]["rejected"] == 3 and doc["occurrences"]["total"] == 3
+    assert [c["text"] for c in doc["criteria"]] == [c.text for c in criteria(gather(root, recipe))]

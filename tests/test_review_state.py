@@ -89,13 +89,13 @@ def test_undo_restores_previous_decisions(tmp_path: Path) -> None:
     occ = _occ()
     state.decide(occ, "accepted", fingerprint="fp", reviewer="r", strategy="unified")
     state.decide(occ, "rejected", fingerprint="fp", reviewer="r", note="no")
-    entry = state.undo()
-    assert entry is not None and entry.after.decision == "rejected"
+    [entry] = state.undo()
+    assert entry.after.decision == "rejected"
     reloaded = ReviewState.load(state.path)
     assert reloaded is not None and reloaded.decisions[occ.id].decision == "accepted"
-    assert reloaded.undo() is not None
+    assert len(reloaded.undo()) == 1
     assert occ.id not in reloaded.decisions
-    assert reloaded.undo() is None
+    assert reloaded.undo() == []
 
 
 def test_reconcile_marks_stale_and_keeps(tmp_path: Path) -> None:

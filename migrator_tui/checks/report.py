@@ -145,6 +145,45 @@ def build_report(path: str | Path, recipe: Recipe) -> str:
     return render(gather(path, recipe))
 
 
+def decision_counts(decisions: list[DecisionRecord]) -> dict[str, int]:
+    """How the current decisions (accepted or rejected, not stale) were made: `occurrences` decided
+    in `decisions` reviewer decisions, of which `cluster_decisions` covered `cluster_occurrences`
+    (`sample_confirmations` of them confirmed one by one) and `single` were one occurrence each."""
+    decided = [d for d in decisions if d.decision != "pending" and not d.stale]
+    grouped = [d for d in decided if d.group]
+    clusters = len({d.group for d in grouped})
+    single = len(decided) - len(grouped)
+    return {"occurrences": len(decided), "decisions": clusters + single, "cluster_decisions": clusters,
+            "cluster_occurrences": len(grouped), "sample_confirmations": sum(d.sampled for d in grouped),
+            "single": single}
+
+
+def decision_line(c: dict[str, int]) -> str:
+    """`688 occurrences decided in 31 decisions: 25 cluster decisions (612 occurrences, ...), 6 single`."""
+    line = (f"{c['occurrences']} occurrence{_s(c['occurrences'])} decided in {c['decisions']} "
+            f"decision{_s(c['decisions'])}: {c['cluster_decisions']} cluster decision"
+            f"{_s(c['cluster_decisions'])} ({c['cluster_occurrences']} "
+            f"occurrence{_s(c['cluster_occurrences'])}")
+    if c["sample_confirmations"]:
+        line += f", {c['sample_confirmations']} of them confirmed one by one in samples"
+    return line + f"), {c['single']} single."
+
+
+def report_json(f: Facts) -> dict[str, Any]:
+    """The report's figures as one JSON object: occurrences by status, how the decisions were made
+    (`decision_counts`), and the success criteria."""
+    st = Counter(_status({d.id: d for d in f.decisions}, o) for o in f.occurrences)
+    return {
+        "recipe": f.recipe.name, "base": f.base, "head": f.head,
+        "integration": {"branch": f.integration_branch, "tip": f.integration_tip},
+        "occurrences": {"total": len(f.occurrences), "accepted": st["accepted"], "rejected": st["rejected"],
+                        "pending": st["pending"], "stale": st["stale"], "rolled_back": st["rolled back"]},
+        "decisions": decision_counts(f.decisions),
+        "criteria": [{"text": c.text, "checked": c.checked, "rule": c.rule, "fact": c.fact}
+                     for c in criteria(f)],
+    }
+
+
 # --- the checklist ------------------------------------------------------------------------------
 
 
@@ -370,16 +409,20 @@ def render(f: Facts) -> str:
     return "\n".join(out)
 
 
+def _status(by_id: dict[str, DecisionRecord], o: OccurrenceFacts) -> str:
+    d = by_id.get(o.id)
+    if d is None or d.decision == "pending":
+        return "pending"
+    if d.rolled_back:
+        return "rolled back"
+    return "stale" if d.stale else d.decision
+
+
 def _summary(f: Facts) -> list[str]:
     by_id = {d.id: d for d in f.decisions}
 
     def status(o: OccurrenceFacts) -> str:
-        d = by_id.get(o.id)
-        if d is None or d.decision == "pending":
-            return "pending"
-        if d.rolled_back:
-            return "rolled back"
-        return "stale" if d.stale else d.decision
+        return _status(by_id, o)
 
     occs = f.occurrences
     st = Counter(status(o) for o in occs)
@@ -388,7 +431,7 @@ def _summary(f: Facts) -> list[str]:
            f"{_s(len({o.path for o in occs}))} of the working tree: {st['accepted']} accepted, "
            f"{st['rejected']} rejected, {st['pending']} pending, {st['stale']} stale"
            + (f", {st['rolled back']} rolled back (their branch was removed)" if st["rolled back"] else "")
-           + ".", ""]
+           + ".", "", decision_line(decision_counts(f.decisions)), ""]
     phases = {p.number: p.name for p in f.recipe.phases}
     keys = sorted({o.phase for o in occs}, key=lambda p: (p is None, p or 0))
     rows: list[list[object]] = []

@@ -1,4 +1,5 @@
-"""`migrator-tui report [PATH] [-o FILE] [--recipe NAME|FILE]`: a Markdown report of the migration.
+"""`migrator-tui report [PATH] [-o FILE] [--json] [--recipe NAME|FILE]`: a Markdown report of the migration
+(or its figures as JSON).
 
 Built only from facts in the review state and the repository (see `migrator_tui.checks.report`); printed
 to stdout, or written to FILE (atomically). Never changes the review or the repository.
@@ -22,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("path", nargs="?", default=".", metavar="PATH", help="the repository (default: .)")
     parser.add_argument("-o", "--output", metavar="FILE", default=None,
                         help="write the report to FILE instead of stdout")
+    parser.add_argument("--json", action="store_true",
+                        help="print the report's figures as one JSON object instead (occurrences by status, "
+                             "decisions per cluster and single, the success criteria)")
     add_common(parser)
     parser.set_defaults(run=run)
 
@@ -29,13 +33,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from migrator_tui.checks.report import build_report
+    from migrator_tui.checks.report import gather, render, report_json
     from migrator_tui.errors import MigratorError
     from migrator_tui.recipe import load_recipe
     from migrator_tui.review.state import atomic_write
 
     recipe = load_recipe(args.recipe)
-    text = build_report(args.path, recipe)
+    facts = gather(args.path, recipe)
+    if args.json:
+        import json
+
+        text = json.dumps(report_json(facts), indent=1) + "\n"
+    else:
+        text = render(facts)
     if args.output is None or args.output == "-":
         sys.stdout.write(text)
         return 0

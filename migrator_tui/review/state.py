@@ -34,6 +34,8 @@ from migrator_tui.model import Occurrence
 
 STATE_VERSION = 1
 STATE_FILE = "state.json"
+#: A cluster decision's id (in decisions and history; absent in states written before clusters).
+GROUP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
 #: Undo history kept on disk (the oldest entries are dropped beyond this).
 HISTORY_LIMIT = 1000
 
@@ -104,10 +106,26 @@ class DecisionRecord:
     #: Its file's migration was rolled back: shown, never applied (nor re-applied by `apply`)
     #: until the reviewer decides again.
     rolled_back: bool = False
+    #: The cluster decision this decision was made in ("" for a decision on this occurrence alone).
+    group: str = ""
+    #: Within a cluster decision: the reviewer confirmed this member one by one (a sample).
+    sampled: bool = False
 
     @property
     def accepted(self) -> bool:
         return self.decision == "accepted" and not self.stale and not self.rolled_back
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDecision:
+    """One member's decision within a cluster decision."""
+
+    occ_id: str
+    decision: str
+    strategy: str | None = None
+    warnings: tuple[str, ...] = ()
+    #: Confirmed by the reviewer one by one (a sample member).
+    sampled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,11 +203,15 @@ class FileRecord:
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
-    """One change of decision: what it was before (None = never decided) and after."""
+    """One change of decision: what it was before (None = never decided) and after.
+
+    Entries of one `group` (a cluster decision) were made together and are undone together.
+    """
 
     id: str
     before: DecisionRecord | None
     after: DecisionRecord
+    group: str = ""
 
 
 @dataclass(slots=True)
@@ -252,34 +274,56 @@ class ReviewState:
         edited: str | None = None,
         note: str | None = None,
         warnings: Sequence[str] = (),
+        group: str = "",
+        sampled: bool = False,
     ) -> DecisionRecord:
-        """Record (and save) a decision; `note=None` keeps the previous note."""
+        """Record (and save) a decision; `note=None` keeps the previous note. `group` names the
+        cluster decision it is part of (undone with the rest of it); `sampled` marks a member the
+        reviewer confirmed one by one."""
         if decision not in DECISIONS:
             raise ValueError(f"unknown decision {decision!r}")
+        if group and not GROUP_ID.fullmatch(group):
+            raise ValueError(f"bad group id {group!r}")
         before = self.decisions.get(occ.id)
         record = DecisionRecord(
             id=occ.id, path=occ.path, decision=decision, strategy=strategy, edited=edited,
             note=(before.note if before else "") if note is None else note,
             reviewer=reviewer, time=utc_now(), fingerprint=fingerprint, line=occ.line,
-            function=occ.function, warnings=tuple(warnings), stale=False,
+            function=occ.function, warnings=tuple(warnings), stale=False, group=group, sampled=sampled,
         )
         self.decisions[occ.id] = record
-        self.history.append(HistoryEntry(occ.id, before, record))
-        del self.history[:-HISTORY_LIMIT]
+        self.history.append(HistoryEntry(occ.id, before, record, group))
+        self._trim_history()
         self.save()
         return record
 
-    def undo(self) -> HistoryEntry | None:
-        """Undo the last decision (and save); returns it, or None when there is nothing to undo."""
+    def _trim_history(self) -> None:
+        """Drop the oldest entries beyond `HISTORY_LIMIT`, never half of a group: a group cut at
+        the limit is kept whole (so one undo still takes back all of a large cluster decision)."""
+        cut = len(self.history) - HISTORY_LIMIT
+        if cut <= 0:
+            return
+        group = self.history[cut].group
+        while group and cut > 0 and self.history[cut - 1].group == group:
+            cut -= 1
+        del self.history[:cut]
+
+    def undo(self) -> list[HistoryEntry]:
+        """Undo the last decision, or all of the last cluster decision (and save); the entries
+        undone, latest first (empty when there is nothing to undo)."""
         if not self.history:
-            return None
-        entry = self.history.pop()
-        if entry.before is None:
-            self.decisions.pop(entry.id, None)
-        else:
-            self.decisions[entry.id] = entry.before
+            return []
+        undone = [self.history.pop()]
+        group = undone[0].group
+        while group and self.history and self.history[-1].group == group:
+            undone.append(self.history.pop())
+        for entry in undone:  # latest first: each occurrence ends as it was before the group
+            if entry.before is None:
+                self.decisions.pop(entry.id, None)
+            else:
+                self.decisions[entry.id] = entry.before
         self.save()
-        return entry
+        return undone
 
     def mark_rolled_back(self, path: str) -> list[str]:
         """Mark the file's accepted decisions rolled back (and save); their ids. Not in the undo
@@ -376,7 +420,7 @@ class ReviewState:
             "files": [_file_json(f) for f in self.files.values()],
             "history": [
                 {"id": h.id, "before": _record_json(h.before) if h.before else None,
-                 "after": _record_json(h.after)}
+                 "after": _record_json(h.after)} | ({"group": h.group} if h.group else {})
                 for h in self.history
             ],
             "checks": {name: asdict(v) for name, v in sorted(self.checks.items())},
@@ -427,6 +471,8 @@ class ReviewState:
 def _record_json(d: DecisionRecord) -> dict[str, Any]:
     out = asdict(d)
     out["warnings"] = list(d.warnings)
+    if not d.group:  # written only for cluster decisions: older states and readers stay as they were
+        del out["group"], out["sampled"]
     return out
 
 
@@ -453,6 +499,13 @@ def _opt_str(value: Any, what: str) -> str | None:
     return None if value is None else _want(value, str, what)
 
 
+def _group(value: Any, what: str) -> str:
+    group = _want(value, str, what)
+    if group and not GROUP_ID.fullmatch(group):
+        raise _Bad(f"{what} is not a group id")
+    return group
+
+
 def _parse_record(d: Any, what: str) -> DecisionRecord:
     _want(d, dict, what)
     decision = _want(d["decision"], str, f"{what}.decision")
@@ -474,6 +527,8 @@ def _parse_record(d: Any, what: str) -> DecisionRecord:
         warnings=tuple(_want(w, str, f"{what}.warnings") for w in warnings),
         stale=_want(d.get("stale", False), bool, f"{what}.stale"),
         rolled_back=_want(d.get("rolled_back", False), bool, f"{what}.rolled_back"),
+        group=_group(d.get("group", ""), f"{what}.group"),
+        sampled=_want(d.get("sampled", False), bool, f"{what}.sampled"),
     )
 
 
@@ -575,9 +630,12 @@ def _parse_state(path: Path, data: Any) -> ReviewState:
     for i, h in enumerate(_want(data.get("history", []), list, "history")):
         _want(h, dict, f"history[{i}]")
         before = None if h["before"] is None else _parse_record(h["before"], f"history[{i}].before")
-        state.history.append(HistoryEntry(
-            _want(h["id"], str, f"history[{i}].id"), before, _parse_record(h["after"], f"history[{i}].after")
-        ))
+        after = _parse_record(h["after"], f"history[{i}].after")
+        entry_id = _want(h["id"], str, f"history[{i}].id")
+        if after.id != entry_id or (before is not None and before.id != entry_id):
+            raise _Bad(f"history[{i}] mixes occurrences")
+        state.history.append(HistoryEntry(entry_id, before, after, _group(h.get("group", ""),
+                                                                          f"history[{i}].group")))
     return state
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +34,7 @@ from migrator_tui.review.state import (
     STATE_FILE,
     CommitInfo,
     DecisionRecord,
+    GroupDecision,
     HistoryEntry,
     ReviewState,
     choices_digest,
@@ -50,13 +51,33 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class UndoResult:
-    """What `undo` reverted: the decision change, and what happened to the file's branch."""
+    """What `undo` reverted: the decision changes (one, or every one of a cluster decision, latest
+    first), and what happened to the branches of the committed files they touched."""
 
-    entry: HistoryEntry
-    #: The file's new commit when it had been committed and still has accepted occurrences.
-    recommitted: Committed | None = None
-    #: The deleted tip when the file's branch was removed (nothing accepted any more).
-    removed_branch: str | None = None
+    entries: tuple[HistoryEntry, ...]
+    #: New commits of files that had been committed and still have accepted occurrences.
+    commits: tuple[Committed, ...] = ()
+    #: path -> deleted tip, for files whose branch was removed (nothing accepted any more).
+    removed: Mapping[str, str | None] = field(default_factory=dict)
+    #: path -> why its re-commit failed (its branch is left as it was).
+    failed: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def entry(self) -> HistoryEntry:
+        """The first decision of what was undone (the only one, for a single decision)."""
+        return self.entries[-1]
+
+    @property
+    def group(self) -> str:
+        return self.entries[0].group
+
+    @property
+    def recommitted(self) -> Committed | None:
+        return self.commits[0] if self.commits else None
+
+    @property
+    def removed_branch(self) -> str | None:
+        return next(iter(self.removed.values()), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,8 +339,11 @@ class Workspace:
         edited: str | None = None,
         note: str | None = None,
         warnings: Sequence[str] = (),
+        group: str = "",
+        sampled: bool = False,
     ) -> DecisionRecord:
-        """Record a decision for an occurrence of the loaded scan (saved at once)."""
+        """Record a decision for an occurrence of the loaded scan (saved at once; `group`: the
+        cluster decision it is part of, see `decide_group`)."""
         occ = self.occurrences.get(occ_id)
         if occ is None:
             raise StateError(f"{occ_id} is not an occurrence of the current scan.")
@@ -331,8 +355,21 @@ class Workspace:
             strategy = previous.strategy if previous else None
         return self.state.decide(
             occ, decision, fingerprint=fingerprint(source, occ), reviewer=str(self.identity),
-            strategy=strategy, edited=edited, note=note, warnings=warnings,
+            strategy=strategy, edited=edited, note=note, warnings=warnings, group=group, sampled=sampled,
         )
+
+    def decide_group(self, group: str, decisions: Sequence[GroupDecision]) -> list[DecisionRecord]:
+        """Record several decisions as one (a cluster decision), saved once: one `undo` takes all
+        of them back. Every occurrence is checked before anything is recorded."""
+        for d in decisions:
+            if d.occ_id not in self.occurrences:
+                raise StateError(f"{d.occ_id} is not an occurrence of the current scan.")
+            if self.occurrences[d.occ_id].path not in self.sources:
+                raise StateError(f"{self.occurrences[d.occ_id].path} could not be read, so {d.occ_id} "
+                                 "cannot be decided.")
+        with self.state.batch():
+            return [self.decide(d.occ_id, d.decision, strategy=d.strategy, warnings=d.warnings, group=group,
+                                sampled=d.sampled) for d in decisions]
 
     def note(self, occ_id: str, text: str) -> DecisionRecord:
         """Set the reviewer note of an occurrence, keeping its decision."""
@@ -343,17 +380,35 @@ class Workspace:
                            note=text, warnings=current.warnings)
 
     def undo(self) -> UndoResult | None:
-        """Undo the last decision; if its file was committed, re-commit it or remove its branch."""
-        entry = self.state.undo()
-        if entry is None:
+        """Undo the last decision, or every decision of the last cluster decision; each committed
+        file it touched is re-committed, or its branch removed when nothing stays accepted.
+
+        A single decision's re-commit that fails raises (as before); in a cluster decision, the
+        other files are still re-committed and the failures named in `failed`.
+        """
+        entries = self.state.undo()
+        if not entries:
             return None
-        path = entry.after.path
-        record = self.state.files.get(path)
-        if record is None or record.commit is None:
-            return UndoResult(entry)
-        if self.state.accepted(path):
-            return UndoResult(entry, recommitted=self.commit_file(path))
-        return UndoResult(entry, removed_branch=self._remove_branch(path))
+        paths = sorted({e.after.path for e in entries})
+        commits: list[Committed] = []
+        removed: dict[str, str | None] = {}
+        failed: dict[str, str] = {}
+        for path in paths:
+            record = self.state.files.get(path)
+            if record is None or record.commit is None:
+                continue
+            try:
+                if self.state.accepted(path):
+                    committed = self.commit_file(path)
+                    if committed is not None:
+                        commits.append(committed)
+                else:
+                    removed[path] = self._remove_branch(path)
+            except MigratorError as exc:
+                if len(entries) == 1:
+                    raise
+                failed[path] = exc.message
+        return UndoResult(tuple(entries), tuple(commits), removed, failed)
 
     # -- commits -------------------------------------------------------------------------------
 

@@ -106,11 +106,7 @@ def propose_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recip
 
 
 def _members(path: str) -> list[Member]:
-    """The cluster members of one file: every proposal's region before and after, from one build
-    of the file with all of them (one full proposal each only if that build fails)."""
-    from migrator_tui.rewrite.proposal import Choice
-    from migrator_tui.sourcefile import split_lines
-
+    """The cluster members of one file (none when it cannot be read or parsed again)."""
     assert _JOB is not None
     root, by_path, recipe = _JOB
     occs = by_path[path]
@@ -119,7 +115,18 @@ def _members(path: str) -> list[Member]:
         fa = FileAnalysis(text, occs, recipe, repo_root=root)
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError, MigratorError):
         return []
-    summaries = {o.id: fa.summary(o.id) for o in occs}
+    return file_members(fa, text, path, occs)
+
+
+def file_members(fa: FileAnalysis, text: str, path: str, occs: Sequence[Occurrence],
+                 summaries: Mapping[str, Proposal] | None = None) -> list[Member]:
+    """The cluster members of one analysed file: every proposal's region before and after (its
+    default strategy), from one build of the file with all of them (one full proposal each only
+    if that build fails). `summaries` (by id, default strategy) spares computing them again."""
+    from migrator_tui.rewrite.proposal import Choice
+    from migrator_tui.sourcefile import split_lines
+
+    summaries = {o.id: (summaries or {}).get(o.id) or fa.summary(o.id) for o in occs}
     wanted = {i: Choice(p.strategy or "") for i, p in summaries.items() if not p.is_manual}
     try:
         regions = fa.apply_with_regions(wanted)[1] if wanted else {}

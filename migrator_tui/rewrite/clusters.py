@@ -18,6 +18,7 @@ import difflib
 import hashlib
 import io
 import keyword
+import math
 import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -125,13 +126,25 @@ def clusters(members: Iterable[Member]) -> list[Cluster]:
     return out
 
 
-def review_effort(found: Sequence[Cluster], manual: int, sample: int = 3) -> dict[str, int]:
+#: A sample is this many members, or `SAMPLE_SHARE` of them when that is more.
+SAMPLE_MIN = 3
+SAMPLE_SHARE = 0.10
+
+
+def sample_size(candidates: int) -> int:
+    """How many members a sample takes among `candidates`: 3, or 10% when that is more, never
+    more than the candidates."""
+    return min(candidates, max(SAMPLE_MIN, math.ceil(candidates * SAMPLE_SHARE)))
+
+
+def review_effort(found: Sequence[Cluster], manual: int) -> dict[str, int]:
     """What deciding by cluster asks of a reviewer: one decision per cluster and per manual
     occurrence (each is rejected or rewritten by hand), and, for every `review` cluster accepted
-    with a sample, up to `sample` more members to confirm (the representative is read first)."""
+    with a sample, its sample's members to confirm one by one (drawn from the members other than
+    the representative, which is read first)."""
     return {
         "clusters": len(found),
         "decisions": len(found) + manual,
-        "confirmations": sum(min(sample, c.size - 1) for c in found if c.confidence == "review"),
+        "confirmations": sum(sample_size(c.size - 1) for c in found if c.confidence == "review"),
         "largest": max((c.size for c in found), default=0),
     }

@@ -25,9 +25,11 @@ from migrator_tui.sourcefile import split_lines
 
 if TYPE_CHECKING:
     from migrator_tui.git.flow import Committed, IntegrateResult, RollbackResult
-    from migrator_tui.review.state import Verification
+    from migrator_tui.review.cluster_decision import ClusterScope
+    from migrator_tui.review.state import DecisionRecord, GroupDecision, Verification
     from migrator_tui.review.workspace import UndoResult, Workspace
     from migrator_tui.rewrite import FileAnalysis
+    from migrator_tui.rewrite.clusters import Cluster
 
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
 #: An accepted decision whose file's migration was rolled back: shown, not applied until decided again.
@@ -178,6 +180,9 @@ class ReviewController:
         self._diffs: dict[tuple[str, str, str | None, str | None, int, bool], list[Hunk]] = {}
         #: path -> tip of its branch, read once per change of branches (`forget_tips`).
         self._tips: dict[str, str] | None = None
+        #: Clusters of the slice's proposals (None until `compute_clusters` ran on this scan).
+        self._clusters: list[Cluster] | None = None
+        self._cluster_of: dict[str, Cluster] = {}
 
     # --- opening -----------------------------------------------------------------------------
 
@@ -246,6 +251,8 @@ class ReviewController:
         self.result = result
         self.occurrences = occs
         self._by_id = {o.id: o for o in occs}
+        with self._lock:
+            self._clusters, self._cluster_of = None, {}
 
     def occurrence(self, occ_id: str) -> Occurrence:
         return self._by_id[occ_id]
@@ -483,7 +490,8 @@ class ReviewController:
                               warnings=[f.code for f in proposal.warnings])
 
     def undo(self) -> UndoResult | None:
-        """Undo the last decision change (its file is re-committed if it had been)."""
+        """Undo the last decision change, or all of the last cluster decision (committed files are
+        re-committed, or their branch removed)."""
         try:
             return self.workspace.undo()
         finally:
@@ -505,6 +513,68 @@ class ReviewController:
             if self.decision(occ.id).status == PENDING:
                 return occ
         return None
+
+    # --- clusters ----------------------------------------------------------------------------
+
+    def compute_clusters(self, progress: Callable[[int, int], None] | None = None,
+                         cancelled: Callable[[], bool] = lambda: False) -> list[Cluster] | None:
+        """From a worker: group the slice's proposals into clusters (their default strategies),
+        file by file from the cached analyses; `progress(files done, files)`. None if cancelled.
+        A file that cannot be analysed gives no members (its occurrences stay single)."""
+        from migrator_tui.rewrite.batch import file_members
+        from migrator_tui.rewrite.clusters import Member, clusters
+
+        by_path: dict[str, list[Occurrence]] = {}
+        for occ in self.occurrences:
+            by_path.setdefault(occ.path, []).append(occ)
+        members: list[Member] = []
+        for done, (path, occs) in enumerate(by_path.items()):
+            if cancelled():
+                return None
+            try:
+                fa = self.analysis(path)
+                summaries = {o.id: fa.summary(o.id) for o in occs}
+                members.extend(file_members(fa, self.source(path), path, occs, summaries))
+            except MigratorError:
+                continue
+            with self._lock:  # the tree's badges read these (the default strategy's)
+                for o in occs:
+                    if self._strategy(o.id, None) is None:
+                        self._summaries.setdefault((o.id, ""), summaries[o.id])
+            if progress is not None:
+                progress(done + 1, len(by_path))
+        found = clusters(members)
+        with self._lock:
+            self._clusters = found
+            self._cluster_of = {m: c for c in found for m in c.members}
+        return found
+
+    @property
+    def clusters(self) -> list[Cluster] | None:
+        """The clusters, largest first (None until computed for this scan)."""
+        with self._lock:
+            return self._clusters
+
+    def cluster_of(self, occ_id: str) -> Cluster | None:
+        with self._lock:
+            return self._cluster_of.get(occ_id)
+
+    def cluster(self, cluster_id: str) -> Cluster | None:
+        return next((c for c in self.clusters or () if c.id == cluster_id), None)
+
+    def cluster_scope(self, cluster: Cluster) -> ClusterScope:
+        """Whom a decision on `cluster` covers now (members decided individually are left)."""
+        from migrator_tui.review.cluster_decision import scope
+
+        return scope(cluster, self.workspace.state.decisions)
+
+    def decide_cluster(self, cluster: Cluster, decisions: list[GroupDecision]) -> list[DecisionRecord]:
+        """Record a cluster decision's outcome as one decision (one undo takes it all back)."""
+        from migrator_tui.review.cluster_decision import new_group_id
+
+        if not decisions:
+            return []
+        return self.workspace.decide_group(new_group_id(cluster), decisions)
 
     # --- verification ------------------------------------------------------------------------
 

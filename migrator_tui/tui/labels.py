@@ -80,11 +80,34 @@ def decision_key(status: str, edited: bool) -> str:
     return "edited" if status == "accepted" and edited else status
 
 
+def cluster_label(size: int, strategy: str, confidence: str, codes: tuple[str, ...], reviewed: int) -> Text:
+    """A cluster's tree label: size, strategy, confidence, warning codes, reviewed/size."""
+    text = Text(no_wrap=True, end="")
+    text.append(f"{size:>3}× ", "bold")
+    text.append(f"{'[' + BADGES[confidence] + ']':<9}", BADGE_STYLES[confidence])
+    text.append(strategy, "bold")
+    text.append(f"  {reviewed}/{size}", "bold" if reviewed == size else "dim")
+    if codes:
+        text.append("  " + ", ".join(codes), "yellow")
+    return text
+
+
+def singles_label(count: int, reviewed: int) -> Text:
+    """The group of occurrences in no cluster (no automatic rewrite): decided one by one."""
+    text = Text(no_wrap=True, end="")
+    text.append(f"{count:>3}  ", "bold")
+    text.append("one by one (no cluster)", "bold")
+    text.append(f"  {reviewed}/{count}", "bold" if reviewed == count else "dim")
+    return text
+
+
 def occurrence_label(
-    occ: Occurrence, status: str, edited: bool, confidence: str | None, note: bool, stale: bool = False
+    occ: Occurrence, status: str, edited: bool, confidence: str | None, note: bool, stale: bool = False,
+    *, with_path: bool = False,
 ) -> Text:
-    """Mark, line, confidence badge, note mark, then the function: what matters first, so a narrow
-    tree cuts the function's name rather than the badge."""
+    """Mark, line, confidence badge, note mark, then the function (after its file's name,
+    `with_path`, in the cluster view, where members come from many files): what matters first, so a
+    narrow tree cuts the function's name rather than the badge."""
     key = "stale" if stale else decision_key(status, edited)
     text = Text(no_wrap=True, end="")
     text.append(f"{MARKS[key]} ", "bold")
@@ -92,5 +115,7 @@ def occurrence_label(
     badge = confidence or ""
     text.append(f"{'[' + BADGES[badge] + ']':<9}", BADGE_STYLES[badge])
     text.append("✉ " if note else "  ", "dim")
+    if with_path:  # the file's name (the header shows its whole path), then the function
+        text.append(printable(occ.path.rsplit("/", 1)[-1]) + " ", "dim")
     text.append(occ.function or "<module>")
     return text

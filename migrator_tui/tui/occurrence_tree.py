@@ -1,4 +1,6 @@
-"""The occurrence tree: phase → file → occurrence. Node data is a `NodeRef`; labels come from above."""
+"""The occurrence tree: phase → file → occurrence, or cluster → occurrence (the cluster view).
+
+Node data is a `NodeRef`; labels come from above."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ EXPAND_ALL_LIMIT = 2000
 
 @dataclass(frozen=True, slots=True)
 class NodeRef:
-    """What a tree node stands for: kind is "phase", "file" or "occurrence"; key its identity."""
+    """What a tree node stands for: kind is "phase", "file", "cluster", "singles" (occurrences in
+    no cluster) or "occurrence"; key its identity."""
 
     kind: str
     key: str
@@ -53,6 +56,18 @@ class OccurrenceTree(Tree[NodeRef]):
                     self.nodes[("occurrence", occ_id)] = file_node.add_leaf(
                         occ_text, NodeRef("occurrence", occ_id)
                     )
+
+    def populate_clusters(self, groups: list[tuple[NodeRef, Text, list[tuple[str, Text]]]]) -> None:
+        """Replace the content with clusters: [(cluster or singles ref, label, [(occ id, label)])],
+        every group collapsed (it opens when the cursor reaches one of its members)."""
+        self.clear()
+        self.nodes = {}
+        for ref, text, occs in groups:
+            group_node = self.root.add(text, ref, expand=False)
+            self.nodes[(ref.kind, ref.key)] = group_node
+            for occ_id, occ_text in occs:
+                leaf = group_node.add_leaf(occ_text, NodeRef("occurrence", occ_id))
+                self.nodes[("occurrence", occ_id)] = leaf
 
     def relabel(self, kind: str, key: str, label: Text) -> None:
         node = self.nodes.get((kind, key))

@@ -219,6 +219,17 @@ async def branches(pilot: Pilot, verify: Callable[[MigratorApp], None] | None = 
     await settle(pilot)
 
 
+async def clusters(pilot: Pilot) -> None:
+    """The cluster view (`g`), the largest cluster open at its representative."""
+    await ready(pilot)
+    app = pilot.app
+    assert isinstance(app, MigratorApp)
+    await pilot.press("g")
+    await wait_until(pilot, lambda: app.review_screen.cluster_view)
+    found = app.controller.clusters or []
+    await show(pilot, found[0].representative)
+
+
 async def help_screen(pilot: Pilot) -> None:
     await ready(pilot)
     await pilot.press("question_mark")
@@ -237,6 +248,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("warnings", (120, 36), several_warnings),
     Scenario("manual", (120, 36), manual),
     Scenario("branches", (120, 36), branches),
+    Scenario("clusters", (120, 36), clusters),
     Scenario("help", (120, 36), help_screen),
     Scenario("main-80x24", (80, 24), main_screen),
 )

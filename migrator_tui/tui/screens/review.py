@@ -34,10 +34,23 @@ from migrator_tui.tui.diff_view import DiffView
 from migrator_tui.tui.filters import FILTER_HELP, Filter, parse_filter
 from migrator_tui.tui.highlight import highlight_changed
 from migrator_tui.tui.keys import REVIEW_KEYS
-from migrator_tui.tui.labels import check_palette, file_label, occurrence_label, phase_label
+from migrator_tui.tui.labels import (
+    check_palette,
+    cluster_label,
+    file_label,
+    occurrence_label,
+    phase_label,
+    singles_label,
+)
 from migrator_tui.tui.occurrence_tree import NodeRef, OccurrenceTree
 from migrator_tui.tui.proposal_header import ProposalHeader
 from migrator_tui.tui.screens.branches import BranchesScreen
+from migrator_tui.tui.screens.cluster_decide import (
+    ACCEPT_ALL,
+    REJECT_ALL,
+    ClusterDecisionScreen,
+    SampleScreen,
+)
 from migrator_tui.tui.screens.confirm import ConfirmScreen
 from migrator_tui.tui.screens.edit import EditScreen
 from migrator_tui.tui.screens.help import HelpScreen
@@ -47,8 +60,13 @@ from migrator_tui.tui.warnings_panel import WarningsPanel
 
 if TYPE_CHECKING:
     from migrator_tui.git.flow import Committed
+    from migrator_tui.review.state import GroupDecision
+    from migrator_tui.review.workspace import UndoResult
+    from migrator_tui.rewrite.clusters import Cluster
 
 UNPLANNED = "unplanned"
+#: The key of the cluster view's group of occurrences in no cluster.
+SINGLES = "singles"
 PREFETCH = 3
 BADGE_BATCH = 50
 
@@ -74,6 +92,11 @@ class ReviewScreen(Screen[None]):
         #: Views prepared by workers (diff built, texts highlighted), by `_view_key`.
         self._prepared: dict[tuple[object, ...], ProposalView] = {}
         self._rescanning = False
+        #: The list shows clusters (`g`) instead of phases (once they are computed).
+        self.by_cluster = False
+        self._clustering = False
+        #: The members the last "accept with a sample" asked to confirm (tests read it).
+        self.last_sample: list[str] = []
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -84,7 +107,9 @@ class ReviewScreen(Screen[None]):
             yield ProgressBar(id="scan-bar", show_eta=False, show_percentage=False)
         with Horizontal(id="main"):
             with Vertical(id="tree-pane"):
+                yield Label("", id="cluster-progress")
                 yield OccurrenceTree(id="tree")
+                yield Label("", id="view-hint")
                 yield Label("", id="filter-label")
             with Vertical(id="detail-pane"):
                 yield ProposalHeader(id="proposal-header")
@@ -116,6 +141,8 @@ class ReviewScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#filter-label", Label).display = False
+        self.query_one("#cluster-progress", Label).display = False
+        self.query_one("#view-hint", Label).display = False
         self.query_one(WarningsPanel).display = False
         if self.controller.result is None:
             self.query_one("#main").display = False
@@ -189,24 +216,23 @@ class ReviewScreen(Screen[None]):
     def _phase_key(self, occ: Occurrence) -> str:
         return str(occ.phase) if occ.phase is not None else UNPLANNED
 
+    @property
+    def cluster_view(self) -> bool:
+        """The list shows clusters (asked for with `g`, and computed)."""
+        return self.by_cluster and self.controller.clusters is not None
+
     def populate(self, select_first: bool = False) -> None:
         ctl = self.controller
-        self.shown_occs = self.filter.apply(ctl.occurrences, lambda i: ctl.decision(i).status,
-                                         lambda o: ctl.cached_proposal(o) or ctl.cached_summary(o))
-        groups: dict[str, dict[str, list[Occurrence]]] = {}
-        for occ in self.shown_occs:
-            groups.setdefault(self._phase_key(occ), {}).setdefault(occ.path, []).append(occ)
-        built = []
-        for phase_key, files in groups.items():
-            phase_occs = [o for occs in files.values() for o in occs]
-            built.append((
-                phase_key,
-                self._phase_text(phase_key, phase_occs),
-                [(path, self._file_text(path, occs), [(o.id, self._occ_text(o)) for o in occs])
-                 for path, occs in files.items()],
-            ))
-        self.shown_checks = {p: self.shown_checks[p] for files in groups.values() for p in files}
-        self.tree.populate(built, len(self.shown_occs))
+        shown = self.filter.apply(ctl.occurrences, lambda i: ctl.decision(i).status,
+                                  lambda o: ctl.cached_proposal(o) or ctl.cached_summary(o))
+        if self.by_cluster and ctl.clusters is None:
+            self.start_clustering()  # the phases stay meanwhile
+        if self.cluster_view:
+            self.shown_occs = self._populate_clusters(shown)
+        else:
+            self.shown_occs = shown
+            self._populate_phases()
+        self._show_hint()
         self._update_title()
         label = self.query_one("#filter-label", Label)
         label.display = self.filter.active
@@ -232,6 +258,222 @@ class ReviewScreen(Screen[None]):
         # once laid out, scroll again so the phase and file above the first occurrence show
         self.call_after_refresh(self.tree.reveal, "occurrence", target)
         self.fill_badges()
+
+    def _populate_phases(self) -> None:
+        groups: dict[str, dict[str, list[Occurrence]]] = {}
+        for occ in self.shown_occs:
+            groups.setdefault(self._phase_key(occ), {}).setdefault(occ.path, []).append(occ)
+        built = []
+        for phase_key, files in groups.items():
+            phase_occs = [o for occs in files.values() for o in occs]
+            built.append((
+                phase_key,
+                self._phase_text(phase_key, phase_occs),
+                [(path, self._file_text(path, occs), [(o.id, self._occ_text(o)) for o in occs])
+                 for path, occs in files.items()],
+            ))
+        self.shown_checks = {p: self.shown_checks[p] for files in groups.values() for p in files}
+        self.tree.populate(built, len(self.shown_occs))
+
+    def _populate_clusters(self, shown: list[Occurrence]) -> list[Occurrence]:
+        """Clusters largest first, each with its shown members, then the occurrences in no
+        cluster; returns the occurrences in that order (what `n` and `p` follow)."""
+        ctl = self.controller
+        by_id = {o.id: o for o in shown}
+        built: list[tuple[NodeRef, Text, list[tuple[str, Text]]]] = []
+        ordered: list[Occurrence] = []
+        for cluster in ctl.clusters or ():
+            members = [by_id[m] for m in cluster.members if m in by_id]
+            if members:
+                built.append((NodeRef("cluster", cluster.id), self._cluster_text(cluster),
+                              [(o.id, self._occ_text(o)) for o in members]))
+                ordered.extend(members)
+        singles = [o for o in shown if ctl.cluster_of(o.id) is None]
+        if singles:
+            built.append((NodeRef("singles", SINGLES), self._singles_text(),
+                          [(o.id, self._occ_text(o)) for o in singles]))
+            ordered.extend(singles)
+        self.tree.populate_clusters(built)
+        return ordered
+
+    def _cluster_text(self, cluster: Cluster) -> Text:
+        reviewed = sum(1 for m in cluster.members if self.controller.decision(m).status != PENDING)
+        return cluster_label(cluster.size, cluster.strategy, cluster.confidence, cluster.codes, reviewed)
+
+    def _singles_text(self) -> Text:
+        ctl = self.controller
+        singles = [o for o in ctl.occurrences if ctl.cluster_of(o.id) is None]
+        return singles_label(len(singles), sum(1 for o in singles if ctl.decision(o.id).status != PENDING))
+
+    def _show_hint(self) -> None:
+        hint = self.query_one("#view-hint", Label)
+        hint.display = self.cluster_view
+        clusters = self.controller.clusters
+        if self.cluster_view and clusters is not None:
+            hint.update(f"{len(clusters)} clusters · D decides one · g phases")
+
+    # --- clusters ----------------------------------------------------------------------------
+
+    def action_toggle_clusters(self) -> None:
+        """Show the list by cluster of alike proposals (computed by a worker at first) / by phase."""
+        if self.controller.result is None:
+            return
+        self.by_cluster = not self.by_cluster
+        self.populate()
+
+    def start_clustering(self) -> None:
+        if self._clustering:
+            return
+        self._clustering = True
+        label = self.query_one("#cluster-progress", Label)
+        label.update("Grouping alike proposals…")
+        label.display = True
+        self.compute_clusters()
+
+    @work(thread=True, exclusive=True, group="clusters")
+    def compute_clusters(self) -> None:
+        worker = get_current_worker()
+        found = None
+        try:
+            found = self.controller.compute_clusters(
+                progress=lambda done, total: self._later(self._clustering_progress, done, total),
+                cancelled=lambda: worker.is_cancelled)
+        finally:
+            self._later(self._clusters_ready, found is not None)
+
+    def _clustering_progress(self, done: int, total: int) -> None:
+        label = self.query_one("#cluster-progress", Label)
+        label.update(f"Grouping alike proposals… {done:,} / {total:,} files")
+
+    def _clusters_ready(self, done: bool) -> None:
+        self._clustering = False
+        self.query_one("#cluster-progress", Label).display = False
+        if done and self.by_cluster:
+            self.populate()
+
+    def _cursor_cluster(self) -> Cluster | None:
+        ref = self.tree.current
+        ctl = self.controller
+        if ref is not None and ref.kind == "cluster":
+            return ctl.cluster(ref.key)
+        return ctl.cluster_of(self.current) if self.current is not None else None
+
+    def _cluster_question(self, cluster: Cluster, open_count: int, decided: int, sample: int) -> Text:
+        text = Text(end="")
+        text.append(f"Cluster of {cluster.size}: ", "bold")
+        text.append(f"{cluster.strategy} [{cluster.confidence}]", "bold")
+        text.append(f"  warnings: {', '.join(cluster.codes) or 'none'}", "dim")
+        text.append(f"\nDecides the {open_count} undecided member{'s' if open_count != 1 else ''}")
+        if decided:
+            text.append(f"; {decided} decided individually {'is' if decided == 1 else 'are'} left as "
+                        f"{'it is' if decided == 1 else 'they are'}")
+        text.append(f".\nAccept with a sample: {sample} member{'s' if sample != 1 else ''} picked at random, "
+                    "each shown to confirm (a) or reject (r), before the rest is accepted.")
+        return text
+
+    @work(exclusive=True, group="dialog")
+    async def action_decide_cluster(self) -> None:
+        """Decide for the cluster under the cursor: accept all (safe), with a sample, or reject all."""
+        from migrator_tui.review import cluster_decision as cd
+
+        ctl = self.controller
+        if ctl.clusters is None:
+            self.app.notify("The proposals are not grouped yet: g shows the clusters.")
+            return
+        cluster = self._cursor_cluster()
+        if cluster is None:
+            self.app.notify("This occurrence is in no cluster (it has no automatic rewrite): "
+                            "decide it alone.")
+            return
+        sc = ctl.cluster_scope(cluster)
+        if not sc.open:
+            self.app.notify(f"Every member of this cluster of {cluster.size} is already decided "
+                            "individually.")
+            return
+        seen = self.current if self.current in cluster.members else None
+        k = cd.sample_size(len(cd.candidates(sc, seen)))
+        answer = await self.app.push_screen_wait(ClusterDecisionScreen(
+            self._cluster_question(cluster, len(sc.open), len(sc.decided), k), open_count=len(sc.open),
+            sample=k, safe=cluster.confidence == "safe"))
+        if answer is None:
+            return
+        sampled: list[str] = []
+        try:
+            if answer in (ACCEPT_ALL, REJECT_ALL):
+                decisions = cd.decide_all(sc, "accepted" if answer == ACCEPT_ALL else "rejected")
+            else:
+                sampled = cd.pick_sample(sc, seen)
+                self.last_sample = list(sampled)
+                outcome = await self._confirm_sample(cluster, sampled)
+                if outcome is None:
+                    self.app.notify("Cluster decision cancelled: nothing was decided.", title="Cluster")
+                    return
+                decisions = cd.decide_sampled(sc, seen, sampled, outcome)
+        except MigratorError as exc:
+            self.app.notify(exc.message, title=exc.title, severity="error")
+            return
+        if not self._guard(ctl.decide_cluster, cluster, decisions):
+            return
+        self._cluster_decided(cluster, decisions, len(sc.decided), len(sc.open))
+
+    async def _confirm_sample(self, cluster: Cluster, sample: list[str]) -> list[bool] | None:
+        """Show each sample member for the reviewer to confirm; the answers up to the first reject,
+        None when cancelled (Esc, or a member whose diff cannot be built)."""
+        answers: list[bool] = []
+        for i, occ_id in enumerate(sample, 1):
+            occ = self.controller.occurrence(occ_id)
+            worker = self._prepare_view(occ)
+            await worker.wait()
+            view = worker.result
+            if view is None:
+                return None
+            answer = await self.app.push_screen_wait(SampleScreen(occ, view, i, len(sample), cluster.size))
+            if answer is None:
+                return None
+            answers.append(answer)
+            if not answer:
+                break
+        return answers
+
+    @work(thread=True, group="sample")
+    def _prepare_view(self, occ: Occurrence) -> ProposalView | None:
+        try:
+            return self.prepare(occ)
+        except MigratorError as exc:
+            self._later(self.app.notify, exc.message, title=exc.title, severity="error")
+            return None
+
+    def _cluster_decided(self, cluster: Cluster, decisions: list[GroupDecision], left: int,
+                         open_count: int) -> None:
+        for d in decisions:
+            self._relabel_occ(d.occ_id)
+        self.tree.relabel("cluster", cluster.id, self._cluster_text(cluster))
+        for path in {self.controller.occurrence(d.occ_id).path for d in decisions}:
+            self.refresh_file(path)
+        self._update_title()
+        accepted = sum(d.decision == "accepted" for d in decisions)
+        rejected = len(decisions) - accepted
+        confirmed = sum(d.sampled for d in decisions)
+        kept = ""
+        if left:
+            kept = (f" {left} decided individually {'was' if left == 1 else 'were'} left as "
+                    f"{'it was' if left == 1 else 'they were'}.")
+        if decisions and decisions[-1].sampled and decisions[-1].decision == "rejected":
+            message = (f"A sample member was rejected: the cluster decision stopped. {accepted} confirmed "
+                       f"{'is' if accepted == 1 else 'are'} accepted, 1 rejected, "
+                       f"{open_count - len(decisions)} left undecided.{kept}")
+            self.app.notify(message, title="Cluster", severity="warning")
+            self.select(decisions[-1].occ_id)
+            return
+        verb = "Accepted" if accepted else "Rejected"
+        sample = f" after {confirmed} confirmed one by one" if confirmed else ""
+        self.app.notify(f"{verb} {accepted or rejected} member{'s' if len(decisions) != 1 else ''} of the "
+                        f"cluster{sample}.{kept} u undoes all of it.", title="Cluster")
+        nxt = self.controller.next_pending(cluster.members[-1], among=self.shown_occs)
+        if nxt is not None:
+            self.select(nxt.id)
+        else:
+            self._rerender()
 
     def _phase_text(self, phase_key: str, occs: list[Occurrence]) -> Text:
         reviewed = sum(1 for o in occs if self.controller.decision(o.id).status != PENDING)
@@ -261,18 +503,26 @@ class ReviewScreen(Screen[None]):
     def _occ_text(self, occ: Occurrence) -> Text:
         d = self.controller.decision(occ.id)
         return occurrence_label(occ, d.status, d.edited is not None, self.controller.confidence(occ),
-                                bool(d.note) and d.note != APPLY_NOTE, d.stale)
+                                bool(d.note) and d.note != APPLY_NOTE, d.stale, with_path=self.cluster_view)
 
     def refresh_labels(self, occ_id: str) -> None:
-        """Relabel an occurrence and its file and phase (after a decision changed)."""
+        """Relabel an occurrence and its file and phase, or its cluster (after a decision changed)."""
         occ = self.controller.occurrence(occ_id)
         self.tree.relabel("occurrence", occ_id, self._occ_text(occ))
         self.refresh_file(occ.path)
         self._update_title()
 
     def refresh_file(self, path: str) -> None:
+        """Relabel a file and its phase, or in the cluster view the clusters of its occurrences."""
         same_file = [o for o in self.shown_occs if o.path == path]
         if not same_file:
+            return
+        if self.cluster_view:
+            ctl = self.controller
+            for cluster in {c.id: c for o in same_file if (c := ctl.cluster_of(o.id)) is not None}.values():
+                self.tree.relabel("cluster", cluster.id, self._cluster_text(cluster))
+            if any(ctl.cluster_of(o.id) is None for o in same_file):
+                self.tree.relabel("singles", SINGLES, self._singles_text())
             return
         self.tree.relabel("file", path, self._file_text(path, same_file))
         key = self._phase_key(same_file[0])
@@ -322,6 +572,12 @@ class ReviewScreen(Screen[None]):
             occs = [o for o in self.shown_occs if o.path == ref.key]
             if occs and (self.current is None or self.controller.occurrence(self.current).path != ref.key):
                 self.show_occurrence(occs[0].id)
+        elif ref.kind == "cluster":  # its representative (the first member shown)
+            cluster = self.controller.cluster(ref.key)
+            shown = {o.id for o in self.shown_occs}
+            first = next((m for m in cluster.members if m in shown), None) if cluster else None
+            if first is not None and first != self.current:
+                self.show_occurrence(first)
 
     # --- the proposal ------------------------------------------------------------------------
 
@@ -531,6 +787,9 @@ class ReviewScreen(Screen[None]):
         if result is None:
             self.app.notify("Nothing to undo.")
             return
+        if result.group:
+            self._undone_group(result)
+            return
         occ_id = result.entry.id
         if result.recommitted is not None:
             self.app.notify(f"Re-committed {result.recommitted.path} to {result.recommitted.branch} "
@@ -543,6 +802,26 @@ class ReviewScreen(Screen[None]):
         self.refresh_labels(occ_id)
         if occ_id in {o.id for o in self.shown_occs}:
             self.select(occ_id)
+
+    def _undone_group(self, result: UndoResult) -> None:
+        """After the undo of a cluster decision: relabel all of it and say what the branches did."""
+        ctl = self.controller
+        ids = [e.id for e in result.entries if e.id in ctl._by_id]
+        for occ_id in ids:
+            self._relabel_occ(occ_id)
+        for path in {ctl.occurrence(i).path for i in ids}:
+            self.refresh_file(path)
+        self._update_title()
+        parts = [f"Undid the cluster decision on {len(result.entries)} occurrences"]
+        if result.commits:
+            parts.append(f"re-committed {', '.join(c.path for c in result.commits)}")
+        if result.removed:
+            parts.append(f"removed the branch of {', '.join(result.removed)} (nothing accepted is left)")
+        self.app.notify("; ".join(parts) + ".", title="Undo")
+        for path, why in result.failed.items():
+            self.app.notify(f"{path} could not be re-committed: {why}", title="Undo", severity="error")
+        if result.entry.id in {o.id for o in self.shown_occs}:
+            self.select(result.entry.id)
 
     def action_cycle_strategy(self) -> None:
         occ = self._current_occ()
