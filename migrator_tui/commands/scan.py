@@ -130,9 +130,13 @@ def summary_line(result: ScanResult, proposals: Mapping[str, Proposal] | None = 
 
 def cluster_lines(found: Sequence[Cluster], effort: Mapping[str, int], top: int = 10) -> str:
     """The clusters section of the human output: the largest ones and the effort they save."""
-    out = ["", f"Clusters: {effort['clusters']:,} groups of alike proposals (largest {effort['largest']:,}); "
-           f"deciding by cluster takes {effort['decisions']:,} decisions (manual ones included) "
-           f"and {effort['confirmations']:,} sample confirmations."]
+    def n(count: int, word: str) -> str:
+        return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+    out = ["", f"Clusters: {n(effort['clusters'], 'group')} of alike proposals "
+           f"(largest {effort['largest']:,}); "
+           f"deciding by cluster takes {n(effort['decisions'], 'decision')} (manual ones included) "
+           f"and {n(effort['confirmations'], 'sample confirmation')}."]
     for c in found[:top]:
         codes = f" [{', '.join(c.codes)}]" if c.codes else ""
         out.append(f"  {c.size:>5} × {c.strategy} {c.confidence}{codes}  e.g. {printable(c.representative)}")
