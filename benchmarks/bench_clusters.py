@@ -27,8 +27,8 @@ from pathlib import Path
 HERE = Path(__file__).parent
 CORPUS = HERE.parent.parent / "shared" / "corpus"
 BIN = Path(sys.executable).parent / "migrator-tui"
-RECIPES = {"db-session": "db-session", "sqlalchemy-with": str(HERE / "truth" / "sqlalchemy_with_any.toml"),
-           "sqlalchemy-sessionmaker": "sqlalchemy-sessionmaker", "dbapi-connection": "dbapi-connection"}
+sys.path.insert(0, str(HERE))
+from bench_corpus import RECIPES  # noqa: E402  (the same recipe for each labelled corpus)
 
 SHAPES = [
     "def {f}({a}):\n    {s} = SessionLocal()\n    try:\n"
@@ -86,7 +86,8 @@ def show(name: str, r: dict[str, int]) -> None:
     per = r["decisions"] / r["sites"] if r["sites"] else 0.0
     print(f"{name:45} {r['sites']:5} sites  {r['clusters']:4} clusters (largest {r['largest']:4})  "
           f"{r['decisions']:4} decisions + {r['confirmations']:3} confirmations  "
-          f"{per:.2f} decisions per site (one each: 1.00)")
+          f"{per:.2f} decisions per site (one each: 1.00); safe accepted per phase: "
+          f"{r['decisions_accepting_safe']} decisions")
 
 
 def main(argv: list[str] | None = None) -> int:

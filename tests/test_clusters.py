@@ -62,15 +62,17 @@ def test_other_shapes_or_confidence_split_and_manual_is_never_clustered() -> Non
                       member(4, confidence="manual")])
     assert sorted(c.size for c in found) == [1, 1, 1]
     assert "m.py::f4::0" not in {m for c in found for m in c.members}
-    effort = review_effort(found, manual=1)
-    assert effort == {"clusters": 3, "decisions": 4, "confirmations": 0, "largest": 1}
+    effort = review_effort(found, manual=1, safe_scopes=1)
+    # accepting the safe ones at once: 1 (their phase) + 1 review cluster + 1 manual
+    assert effort == {"clusters": 3, "decisions": 4, "decisions_accepting_safe": 3, "confirmations": 0,
+                      "largest": 1}
 
 
 def test_review_effort_counts_a_sample_for_review_clusters() -> None:
     found = clusters([member(i, confidence="review", codes=("no-release",)) for i in range(10)]
                      + [member(20 + i) for i in range(5)])
-    assert review_effort(found, manual=0) == {
-        "clusters": 2, "decisions": 2, "confirmations": 3, "largest": 10}
+    assert review_effort(found, manual=0, safe_scopes=1) == {
+        "clusters": 2, "decisions": 2, "decisions_accepting_safe": 2, "confirmations": 3, "largest": 10}
     # a large review cluster: a tenth of the members besides the representative, when that is more
     big = clusters([member(i, confidence="review", codes=("no-release",)) for i in range(61)])
     assert review_effort(big, manual=0)["confirmations"] == 6

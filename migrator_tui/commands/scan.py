@@ -73,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
 
         members = cluster_members(Path(result.root), result.by_path(), recipe)
         found = clusters(members)
-        effort = review_effort(found, sum(1 for m in members if m.confidence == "manual"))
+        phase_of = {o.id: o.phase for o in result.occurrences}
+        safe_phases = {phase_of.get(m.id) for m in members if m.confidence == "safe"}
+        effort = review_effort(found, sum(1 for m in members if m.confidence == "manual"), len(safe_phases))
     if args.json:
         import json
 
@@ -136,7 +138,8 @@ def cluster_lines(found: Sequence[Cluster], effort: Mapping[str, int], top: int 
     out = ["", f"Clusters: {n(effort['clusters'], 'group')} of alike proposals "
            f"(largest {effort['largest']:,}); "
            f"deciding by cluster takes {n(effort['decisions'], 'decision')} (manual ones included) "
-           f"and {n(effort['confirmations'], 'sample confirmation')}."]
+           f"and {n(effort['confirmations'], 'sample confirmation')}; accepting the safe ones per phase "
+           f"at once (`A`), {n(effort['decisions_accepting_safe'], 'decision')}."]
     for c in found[:top]:
         codes = f" [{', '.join(c.codes)}]" if c.codes else ""
         out.append(f"  {c.size:>5} × {c.strategy} {c.confidence}{codes}  e.g. {printable(c.representative)}")

@@ -137,14 +137,17 @@ def sample_size(candidates: int) -> int:
     return min(candidates, max(SAMPLE_MIN, math.ceil(candidates * SAMPLE_SHARE)))
 
 
-def review_effort(found: Sequence[Cluster], manual: int) -> dict[str, int]:
+def review_effort(found: Sequence[Cluster], manual: int, safe_scopes: int = 0) -> dict[str, int]:
     """What deciding by cluster asks of a reviewer: one decision per cluster and per manual
     occurrence (each is rejected or rewritten by hand), and, for every `review` cluster accepted
     with a sample, its sample's members to confirm one by one (drawn from the members other than
-    the representative, which is read first)."""
+    the representative, which is read first). `decisions_accepting_safe`: the same review when the
+    `safe` proposals are accepted at once in each of the `safe_scopes` phases that hold some (the
+    TUI's `A`, as ruff applies its safe fixes), and only `review` clusters decided by cluster."""
     return {
         "clusters": len(found),
         "decisions": len(found) + manual,
+        "decisions_accepting_safe": safe_scopes + sum(1 for c in found if c.confidence == "review") + manual,
         "confirmations": sum(sample_size(c.size - 1) for c in found if c.confidence == "review"),
         "largest": max((c.size for c in found), default=0),
     }
