@@ -26,6 +26,11 @@ class RepositoryError(MigratorError):
     """The path is not a usable git repository, or git refused an operation."""
 
 
+class RewriteError(MigratorError):
+    """A requested rewrite cannot be produced (an edit that does not parse, a region that cannot
+    be placed)."""
+
+
 class StateError(MigratorError):
     """The review state cannot be read, written or locked."""
 

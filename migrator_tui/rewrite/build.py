@@ -16,6 +16,7 @@ from functools import lru_cache
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from migrator_tui.errors import RewriteError
 from migrator_tui.recipe import Recipe, Strategy
 from migrator_tui.rewrite.imports import import_binds, import_edits, is_docstring
 from migrator_tui.rewrite.plan import Plan
@@ -313,8 +314,6 @@ class Builder(cst.CSTTransformer):
         for j in range(i, len(body)):
             if self._line(body[j]) == last:
                 return j
-        from migrator_tui.rewrite.engine import RewriteError
-
         raise RewriteError(f"The rewrite of {plan.occurrence_id} could not be placed: its region overlaps "
                            "another's.")
 
@@ -665,9 +664,7 @@ def build(parsed: Parsed, jobs: Sequence[Job], recipe: Recipe, bound: frozenset[
     regions: dict[str, str] = {}
     for job in normal:
         if job.plan.occurrence_id not in builder.captured:
-            from migrator_tui.rewrite.engine import RewriteError
-
-            raise RewriteError(f"The rewrite of {job.plan.occurrence_id} could not be placed: its region "
+                raise RewriteError(f"The rewrite of {job.plan.occurrence_id} could not be placed: its region "
                                "overlaps another's.")
         regions[job.plan.occurrence_id] = parsed.render(
             builder.captured[job.plan.occurrence_id], parsed.indent_of(job.plan.region_start))

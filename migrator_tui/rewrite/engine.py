@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace as dataclass_replace
 from pathlib import Path
 
-from migrator_tui.errors import MigratorError, printable
+from migrator_tui.errors import RewriteError, printable
 from migrator_tui.model import Occurrence
 from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.analyze import Analyzer
@@ -25,10 +25,6 @@ from migrator_tui.rewrite.strategies import choose, imported_modules, unavailabl
 from migrator_tui.rewrite.warnings import HINTS, evaluate
 from migrator_tui.scan.acquire import statements
 from migrator_tui.sourcefile import split_lines
-
-
-class RewriteError(MigratorError):
-    """A requested rewrite cannot be produced (e.g. an edit that does not parse)."""
 
 
 def too_deep(path: str) -> RewriteError:
