@@ -58,6 +58,17 @@ async def test_g_shows_clusters_largest_first_and_back(demo: Path) -> None:
         # members are listed in the cluster's order, each occurrence once in the whole list
         assert [o.id for o in screen.shown_occs][: found[0].size] == list(found[0].members)
         assert sorted(o.id for o in screen.shown_occs) == sorted(o.id for o in ctl.occurrences)
+        # Enter opens and closes a cluster, as Space does
+        tree.focus()
+        tree.move_cursor(first)
+        await settle(pilot)
+        was = first.is_expanded
+        await pilot.press("enter")
+        await settle(pilot)
+        assert first.is_expanded is not was
+        await pilot.press("enter")
+        await settle(pilot)
+        assert first.is_expanded is was
         await pilot.press("g")
         await settle(pilot)
         assert not screen.cluster_view and tree.root.children[0].data.kind == "phase"
@@ -76,7 +87,7 @@ async def test_accept_all_of_a_safe_cluster_keeps_individual_decisions_and_undoe
         await pilot.press("r")  # decided individually first
         dialog = await _open_dialog(pilot, app, cluster.members[0])
         assert dialog.safe and dialog.open_count == cluster.size - 1
-        assert "1 decided individually is left as it is" in dialog.question.plain
+        assert "1 already decided is left as it is" in dialog.question.plain
         await pilot.press("y")
         await wait_until(pilot, lambda: ctl.decision(cluster.members[0]).status == "accepted")
         state = ctl.workspace.state

@@ -425,3 +425,18 @@ def test_the_demo_has_blocks_its_tests_reach_and_one_they_do_not(tmp_path: Path,
             await pilot.press("q")
 
     asyncio.run(look())
+
+
+def test_a_run_on_a_commit_the_branch_no_longer_holds_shows_no_blocks() -> None:
+    """After an undo re-commits the file, the blocks measured before may not be on the branch:
+    the front ends show where the run was measured, not its blocks (as `report` does)."""
+    from migrator_tui.checks.coverage import shown_coverage
+    from migrator_tui.review.state import BlockCoverage, CoverageRun, Verification
+
+    run = CoverageRun(tests=4, failed=0, blocks=(BlockCoverage("a.py::f::0", 3, "f", 3, 5, 2, 0, 0, ()),))
+    v = Verification(status="passed", command="pytest", sha="a37513c76036ff", time="", coverage=run)
+    summary, blocks, unverified = shown_coverage(v, outdated=False)
+    assert blocks and unverified == 1 and "0 of 1" in summary
+    summary, blocks, unverified = shown_coverage(v, outdated=True)
+    assert blocks == () and unverified == 0
+    assert summary == "measured at a37513c76036; the branch moved since, so not shown (verify again)"

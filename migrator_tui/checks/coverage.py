@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator_tui.errors import MigratorError
-from migrator_tui.review.state import BlockCoverage, CoverageRun
+from migrator_tui.review.state import BlockCoverage, CoverageRun, Verification
 from migrator_tui.sourcefile import split_lines
 
 #: The plugin's module name in the run folder (and in `PYTEST_PLUGINS`).
@@ -361,3 +361,17 @@ def meter_for(ws: Any, targets: list[Any]) -> Meter:
                 anchors.append(Anchor(occ_id, d.line, d.function))
         branches[t.key] = Branch(t.key, base_text, tuple(sorted(anchors, key=lambda a: (a.line, a.id))))
     return Meter(state.path.parent / "coverage", branches)
+
+
+def shown_coverage(verification: Verification, *, outdated: bool) -> tuple[str, tuple[str, ...], int]:
+    """What a front end shows of a run's coverage: the summary, a line per block, and how many
+    blocks no test executes. A run on a commit the branch no longer holds (`outdated`) shows only
+    where it was measured: its blocks may not be the branch's any more."""
+    run = verification.coverage
+    if run is None:
+        return "", (), 0
+    if outdated:
+        return (f"measured at {verification.sha[:12]}; the branch moved since, so not shown "
+                "(verify again)"), (), 0
+    unexecuted = 0 if run.error else sum(1 for b in run.blocks if b.tests == 0)
+    return summary(run), tuple(block_lines(run)), unexecuted

@@ -154,7 +154,8 @@ def decision_counts(decisions: list[DecisionRecord]) -> dict[str, int]:
     clusters = len({d.group for d in grouped})
     single = len(decided) - len(grouped)
     return {"occurrences": len(decided), "decisions": clusters + single, "cluster_decisions": clusters,
-            "cluster_occurrences": len(grouped), "sample_confirmations": sum(d.sampled for d in grouped),
+            "cluster_occurrences": len(grouped),
+            "sample_confirmations": sum(d.sampled and d.decision == "accepted" for d in grouped),
             "single": single}
 
 
@@ -586,9 +587,15 @@ def _coverage(f: Facts) -> list[str]:
     missing = unverified(f)
     total = sum(len(run.blocks) for _, run in measured.values())
     if measured:
-        verb = "is" if len(missing) == 1 else "are"
-        out += [f"{len(missing)} of {total} rewritten block{_s(total)} measured {verb} **unverified**: "
-                "no test executes them, so passing tests say nothing about them.", ""]
+        if not missing:
+            out += [f"Every one of the {total} rewritten block{_s(total)} measured is executed by a test.",
+                    ""]
+        elif len(missing) == 1:
+            out += [f"1 of {total} rewritten block{_s(total)} measured is **unverified**: no test executes "
+                    "it, so passing tests say nothing about it.", ""]
+        else:
+            out += [f"{len(missing)} of {total} rewritten blocks measured are **unverified**: no test "
+                    "executes them, so passing tests say nothing about them.", ""]
         out += [f"- **unverified** `{path}:{b.line}` {b.function}" for path, b in missing]
         if missing:
             out.append("")

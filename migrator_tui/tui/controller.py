@@ -588,13 +588,9 @@ class ReviewController:
         if log:
             with contextlib.suppress(ValueError):
                 log = str(Path(log).resolve().relative_to(self.root))
-        coverage, blocks, unverified = "", (), 0
-        if verification.coverage is not None:
-            from migrator_tui.checks.coverage import block_lines, summary
+        from migrator_tui.checks.coverage import shown_coverage
 
-            run = verification.coverage
-            coverage, blocks = summary(run), block_lines(run)
-            unverified = 0 if run.error else sum(1 for b in run.blocks if b.tests == 0)
+        coverage, blocks, unverified = shown_coverage(verification, outdated=shown == "outdated")
         return CheckView(shown, verification.status, verification.seconds, verification.sha,
                          verification.command, log, verification.output, coverage, blocks, unverified)
 

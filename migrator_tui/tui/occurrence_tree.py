@@ -37,6 +37,11 @@ class OccurrenceTree(Tree[NodeRef]):
         self.guide_depth = 2
         self.nodes: dict[tuple[str, str], TreeNode[NodeRef]] = {}
 
+    def on_tree_node_selected(self, event: Tree.NodeSelected[NodeRef]) -> None:
+        """Enter opens or closes a phase, a file or a cluster, as Space does."""
+        if event.node.allow_expand:
+            event.node.toggle()
+
     def populate(
         self,
         groups: list[tuple[str, Text, list[tuple[str, Text, list[tuple[str, Text]]]]]],

@@ -7,7 +7,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
@@ -45,10 +45,12 @@ class ClusterDecisionScreen(ModalScreen[str | None]):
             if not self.safe:
                 yield Label("A review cluster is accepted only after its sample: no review proposal is "
                             "accepted unseen.", classes="dialog-help")
-            with Horizontal(classes="dialog-buttons"):
+            with Vertical(classes="dialog-choices"):  # one line each: fits 80 columns
                 if self.safe:
                     yield Button(f"Accept all {self.open_count} (y)", variant="success", id="accept")
-                yield Button(f"Accept after {self.sample} samples (s)", variant="primary", id="sample")
+                sampled = (f"Accept after confirming a sample of {self.sample} (s)" if self.sample
+                           else f"Accept the {self.open_count} you read (s)")
+                yield Button(sampled, variant="primary", id="sample")
                 yield Button(f"Reject all {self.open_count} (x)", variant="error", id="reject")
                 yield Button("Cancel (Esc)", id="cancel")
 

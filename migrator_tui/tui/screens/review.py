@@ -365,10 +365,13 @@ class ReviewScreen(Screen[None]):
         text.append(f"  warnings: {', '.join(cluster.codes) or 'none'}", "dim")
         text.append(f"\nDecides the {open_count} undecided member{'s' if open_count != 1 else ''}")
         if decided:
-            text.append(f"; {decided} decided individually {'is' if decided == 1 else 'are'} left as "
+            text.append(f"; {decided} already decided {'is' if decided == 1 else 'are'} left as "
                         f"{'it is' if decided == 1 else 'they are'}")
-        text.append(f".\nAccept with a sample: {sample} member{'s' if sample != 1 else ''} picked at random, "
-                    "each shown to confirm (a) or reject (r), before the rest is accepted.")
+        if sample:
+            text.append(f".\nAccept with a sample: {sample} member{'s' if sample != 1 else ''} picked at "
+                        "random, each shown to confirm (a) or reject (r), before the rest is accepted.")
+        else:
+            text.append(".\nThe member on screen is the only one left: reading it is the sample.")
         return text
 
     @work(exclusive=True, group="dialog")
@@ -456,7 +459,7 @@ class ReviewScreen(Screen[None]):
         confirmed = sum(d.sampled for d in decisions)
         kept = ""
         if left:
-            kept = (f" {left} decided individually {'was' if left == 1 else 'were'} left as "
+            kept = (f" {left} already decided {'was' if left == 1 else 'were'} left as "
                     f"{'it was' if left == 1 else 'they were'}.")
         if decisions and decisions[-1].sampled and decisions[-1].decision == "rejected":
             message = (f"A sample member was rejected: the cluster decision stopped. {accepted} confirmed "
@@ -812,7 +815,8 @@ class ReviewScreen(Screen[None]):
         for path in {ctl.occurrence(i).path for i in ids}:
             self.refresh_file(path)
         self._update_title()
-        parts = [f"Undid the cluster decision on {len(result.entries)} occurrences"]
+        n = len(result.entries)
+        parts = [f"Undid the cluster decision on {n} occurrence{'s' if n != 1 else ''}"]
         if result.commits:
             parts.append(f"re-committed {', '.join(c.path for c in result.commits)}")
         if result.removed:
