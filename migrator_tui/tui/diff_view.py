@@ -20,7 +20,7 @@ from textual.strip import Strip
 
 from migrator_tui.review.diff import DiffLine, Hunk, side_by_side
 from migrator_tui.sourcefile import split_lines
-from migrator_tui.tui.highlight import highlight_changed, highlight_lines
+from migrator_tui.tui.highlight import highlight_line
 
 NUMBER_WIDTH = 5
 #: Cells of a unified row before its code (both line numbers and the sign): they stay in place
@@ -169,9 +169,9 @@ class DiffView(ScrollView, can_focus=True):
         dark = self.app.current_theme.dark if self.is_mounted else True
         source = self._old if old_side else self._new
         number = line.old if old_side else line.new
-        lines = highlight_lines(source, dark) if old_side else highlight_changed(self._old, source, dark)
-        if number is not None and 0 < number <= len(lines) and lines[number - 1].plain == line.text:
-            return lines[number - 1].copy()
+        found = highlight_line(source, number, dark) if number is not None else None
+        if found is not None and found.plain == line.text:
+            return found
         return Text(line.text, no_wrap=True, end="")
 
     def _side(self, line: DiffLine | None, old_side: bool, width: int, numbers: int) -> Text:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 from pygments.lexers import PythonLexer
@@ -29,31 +30,64 @@ def _style(theme_name: str, token_type: object) -> Style:
     return Style(color=style.color, bold=style.bold, italic=style.italic, underline=style.underline)
 
 
+#: Lines lexed at once around a line asked for (and at most this far back to a top-level line).
+WINDOW = 200
+LOOK_BACK = 2000
+
+
+class _Lines:
+    """One text's highlighted lines, lexed window by window as they are asked for: a diff shows a
+    few dozen lines of a file that may have tens of thousands (lexing all of it took seconds)."""
+
+    def __init__(self, source: str, dark: bool) -> None:
+        self.lines = split_lines(source)
+        self.dark = dark
+        self.done: dict[int, Text] = {}
+
+    def line(self, number: int) -> Text | None:
+        """Line `number` (1-based) highlighted, or None past the end."""
+        if not 0 < number <= len(self.lines):
+            return None
+        if number not in self.done:
+            self._lex_from(self._start(number), number)
+        return self.done.get(number)
+
+    def _start(self, number: int) -> int:
+        """A line at or before `number` where the lexer can start afresh: one that begins a
+        top-level statement (lexing there gives the same tokens as lexing from the top, unless a
+        triple-quoted string spans it, in which case only colours differ, never the text)."""
+        start = number
+        while start > 1 and number - start < LOOK_BACK and not _top_level(self.lines[start - 1]):
+            start -= 1
+        return start
+
+    def _lex_from(self, start: int, number: int) -> None:
+        end = min(len(self.lines), max(number, start) + WINDOW)
+        for i, text in enumerate(_lex("\n".join(self.lines[start - 1 : end]), self.dark)):
+            self.done.setdefault(start + i, text)
+
+
+def _top_level(line: str) -> bool:
+    return bool(line) and not line[0].isspace() and not line.startswith(("#", ")", "]", "}", '"', "'"))
+
+
 @lru_cache(maxsize=32)
-def highlight_lines(source: str, dark: bool = True) -> tuple[Text, ...]:
-    """One highlighted `Text` per line of `source` (line endings removed)."""
-    return _lex(source, dark)
+def _lines(source: str, dark: bool) -> _Lines:
+    return _Lines(source, dark)
 
 
-@lru_cache(maxsize=64)
-def highlight_changed(old: str, new: str, dark: bool = True) -> tuple[Text, ...]:
-    """`new` highlighted, reusing `old`'s highlighted lines for the lines both share at the start and
-    at the end: only the changed middle is lexed (a proposal changes one region of a long file)."""
-    if old == new:
-        return highlight_lines(old, dark)
-    a, b = split_lines(old), split_lines(new)
-    old_lines = highlight_lines(old, dark)
-    if len(old_lines) != len(a):
-        return highlight_lines(new, dark)
-    shortest = min(len(a), len(b))
-    head = 0
-    while head < shortest and a[head] == b[head]:
-        head += 1
-    tail = 0
-    while tail < shortest - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
-        tail += 1
-    middle = _lex("\n".join(b[head:len(b) - tail]), dark) if head + tail < len(b) else ()
-    return old_lines[:head] + middle + old_lines[len(a) - tail:]
+def highlight_line(source: str, number: int, dark: bool = True) -> Text | None:
+    """Line `number` (1-based) of `source` highlighted (line ending removed), None past the end.
+    Only the windows around the lines asked for are lexed, each once per text and theme."""
+    found = _lines(source, dark).line(number)
+    return found.copy() if found is not None else None
+
+
+def warm(source: str, numbers: Iterable[int], dark: bool = True) -> None:
+    """From a worker: lex the lines a diff will show, so painting it lexes nothing."""
+    lines = _lines(source, dark)
+    for n in numbers:
+        lines.line(n)
 
 
 def _lex(source: str, dark: bool) -> tuple[Text, ...]:

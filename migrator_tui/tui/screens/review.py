@@ -32,7 +32,7 @@ from migrator_tui.tui.controller import (
 )
 from migrator_tui.tui.diff_view import DiffView
 from migrator_tui.tui.filters import FILTER_HELP, Filter, parse_filter
-from migrator_tui.tui.highlight import highlight_changed
+from migrator_tui.tui.highlight import warm
 from migrator_tui.tui.keys import REVIEW_KEYS
 from migrator_tui.tui.labels import (
     check_palette,
@@ -626,8 +626,11 @@ class ReviewScreen(Screen[None]):
         if found is not None:
             return found
         view = ctl.view(occ, self.context_level, self.whole_file)
-        if view.hunks is not None:
-            highlight_changed(view.source, view.new_source, self.app.current_theme.dark)
+        if view.hunks is not None:  # the lines the diff shows, lexed here rather than when painted
+            dark = self.app.current_theme.dark
+            shown = [line for hunk in view.hunks for line in hunk.lines]
+            warm(view.source, (x.old for x in shown if x.old is not None and x.kind != "added"), dark)
+            warm(view.new_source, (x.new for x in shown if x.new is not None and x.kind != "removed"), dark)
         self._prepared[key] = view
         return view
 
