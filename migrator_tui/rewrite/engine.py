@@ -336,8 +336,9 @@ def _untangle(plans: dict[str, Plan]) -> dict[str, Plan]:
     first's `with` (for strategies that keep the `try` inside it, see `shares_try_with`)."""
     live = sorted((p for p in plans.values() if not p.is_manual and p.region_start),
                   key=lambda p: (p.region_start, p.acquire_line))
-    kept: list[Plan] = []
+    kept: list[Plan] = []  # those whose region has not ended before the current one starts
     for p in live:
+        kept = [q for q in kept if q.region_end >= p.region_start]  # (linear for a file's many blocks)
         shared = next((q for q in kept if q.pattern == p.pattern == "try" and q.try_line == p.try_line
                        and q.acquire_in_try and p.acquire_in_try and q.acquire_line < p.acquire_line), None)
         if shared is not None:  # both acquired in one `try`: the second's `with` opens inside the
