@@ -138,6 +138,8 @@ class Analyzer:
         #: attribute names the repository's models declare `relationship()` (set by the engine)
         self.relations: frozenset[str] = frozenset(relationship_names(tree))
         self._callers: dict[str, list[tuple[int, str]]] | None = None
+        self._none_returns: dict[tuple[ast.ClassDef | None, str], tuple[int, str] | None] = {}
+        self._defs: dict[ast.ClassDef | None, dict[str, Function]] = {}
         #: a function of the repository by the name this module calls it (set by the engine)
         self.find_function: Callable[[str], tuple[Function, str] | None] | None = None
         #: `RepoIndex.upstream_handlers` (set by the engine when a strategy wraps exceptions)
@@ -246,18 +248,30 @@ class Analyzer:
         None: `name()` defined in this module or imported from another of the repository, or
         `self.name()` defined in the enclosing class."""
         func = call.func
-        found: tuple[Function, str] | None = None
+        owner: ast.ClassDef | None = None  # the module's functions, or the enclosing class's
         if isinstance(func, ast.Name):
-            local = next((st for st in self.tree.body if isinstance(st, DEFS) and st.name == func.id), None)
-            if local is not None:
-                found = local, self.path
-            elif self.find_function is not None:
-                found = self.find_function(func.id)
+            name = func.id
         elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
-            cls = next((a for a in self.enclosing(call) if isinstance(a, ast.ClassDef)), None)
-            if cls is not None:
-                method = next((st for st in cls.body if isinstance(st, DEFS) and st.name == func.attr), None)
-                found = (method, self.path) if method is not None else None
+            owner = next((a for a in self.enclosing(call) if isinstance(a, ast.ClassDef)), None)
+            if owner is None:
+                return None
+            name = func.attr
+        else:
+            return None
+        if (owner, name) not in self._none_returns:  # one answer per function, however many calls
+            self._none_returns[(owner, name)] = self._find_none_return(owner, name, func)
+        return self._none_returns[(owner, name)]
+
+    def _find_none_return(self, owner: ast.ClassDef | None, name: str, func: ast.expr
+                          ) -> tuple[int, str] | None:
+        if owner not in self._defs:
+            body = self.tree.body if owner is None else owner.body
+            self._defs[owner] = {st.name: st for st in body if isinstance(st, DEFS)}
+        found: tuple[Function, str] | None = None
+        if name in self._defs[owner]:
+            found = self._defs[owner][name], self.path
+        elif owner is None and self.find_function is not None:
+            found = self.find_function(name)
         if found is None:
             return None
         definition, path = found

@@ -160,3 +160,24 @@ def elide(code: str, limit: int) -> str:
         cut = code.rfind(" ", 0, limit)
         end = cut if cut > 0 else len(code)
     return code if end >= len(code) else code[:end].rstrip() + "…"
+
+
+def statements_with_class(body: list[ast.stmt]) -> list[tuple[ast.stmt, str | None]]:
+    """Every statement with the name of the class whose method holds it (or None)."""
+    out: list[tuple[ast.stmt, str | None]] = []
+    stack: list[tuple[ast.stmt, str | None]] = [(s, None) for s in reversed(body)]
+    while stack:
+        st, owner = stack.pop()
+        out.append((st, owner))
+        inner = st.name if isinstance(st, ast.ClassDef) else owner
+        subs: list[ast.stmt] = []
+        for field in ("body", "orelse", "finalbody"):
+            sub = getattr(st, field, None)
+            if isinstance(sub, list):
+                subs.extend(x for x in sub if isinstance(x, ast.stmt))
+        for h in getattr(st, "handlers", None) or []:
+            subs.extend(h.body)
+        for case in getattr(st, "cases", None) or []:
+            subs.extend(case.body)
+        stack.extend((x, inner) for x in reversed(subs))
+    return out

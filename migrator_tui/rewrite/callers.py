@@ -1,9 +1,10 @@
 """Where an exception leaving a function goes next: the calls that let it out of their own
 function, and the application's error handlers.
 
-`escaping_calls` finds, in one module, every call of some names that an exception raised by the
-call leaves the calling function through: no broad handler that swallows it (`except Exception:`
-without `raise`) sits around the call inside that function. Each comes with the calling function
+`escaping_calls` finds, in one module (its statements as `statements_with_class` walks them),
+every call of some names that an exception raised by the call leaves the calling function
+through: no broad handler that swallows it (`except Exception:` without `raise`) sits around the
+call inside that function. Each comes with the calling function
 (its name, its class, its decorators, whether it is a web route), so the repository index can
 follow an exception from a service method up to the view that calls it, and to the view's
 decorators. Specific handlers around the call do not stop it (another type passes them); the
@@ -45,10 +46,13 @@ class EscapingCall:
     is_route: bool
 
 
-def escaping_calls(tree: ast.Module, names: set[str] | None) -> Iterator[EscapingCall]:
-    """Every call of one of `names` (by its last name; None: of any name) inside a function of
-    `tree` whose exceptions leave that function."""
-    for func, owner in _functions(tree.body, None):
+def escaping_calls(walked: list[tuple[ast.stmt, str | None]], names: set[str] | None
+                   ) -> Iterator[EscapingCall]:
+    """Every call of one of `names` (by its last name; None: of any name) inside a function whose
+    exceptions leave that function; `walked` is a module's `statements_with_class`."""
+    for func, owner in walked:
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
         route = any(is_route(d) for d in func.decorator_list)
         for call in _escaping(func.body, names):
             callee = last_name(call.func)
@@ -90,24 +94,6 @@ def _types(expr: ast.expr) -> list[str]:
             if short not in BROAD_EXCEPTIONS and short not in NEVER_WRAPPED:
                 out.append(t)
     return out
-
-
-def _functions(body: list[ast.stmt], owner: str | None
-               ) -> Iterator[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str | None]]:
-    """Every function of a module with the class it is a method of, nested ones too."""
-    for st in body:
-        if isinstance(st, ast.ClassDef):
-            yield from _functions(st.body, st.name)
-        elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            yield st, owner
-            yield from _functions(st.body, None)
-        else:
-            for field in ("body", "orelse", "finalbody"):
-                sub = getattr(st, field, None)
-                if isinstance(sub, list):
-                    yield from _functions([x for x in sub if isinstance(x, ast.stmt)], owner)
-            for h in getattr(st, "handlers", None) or []:
-                yield from _functions(h.body, owner)
 
 
 def _escaping(body: list[ast.stmt], names: set[str] | None) -> Iterator[ast.Call]:

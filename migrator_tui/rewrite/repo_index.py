@@ -20,7 +20,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from migrator_tui.rewrite.astutil import last_name
+from migrator_tui.rewrite.astutil import last_name, statements_with_class
 from migrator_tui.rewrite.callers import error_handlers, escaping_calls
 from migrator_tui.rewrite.facts.handlers import live_specific
 from migrator_tui.scan.acquire import statements
@@ -65,6 +65,7 @@ class RepoIndex:
         #: per file: its calls inside catching blocks, and those that let exceptions out
         self._calls: dict[str, _FileCalls] = {}
         self._decorators: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._upstream: dict[tuple[str, str | None, bool, int], list[tuple[tuple[str, ...], str, str]]] = {}
         self._error_handlers: list[tuple[str, int, str]] | None = None
 
     def imports_flask(self) -> bool:
@@ -224,6 +225,13 @@ class RepoIndex:
         `catching_callers`); the direct callers' own handlers are `catching_callers`'s, not
         repeated here. A broad handler that swallows the exception in a caller stops the walk
         there."""
+        key = (name, owner, is_route, depth)
+        if key not in self._upstream:  # the same for every block of one function
+            self._upstream[key] = self._upstream_handlers(name, owner, is_route, depth)
+        return self._upstream[key]
+
+    def _upstream_handlers(self, name: str, owner: str | None, is_route: bool, depth: int
+                           ) -> list[tuple[tuple[str, ...], str, str]]:
         found: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         seen = {(name, owner)}
         frontier: list[tuple[str, str | None, tuple[str, ...]]] = [(name, owner, ())]
@@ -296,7 +304,8 @@ class RepoIndex:
             escapes: list[_Escape] = []
             if tree is not None:
                 receivers = _Receivers(tree)
-                for node, owner in _statements_with_class(tree.body):
+                walked = statements_with_class(tree.body)
+                for node, owner in walked:
                     for body, types in _catching_blocks(node):
                         if not types:
                             continue
@@ -306,7 +315,7 @@ class RepoIndex:
                             if callee:
                                 catching.append((callee, types[0][0], joined,
                                                  self._kind(rel, receivers, inner, owner)))  # type: ignore[arg-type]
-                for call in escaping_calls(tree, None):
+                for call in escaping_calls(walked, None):
                     catches = tuple(self._decorator_catches(tree, rel, d) for d in call.decorators)
                     escapes.append(_Escape(rel, call.line, call.callee, call.function, call.owner,
                                            self._kind(rel, receivers, call.call, call.owner), catches,
@@ -485,27 +494,6 @@ def _statements(body: list[ast.stmt]) -> list[ast.stmt]:
             stack.extend(reversed(h.body))
         for case in getattr(st, "cases", None) or []:
             stack.extend(reversed(case.body))
-    return out
-
-
-def _statements_with_class(body: list[ast.stmt]) -> list[tuple[ast.stmt, str | None]]:
-    """Every statement with the name of the class whose method holds it (or None)."""
-    out: list[tuple[ast.stmt, str | None]] = []
-    stack: list[tuple[ast.stmt, str | None]] = [(s, None) for s in reversed(body)]
-    while stack:
-        st, owner = stack.pop()
-        out.append((st, owner))
-        inner = st.name if isinstance(st, ast.ClassDef) else owner
-        subs: list[ast.stmt] = []
-        for field in ("body", "orelse", "finalbody"):
-            sub = getattr(st, field, None)
-            if isinstance(sub, list):
-                subs.extend(x for x in sub if isinstance(x, ast.stmt))
-        for h in getattr(st, "handlers", None) or []:
-            subs.extend(h.body)
-        for case in getattr(st, "cases", None) or []:
-            subs.extend(case.body)
-        stack.extend((x, inner) for x in reversed(subs))
     return out
 
 
