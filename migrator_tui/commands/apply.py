@@ -23,10 +23,12 @@ from migrator_tui.review.state import APPLY_NOTE
 from migrator_tui.sourcefile import split_lines
 
 if TYPE_CHECKING:
+    from migrator_tui.errors import MigratorError
     from migrator_tui.model import Occurrence, ScanResult
     from migrator_tui.recipe import Recipe
     from migrator_tui.review.state import DecisionRecord
     from migrator_tui.review.workspace import Workspace
+    from migrator_tui.rewrite import FileAnalysis
     from migrator_tui.rewrite.proposal import Proposal
 
 
@@ -249,9 +251,11 @@ def _subfolder(path: Path, root: Path) -> str:
 
 
 def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
+    from functools import partial
+
     from migrator_tui.errors import MigratorError
     from migrator_tui.review.workspace import decode_python
-    from migrator_tui.rewrite.batch import propose_files
+    from migrator_tui.rewrite.batch import analyse_files
     from migrator_tui.scan import scan
 
     root = Path(args.path)
@@ -264,18 +268,26 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
     chunks: list[str] = []
     tally = {"safe": 0, "review": 0, "manual": 0}
     applied = 0
-    for path, text, proposals, error in propose_files(Path(result.root), chosen, recipe, full=False):
+    # each file is analysed once, in a worker when there are many: its diffs (dry run) or its new
+    # text (in place) are built there from the analysis that decided them
+    work = partial(_dry_run_file if args.dry_run else _rewrite_file, args.min_confidence)
+    for path, text, found, error in analyse_files(Path(result.root), chosen, recipe, work):
         occs = chosen[path]
         if error is not None or text is None:
             print(f"migrator-tui: {printable(path)} {error}.", file=sys.stderr)
             failed += 1
             continue
+        proposals, output = found  # type: ignore[misc]
         for occ in occs:
             p = proposals[occ.id]
             tally[p.confidence] += 1
             applied += p.at_least(args.min_confidence)
         if args.dry_run:
-            chunks.append(_diffs(path, text, occs, proposals, args.min_confidence, recipe, Path(result.root)))
+            chunks.append(output)
+            continue
+        if isinstance(output, MigratorError):
+            print(f"migrator-tui: {printable(output.message)}", file=sys.stderr)
+            failed += 1
             continue
         file = Path(result.root) / path
         try:
@@ -286,9 +298,11 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
                   file=sys.stderr)
             failed += 1
             continue
+        n = output[1] if output is not None else 0
         try:
-            n = _write_in_place(file, path, data, decoded, occs, proposals, args.min_confidence,
-                                recipe, result.file_hashes.get(path), Path(result.root))
+            if output is not None:
+                _write_in_place(file, path, data, decoded, text, output[0], result.file_hashes.get(path),
+                                Path(result.root))
         except MigratorError as exc:
             print(f"migrator-tui: {printable(exc.message)}", file=sys.stderr)
             failed += 1
@@ -314,25 +328,58 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
     return 2 if failed else 0
 
 
+def _summaries(fa: FileAnalysis) -> dict[str, Proposal]:
+    return {o.id: fa.summary(o.id) for o in fa.occurrences.values()}
+
+
+def _dry_run_file(minimum: str, path: str, text: str, fa: FileAnalysis) -> tuple[dict[str, Proposal], str]:
+    """A file's summaries and its dry-run diffs, from its one analysis."""
+    proposals = _summaries(fa)
+    return proposals, _diffs(path, text, list(fa.occurrences.values()), proposals, minimum, fa)
+
+
+def _rewrite_file(minimum: str, path: str, text: str, fa: FileAnalysis
+                  ) -> tuple[dict[str, Proposal], tuple[str, int] | MigratorError | None]:
+    """A file's summaries and its new text with every proposal at `minimum` or above (None when
+    there is none, the error when the file cannot be rewritten) and how many were rewritten, from
+    its one analysis."""
+    from migrator_tui.errors import MigratorError
+    from migrator_tui.rewrite.proposal import Choice
+
+    proposals = _summaries(fa)
+    choices = {i: Choice(p.strategy or "", None) for i, p in proposals.items()
+               if p.at_least(minimum)}  # type: ignore[arg-type]
+    if not choices:
+        return proposals, None
+    try:
+        try:
+            return proposals, (fa.apply(choices), len(choices))
+        except MigratorError:
+            # One of them cannot be built after all: find which (one full proposal each, the slow
+            # way, only in this rare case) and rewrite the others.
+            choices = {i: c for i, c in choices.items() if not fa.propose(i, c.strategy or None).is_manual}
+            return proposals, (fa.apply(choices), len(choices)) if choices else None
+    except MigratorError as exc:
+        return proposals, exc
+
+
 def _diffs(path: str, text: str, occs: Sequence[Occurrence], proposals: dict[str, Proposal],
-           minimum: str, recipe: Recipe, root: Path) -> str:
+           minimum: str, fa: FileAnalysis) -> str:
     """One diff per occurrence, from a single build of the file with every shown proposal applied
     (linear in the occurrences): each diff shows its own region; what the proposals add once
     (imports, helper methods) follows in a diff of its own. Should that build fail, each occurrence
     is proposed on its own instead and a failing one is shown as manual."""
     from migrator_tui.errors import MigratorError
-    from migrator_tui.rewrite import FileAnalysis
     from migrator_tui.rewrite.proposal import Choice
 
     old = split_lines(text, keepends=True)
     shown = printable(path)
     wanted = {o.id: Choice(proposals[o.id].strategy or "") for o in occs
               if not proposals[o.id].is_manual and proposals[o.id].at_least(minimum)}  # type: ignore[arg-type]
-    fa = FileAnalysis(text, occs, recipe, repo_root=root) if wanted else None
     new_source, regions = text, {}
-    if fa is not None:
+    if wanted:
         try:
-            new_source, regions = fa.apply_with_regions(wanted)
+            new_source, regions = fa.apply_with_regions(wanted, shown_only=True)
         except MigratorError:
             regions = {}
     out: list[str] = []
@@ -355,7 +402,6 @@ def _diffs(path: str, text: str, occs: Sequence[Occurrence], proposals: dict[str
             spans.append((p.start_line, p.end_line))
             texts[(p.start_line, p.end_line)] = regions[occ.id]
             continue
-        assert fa is not None
         full = fa.propose(occ.id, p.strategy)
         if full.is_manual or full.new_source is None:
             out.append(f"# {printable(occ.id)} (line {occ.line}, {occ.function or '<module>'}): manual: "
@@ -476,38 +522,20 @@ def _refuse_links(root: Path, path: str) -> None:
         raise MigratorError(f"{path} is a symbolic link; nothing was written (rewrite its target instead).")
 
 
-def _write_in_place(file: Path, path: str, data: bytes, decoded: tuple[str, str, bool],
-                    occs: Sequence[Occurrence], proposals: dict[str, Proposal], minimum: str,
-                    recipe: Recipe, scanned: str | None, root: Path) -> int:
+def _write_in_place(file: Path, path: str, data: bytes, decoded: tuple[str, str, bool], analysed: str,
+                    rewritten: str, scanned: str | None, root: Path) -> None:
+    """Write `rewritten` (made from the text `analysed`) over `file`, read as `data` just now,
+    unless it changed since the scan or since it was analysed."""
     import os
 
     from migrator_tui.errors import MigratorError
     from migrator_tui.review.state import atomic_write
     from migrator_tui.review.workspace import encode_python
-    from migrator_tui.rewrite import apply_choices
-    from migrator_tui.rewrite.engine import RewriteError
-    from migrator_tui.rewrite.proposal import Choice
     from migrator_tui.scan import blob_hash
 
     text, encoding, bom = decoded
-    if scanned is not None and blob_hash(data) != scanned:
+    if (scanned is not None and blob_hash(data) != scanned) or text != analysed:
         raise MigratorError(f"{path} changed since the scan; nothing was written to it.")
-    choices = {o.id: Choice(proposals[o.id].strategy or "", None) for o in occs
-               if proposals[o.id].at_least(minimum)}  # type: ignore[arg-type]
-    if not choices:
-        return 0
-    try:
-        rewritten = apply_choices(text, occs, choices, recipe, repo_root=root)
-    except RewriteError:
-        # One of them cannot be built after all: find which (one full proposal each, the slow
-        # way, only in this rare case) and rewrite the others.
-        from migrator_tui.rewrite import FileAnalysis
-
-        fa = FileAnalysis(text, occs, recipe, repo_root=root)
-        choices = {i: c for i, c in choices.items() if not fa.propose(i, c.strategy or None).is_manual}
-        if not choices:
-            return 0
-        rewritten = fa.apply(choices)
     new = encode_python(rewritten, encoding, bom)
     try:
         current = file.read_bytes()
@@ -518,4 +546,3 @@ def _write_in_place(file: Path, path: str, data: bytes, decoded: tuple[str, str,
         raise MigratorError(f"{path} changed since the scan; nothing was written to it.")
     _refuse_links(root, path)
     atomic_write(file, new, mode=mode)
-    return len(choices)

@@ -23,10 +23,42 @@ def parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
 
 
 def walk_local(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
-    """Walk `nodes` and their descendants without entering nested functions or classes."""
-    stack = list(nodes)[::-1]
+    """Walk `nodes` and their descendants without entering nested functions or classes, in
+    source order (each statement's walk is kept on it: the analysis asks for the same blocks
+    many times, and never changes a tree)."""
+    for node in nodes:
+        if isinstance(node, ast.stmt):
+            yield from _local_nodes(node)
+        else:
+            yield from _walk_expr(node)
+
+
+#: The attribute a statement keeps its local walk in.
+_WALK = "_migrator_walk"
+
+
+def _local_nodes(stmt: ast.stmt) -> list[ast.AST]:
+    """`stmt` and its descendants outside nested scopes, in source order, computed once."""
+    found = stmt.__dict__.get(_WALK)
+    if found is None:
+        found = [stmt]
+        if not isinstance(stmt, SCOPE_NODES):
+            for child in ast.iter_child_nodes(stmt):
+                if isinstance(child, ast.stmt):
+                    found.extend(_local_nodes(child))
+                else:
+                    found.extend(_walk_expr(child))
+        stmt.__dict__[_WALK] = found
+    return found
+
+
+def _walk_expr(node: ast.AST) -> Iterator[ast.AST]:
+    stack = [node]
     while stack:
         node = stack.pop()
+        if isinstance(node, ast.stmt):  # a statement below an expression-level node (a handler)
+            yield from _local_nodes(node)
+            continue
         yield node
         if isinstance(node, SCOPE_NODES):
             continue

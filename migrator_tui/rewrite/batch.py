@@ -7,7 +7,7 @@ function before forking, so the workers inherit it instead of searching again.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from migrator_tui.errors import MigratorError
@@ -23,34 +23,42 @@ from migrator_tui.sourcefile import decode
 PARALLEL_FILES = 48
 
 FileProposals = tuple[str, str | None, dict[str, Proposal], str | None]
+#: What to compute from one file's analysis, where the analysis is (a worker process when there
+#: are many files): `work(path, text, analysis)`, returning picklable values.
+Work = Callable[[str, str, FileAnalysis], object]
 
-_JOB: tuple[Path, Mapping[str, Sequence[Occurrence]], Recipe] | None = None
-#: `propose_files(..., full=False)`: summaries only (no per-occurrence rewrite of the whole file).
-_FULL = True
+_JOB: tuple[Path, Mapping[str, Sequence[Occurrence]], Recipe, Work | None] | None = None
 
 
-def _one(path: str) -> FileProposals:
+def _one(path: str) -> tuple[str, str | None, object, str | None]:
     assert _JOB is not None
-    root, by_path, recipe = _JOB
+    root, by_path, recipe, work = _JOB
+    assert work is not None
     occs = by_path[path]
     try:
         text, _ = decode((root / path).read_bytes())
     except (OSError, SyntaxError, UnicodeDecodeError) as exc:
-        return path, None, {}, f"cannot be read ({exc.__class__.__name__})"
+        return path, None, None, f"cannot be read ({exc.__class__.__name__})"
     try:
         fa = FileAnalysis(text, occs, recipe, repo_root=root)
     except SyntaxError as exc:
-        return path, text, {}, f"cannot be parsed (line {exc.lineno})"
+        return path, text, None, f"cannot be parsed (line {exc.lineno})"
     except MigratorError:
-        return path, text, {}, "is nested too deeply to be analysed"
-    if not _FULL:
-        return path, text, {o.id: fa.summary(o.id) for o in occs}, None
-    return path, text, {o.id: fa.propose(o.id) for o in occs}, None
+        return path, text, None, "is nested too deeply to be analysed"
+    return path, text, work(path, text, fa), None
+
+
+def analyse_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Recipe, work: Work,
+                  *, workers: int | None = None) -> Iterator[tuple[str, str | None, object, str | None]]:
+    """(path, text, work(path, text, analysis), error) for every file, in the order of `by_path`:
+    each file read, parsed and analysed once, and `work` done beside its analysis (so a dry run's
+    diffs are built in the workers, from the analysis that decided them)."""
+    yield from _map(_one, root, by_path, recipe, workers, work)
 
 
 def _summaries(path: str) -> tuple[str, dict[str, Proposal]]:
     assert _JOB is not None
-    root, by_path, recipe = _JOB
+    root, by_path, recipe, _ = _JOB
     occs = by_path[path]
     try:
         text, _ = decode((root / path).read_bytes())
@@ -70,9 +78,9 @@ def summarize_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], rec
 
 
 def _map(fn, root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Recipe,  # type: ignore[no-untyped-def]
-         workers: int | None) -> Iterator:  # type: ignore[type-arg]
+         workers: int | None, work: Work | None = None) -> Iterator:  # type: ignore[type-arg]
     global _JOB
-    _JOB = (root, by_path, recipe)
+    _JOB = (root, by_path, recipe, work)
     paths = list(by_path)
     if any(s.wraps for s in recipe.strategies.values()):
         repo_index(root).prime({o.function.rsplit(".", 1)[-1] for occs in by_path.values() for o in occs})
@@ -90,25 +98,29 @@ def _map(fn, root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Re
         _JOB = None
 
 
+def _summaries_of(path: str, text: str, fa: FileAnalysis) -> dict[str, Proposal]:
+    return {o.id: fa.summary(o.id) for o in fa.occurrences.values()}
+
+
+def _proposals_of(path: str, text: str, fa: FileAnalysis) -> dict[str, Proposal]:
+    return {o.id: fa.propose(o.id) for o in fa.occurrences.values()}
+
+
 def propose_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Recipe,
                   *, workers: int | None = None, full: bool = True) -> Iterator[FileProposals]:
     """(path, text, {id: Proposal}, error) for every file, in the order of `by_path`.
 
-    With `full=False` the proposals are summaries (strategy, confidence, warnings, no new text):
-    what `--in-place` needs before it rewrites each file once, in time linear in its occurrences.
+    With `full=False` the proposals are summaries (strategy, confidence, warnings, no new text).
     """
-    global _FULL
-    _FULL = full
-    try:
-        yield from _map(_one, root, by_path, recipe, workers)
-    finally:
-        _FULL = True
+    work = _proposals_of if full else _summaries_of
+    for path, text, found, error in analyse_files(root, by_path, recipe, work, workers=workers):
+        yield path, text, found or {}, error  # type: ignore[misc]
 
 
 def _members(path: str) -> list[Member]:
     """The cluster members of one file (none when it cannot be read or parsed again)."""
     assert _JOB is not None
-    root, by_path, recipe = _JOB
+    root, by_path, recipe, _ = _JOB
     occs = by_path[path]
     try:
         text, _ = decode((root / path).read_bytes())

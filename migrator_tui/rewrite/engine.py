@@ -174,10 +174,15 @@ class FileAnalysis:
         """The file's new text with exactly the chosen occurrences rewritten."""
         return self.apply_with_regions(choices)[0]
 
-    def apply_with_regions(self, choices: Mapping[str, Choice]) -> tuple[str, dict[str, str]]:
+    def apply_with_regions(self, choices: Mapping[str, Choice], *, shown_only: bool = False
+                           ) -> tuple[str, dict[str, str]]:
         """`apply`, and each chosen occurrence's new region text, from one build of the file
         (what `apply --dry-run` shows: linear in the occurrences, where a `propose` of each would
-        rewrite the whole file once per occurrence)."""
+        rewrite the whole file once per occurrence).
+
+        The new text always compiles; unless it is `shown_only` (a dry run's diffs, never
+        written), it is also parsed again with libcst, so that whatever is written can be
+        rewritten again."""
         from migrator_tui.rewrite.build import Job, build
 
         jobs = []
@@ -208,7 +213,7 @@ class FileAnalysis:
         path = next(iter(self.occurrences.values())).path if self.occurrences else "<file>"
         try:
             new_source, regions = build(self.parsed, jobs, self.recipe, self.bound)
-            _prove(new_source, path)
+            _prove(new_source, path, libcst=not shown_only)
         except RecursionError:
             raise too_deep(path) from None
         except SyntaxError as exc:
@@ -275,12 +280,13 @@ def _replace(p: Proposal, **changes: object) -> Proposal:
     return replace(p, **changes)  # type: ignore[arg-type]
 
 
-def _prove(source: str, path: str) -> None:
-    """The output parses with libcst and compiles."""
-    import libcst as cst
-
-    cst.parse_module(source)
+def _prove(source: str, path: str, *, libcst: bool = True) -> None:
+    """The output compiles and (with `libcst`) parses with libcst."""
     compile(source, path or "<rewrite>", "exec", dont_inherit=True)
+    if libcst:
+        import libcst as cst
+
+        cst.parse_module(source)
 
 
 def edit_error(text: str) -> str | None:
