@@ -514,3 +514,73 @@ def test_an_acquire_imported_through_the_repositorys_own_package_name(tmp_path: 
                                          "tests/utils.py": QUERY.format(header=header)})
     ((confidence, messages),) = _none_codes(root, recipe).values()
     assert confidence == "review" and "can return None (tests/conftest.py:3)" in messages[0]
+
+
+# --- a plain function's callers are the calls of that function, not of any of its name ---------
+
+REPORTS = """\
+def save(db_manager, name):
+    session = db_manager.get_session()
+    try:
+        session.add(Report(name=name))
+        session.commit()
+    finally:
+        session.close()
+"""
+
+ARCHIVE = "def save(db_manager, name):\n    return name\n"
+
+
+def _caller(head: str, call: str = "save") -> str:
+    return (f"{head}\n\n\ndef job():\n    try:\n        {call}(None, 'x')\n"
+            "    except ValueError:\n        pass\n")
+
+
+def _plain_repo(tmp_path: Path, caller: str) -> Path:
+    return make_repo(tmp_path / "repo", {"reports.py": REPORTS, "archive.py": ARCHIVE, "jobs.py": caller,
+                                         "app.py": "from flask import Flask\n"})
+
+
+def test_a_plain_function_imported_and_called_is_caught_by_its_caller(tmp_path: Path) -> None:
+    (message,) = wrapped_messages(_plain_repo(tmp_path, _caller("from reports import save")))
+    assert "ValueError at jobs.py:7" in message
+
+
+def test_twin_a_function_of_the_same_name_from_another_module_is_not_a_caller(tmp_path: Path) -> None:
+    assert wrapped_messages(_plain_repo(tmp_path, _caller("from archive import save"))) == []
+
+
+def test_twin_a_function_of_the_same_name_defined_by_the_caller_is_not_a_caller(tmp_path: Path) -> None:
+    own = _caller("def save(db_manager, name):\n    return name")
+    assert wrapped_messages(_plain_repo(tmp_path, own)) == []
+
+
+def test_twin_a_bare_call_of_a_name_the_file_never_binds_is_not_a_caller(tmp_path: Path) -> None:
+    assert wrapped_messages(_plain_repo(tmp_path, _caller("import os"))) == []
+
+
+def test_a_module_qualified_call_resolves_through_the_import(tmp_path: Path) -> None:
+    (message,) = wrapped_messages(_plain_repo(tmp_path, _caller("import reports", "reports.save")))
+    assert "ValueError at jobs.py:7" in message
+    # twins: the same name in another module of the repository, in a module it does not have
+    assert wrapped_messages(_plain_repo(tmp_path / "b", _caller("import archive", "archive.save"))) == []
+    assert wrapped_messages(_plain_repo(tmp_path / "c", _caller("import shelve", "shelve.save"))) == []
+
+
+def test_a_star_import_of_the_functions_module_is_a_caller(tmp_path: Path) -> None:
+    (message,) = wrapped_messages(_plain_repo(tmp_path, _caller("from reports import *")))
+    assert "ValueError at jobs.py:7" in message
+    assert wrapped_messages(_plain_repo(tmp_path / "b", _caller("from archive import *"))) == []
+
+
+def test_an_import_the_repository_does_not_resolve_is_matched_by_module_name(tmp_path: Path) -> None:
+    """`sys.path` set up elsewhere (`lib/` on the path): `from reports import save` in
+    `scripts/job.py` names no file the index can place, so any `reports` module may be it."""
+    flask = {"app.py": "from flask import Flask\n"}
+    root = make_repo(tmp_path / "repo", {"lib/reports.py": REPORTS, "scripts/job.py":
+                                         _caller("from reports import save"), **flask})
+    (message,) = wrapped_messages(root)
+    assert "ValueError at scripts/job.py:7" in message
+    root2 = make_repo(tmp_path / "repo2", {"lib/reports.py": REPORTS, "scripts/job.py":
+                                           _caller("from ledger import save"), **flask})
+    assert wrapped_messages(root2) == []

@@ -16,7 +16,7 @@ from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.clusters import Member
 from migrator_tui.rewrite.engine import FileAnalysis
 from migrator_tui.rewrite.proposal import Proposal
-from migrator_tui.rewrite.repo_index import repo_index
+from migrator_tui.rewrite.repo_index import function_origins, repo_index
 from migrator_tui.sourcefile import decode
 
 #: Below this many files, one process is faster than starting workers.
@@ -83,7 +83,7 @@ def _map(fn, root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Re
     _JOB = (root, by_path, recipe, work)
     paths = list(by_path)
     if any(s.wraps for s in recipe.strategies.values()):
-        repo_index(root).prime({o.function.rsplit(".", 1)[-1] for occs in by_path.values() for o in occs})
+        repo_index(root).prime(*function_origins(o for occs in by_path.values() for o in occs))
     workers = workers or min(os.cpu_count() or 1, 4)
     try:
         if workers > 1 and len(paths) >= PARALLEL_FILES and hasattr(os, "fork"):

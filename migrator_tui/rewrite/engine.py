@@ -20,7 +20,7 @@ from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.analyze import Analyzer
 from migrator_tui.rewrite.plan import Plan, for_strategy
 from migrator_tui.rewrite.proposal import Choice, Finding, Proposal
-from migrator_tui.rewrite.repo_index import repo_index
+from migrator_tui.rewrite.repo_index import function_origins, repo_index
 from migrator_tui.rewrite.strategies import choose, imported_modules, unavailable_summary
 from migrator_tui.rewrite.warnings import HINTS, evaluate
 from migrator_tui.scan.acquire import statements
@@ -53,11 +53,12 @@ class FileAnalysis:
         wraps = any(s.wraps for s in recipe.strategies.values())
         index = repo_index(repo_root) if repo_root is not None and wraps else None
         if index is not None:  # one search for the callers of every function here
-            index.prime({o.function.rsplit(".", 1)[-1] for o in occurrences})
+            index.prime(*function_origins(occurrences))
+        callers = (lambda name, cls: index.catching_callers(name, cls, path)) if index else None
         analyzer = Analyzer(self.tree, recipe, index.checker(self.tree, path) if index else None,
-                            index.catching_callers if index else None, source, path=path)
+                            callers, source, path=path)
         if index is not None:
-            analyzer.upstream = index.upstream_handlers
+            analyzer.upstream = lambda name, cls, route: index.upstream_handlers(name, cls, route, path=path)
         if repo_root is not None:
             functions = repo_index(repo_root)
             analyzer.find_function = lambda name: functions.find_function(self.tree, path, name)

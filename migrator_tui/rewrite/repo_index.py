@@ -17,18 +17,22 @@ from __future__ import annotations
 import ast
 import re
 import subprocess
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from migrator_tui.model import Occurrence
 from migrator_tui.rewrite.astutil import last_name, statements_with_class
 from migrator_tui.rewrite.callers import error_handlers, escaping_calls
 from migrator_tui.rewrite.facts.handlers import live_specific
 from migrator_tui.scan.acquire import statements
 
+#: name -> which functions of that name are meant: (class or None, file or None)
+Origins = Mapping[str, Iterable[tuple[str | None, str | None]]]
+
 _CALLED = re.compile(rb"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
-#: `import flask` / `from flask... import`, for git grep -E and for Python
-#: (flask_login and the other flask_* extensions import flask too)
-_FLASK_GREP = r"^[[:space:]]*(from|import)[[:space:]]+flask([^A-Za-z0-9]|$)"
+#: `import flask` / `from flask... import` (flask_login and the other flask_* extensions import
+#: flask too)
 _FLASK_IMPORT = re.compile(rb"^[ \t]*(?:from|import)[ \t]+flask(?![A-Za-z0-9])", re.M)
 
 
@@ -52,7 +56,12 @@ class RepoIndex:
         self.root = root
         self._trees: dict[Path, ast.Module | None] = {}
         self._catching: dict[str, list[tuple[str, int, str, tuple[str, str | None]]]] | None = None
-        self._primed: set[str] = set()
+        #: name -> the module names whose files were read for its calls (None: every file)
+        self._primed: dict[str, set[bytes] | None] = {}
+        #: name -> the files of the plain functions it was primed as
+        self._near: dict[str, set[str]] = {}
+        #: (name, file) pairs whose calls are indexed
+        self._indexed: set[tuple[str, str]] = set()
         #: outside git: the names each file calls, read once
         self._catchers: dict[str, set[bytes]] | None = None
         self._flask: bool | None = None
@@ -65,13 +74,15 @@ class RepoIndex:
         #: per file: its calls inside catching blocks, and those that let exceptions out
         self._calls: dict[str, _FileCalls] = {}
         self._decorators: dict[tuple[str, str], tuple[str, ...]] = {}
-        self._upstream: dict[tuple[str, str | None, bool, int], list[tuple[tuple[str, ...], str, str]]] = {}
+        self._upstream: dict[tuple[str, str | None, bool, int, str | None],
+                             list[tuple[tuple[str, ...], str, str]]] = {}
+        self._module_files: dict[tuple[str, int, str], Path | None] = {}
         self._error_handlers: list[tuple[str, int, str]] | None = None
 
     def imports_flask(self) -> bool:
         """Whether any Python file of the repository imports flask."""
         if self._flask is None:
-            self._flask = self.root is None or self._any_file_matches(_FLASK_GREP, _FLASK_IMPORT)
+            self._flask = self.root is None or self._any_file_matches(["flask"], _FLASK_IMPORT)
         return self._flask
 
     def has_module(self, name: str) -> bool:
@@ -144,33 +155,35 @@ class RepoIndex:
         if self._relations is None:
             found: set[str] = set()
             if self.root is not None:
-                grep, pattern = r"relationship[[:space:]]*\(", re.compile(rb"relationship\s*\(")
-                for rel in self._files_matching(grep, pattern):
+                pattern = re.compile(rb"relationship\s*\(")
+                for rel in self._files_matching(["relationship"], pattern):
                     tree = self._tree(self.root / rel)
                     if tree is not None:
                         found |= relationship_names(tree)
             self._relations = frozenset(found)
         return self._relations
 
-    def _files_matching(self, grep: str, pattern: re.Pattern[bytes], *, first: bool = False) -> list[str]:
-        """The repository's Python files whose text matches: `git grep` (`grep`, extended syntax),
-        or outside git a walk reading each file (`pattern`). With `first`, stop at the first
-        (the list then holds at most one name, "" when git only says that one exists)."""
+    def _files_matching(self, words: list[str], pattern: re.Pattern[bytes], *, first: bool = False
+                        ) -> list[str]:
+        """The repository's Python files whose text matches `pattern`: those `git grep` finds
+        holding one of the fixed `words` (far faster for git than a regular expression), read
+        and matched here, or outside git every file. With `first`, stop at the first."""
         assert self.root is not None
-        flags = ["-q"] if first else ["-l", "-z"]
+        candidates: list[str] | None = None
         try:
-            proc = subprocess.run(["git", "grep", *flags, "-I", "-E", "--untracked", grep, "--", "*.py"],
-                                  cwd=self.root, capture_output=True, stdin=subprocess.DEVNULL, check=False)
+            proc = subprocess.run(
+                ["git", "grep", "-l", "-z", "-I", "-F", "--untracked", *(a for w in words for a in ("-e", w)),
+                 "--", "*.py"], cwd=self.root, capture_output=True, stdin=subprocess.DEVNULL, check=False)
             if proc.returncode in (0, 1):
-                if first:
-                    return [""] if proc.returncode == 0 else []
-                return [p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0") if p]
+                candidates = [p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0") if p]
         except OSError:
             pass
-        from migrator_tui.scan.files import walk_python_files
+        if candidates is None:
+            from migrator_tui.scan.files import walk_python_files
 
+            candidates = list(walk_python_files(self.root))
         out = []
-        for rel in walk_python_files(self.root):
+        for rel in candidates:
             try:
                 if pattern.search((self.root / rel).read_bytes()):
                     out.append(rel)
@@ -188,24 +201,26 @@ class RepoIndex:
             self._provides[module] = self.has_module(module) or importlib.util.find_spec(module) is not None
         return self._provides[module]
 
-    def _any_file_matches(self, grep: str, pattern: re.Pattern[bytes]) -> bool:
-        return bool(self._files_matching(grep, pattern, first=True))
+    def _any_file_matches(self, words: list[str], pattern: re.Pattern[bytes]) -> bool:
+        return bool(self._files_matching(words, pattern, first=True))
 
-    def catching_callers(self, name: str, owner: str | None = None) -> list[tuple[str, int, str]]:
+    def catching_callers(self, name: str, owner: str | None = None, path: str | None = None
+                         ) -> list[tuple[str, int, str]]:
         """(path, line, "types") of every place that calls `name(...)` where a specific exception
         type raised by the call would be caught.
 
         `owner` is the class `name` is a method of (None: a plain function). A call is counted
         when its receiver resolves to that class (`self.` inside it, `Owner()`, `Owner.`, a name
-        bound to `Owner(...)`), or, for a plain function, when it is a bare or module-qualified
-        call. A receiver whose class the code does not show is counted for a method, and the
-        text says so; one that resolves to another class is not a caller."""
-        self.prime({name})
+        bound to `Owner(...)`), or, for a plain function (defined in `path`), when it is a bare
+        or module-qualified call of that function (see `_resolves`). A receiver whose class the
+        code does not show is counted for a method, and the text says so; one that resolves to
+        another class is not a caller."""
+        self.prime({name}, {name: [(owner, path)]})
         assert self._catching is not None
         out = []
         for rel, line, types, (kind, what) in self._catching.get(name, []):
             if owner is None:
-                if kind in ("name", "module"):
+                if _resolves((kind, what), None, path):
                     out.append((rel, line, types))
             elif kind in ("self", "class") and what in (owner, None):
                 out.append((rel, line, types))
@@ -215,7 +230,7 @@ class RepoIndex:
         return out
 
     def upstream_handlers(self, name: str, owner: str | None, is_route: bool,
-                          depth: int = 2) -> list[tuple[tuple[str, ...], str, str]]:
+                          depth: int = 2, path: str | None = None) -> list[tuple[tuple[str, ...], str, str]]:
         """(types, catcher, path) of the handlers further up that an exception leaving function
         `name` (a method of `owner`) reaches: the decorators of the functions that call it, and
         of their callers (`depth` calls up), the handlers around the calls of those callers, and
@@ -225,28 +240,31 @@ class RepoIndex:
         `catching_callers`); the direct callers' own handlers are `catching_callers`'s, not
         repeated here. A broad handler that swallows the exception in a caller stops the walk
         there."""
-        key = (name, owner, is_route, depth)
+        key = (name, owner, is_route, depth, path)
         if key not in self._upstream:  # the same for every block of one function
-            self._upstream[key] = self._upstream_handlers(name, owner, is_route, depth)
+            self._upstream[key] = self._upstream_handlers(name, owner, is_route, depth, path)
         return self._upstream[key]
 
-    def _upstream_handlers(self, name: str, owner: str | None, is_route: bool, depth: int
-                           ) -> list[tuple[tuple[str, ...], str, str]]:
+    def _upstream_handlers(self, name: str, owner: str | None, is_route: bool, depth: int,
+                           path: str | None) -> list[tuple[tuple[str, ...], str, str]]:
         found: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-        seen = {(name, owner)}
-        frontier: list[tuple[str, str | None, tuple[str, ...]]] = [(name, owner, ())]
+        seen = {(name, owner, path)}
+        frontier: list[tuple[str, str | None, str | None, tuple[str, ...]]] = [(name, owner, path, ())]
         routes: list[tuple[str, ...]] = [()] if is_route else []
         for level in range(depth):
-            self.prime({n for n, _, _ in frontier})
+            origins: dict[str, list[tuple[str | None, str | None]]] = {}
+            for n, cls, where, _ in frontier:
+                origins.setdefault(n, []).append((cls, where))
+            self.prime(set(origins), origins)
             nxt = []
-            for callee, cls, via in frontier:
+            for callee, cls, where, via in frontier:
                 if level:
-                    for rel, line, types in self.catching_callers(callee, cls):
+                    for rel, line, types in self.catching_callers(callee, cls, where):
                         if "whose class" not in types:
                             catcher = f"`except {types}` at {rel}:{line}"
                             found.setdefault(catcher, (tuple(types.split(" / ")), via))
                 for esc in self._escapes.get(callee, []):
-                    if not _resolves(esc.receiver, cls):
+                    if not _resolves(esc.receiver, cls, where):
                         continue
                     chain = (*via, f"`{esc.function}()` at {esc.path}:{esc.line}")
                     for decorator, types in esc.decorator_catches:
@@ -256,9 +274,9 @@ class RepoIndex:
                                              (types, chain))
                     if esc.is_route:
                         routes.append(chain)
-                    if (esc.function, esc.owner) not in seen:
-                        seen.add((esc.function, esc.owner))
-                        nxt.append((esc.function, esc.owner, chain))
+                    if (esc.function, esc.owner, esc.path) not in seen:
+                        seen.add((esc.function, esc.owner, esc.path))
+                        nxt.append((esc.function, esc.owner, esc.path, chain))
             frontier = nxt[:32]
             if not frontier:
                 break
@@ -274,9 +292,13 @@ class RepoIndex:
         if self._error_handlers is None:
             self._error_handlers = []
             if self.root is not None:
-                grep = r"(errorhandler|register_error_handler|exception_handler)[[:space:]]*\("
-                pattern = re.compile(rb"(errorhandler|register_error_handler|exception_handler)\s*\(")
-                for rel in self._files_matching(grep, pattern):
+                # the registrations `callers.error_handlers` reads: `@app.errorhandler(T)`,
+                # `app.register_error_handler(T, f)`, FastAPI's `exception_handler` and
+                # `add_exception_handler` (not asyncio's `loop.set_exception_handler(f)`)
+                words = ["errorhandler", "register_error_handler", "exception_handler"]
+                pattern = re.compile(
+                    rb"\.(app_)?(errorhandler|register_error_handler|(add_)?exception_handler)\s*\(")
+                for rel in self._files_matching(words, pattern):
                     tree = self._tree(self.root / rel)
                     if tree is not None:
                         self._error_handlers += [(rel, line, t) for line, t in error_handlers(tree)]
@@ -327,13 +349,24 @@ class RepoIndex:
               ) -> tuple[str, str | None]:
         """`_Receivers.kind`, with a name imported from another module of the repository looked
         up there: a module (`from app.services import users` → `users.create()`), or a
-        module-level instance (`from services import reports`, where `reports = ReportService()`)."""
+        module-level instance (`from services import reports`, where `reports = ReportService()`).
+
+        For a plain call (`f()`, `module.f()`) the second part is the file that defines `f` as
+        far as this module shows (`from app.services import f`, `import app.services as m`, a
+        `def f` of its own), None when that cannot be told (an import the repository does not
+        resolve, a star import), "" when `f` is nothing of the repository's here."""
         kind, what = receivers.kind(call, owner)
+        if kind == "name":
+            return kind, self._origin(rel, receivers, last_name(call.func) or "")
+        if kind == "module":
+            module = receivers.module_of.get(what or "", what or "")
+            return kind, self._import_origin(module, 0, rel)
         if kind != "unknown" or what not in receivers.imported:
             return kind, what
         module, level, name = receivers.imported[what]
-        if self._module_file(f"{module}.{name}" if module else name, level, rel) is not None:
-            return "module", what
+        found = self._module_file(f"{module}.{name}" if module else name, level, rel)
+        if found is not None:
+            return "module", self._file_rel(found)
         file = self._module_file(module, level, rel)
         other = self._tree(file) if file is not None else None
         if other is not None:
@@ -345,17 +378,73 @@ class RepoIndex:
                         return "class", cls
         return kind, what
 
-    def prime(self, names: set[str]) -> None:
+    def _origin(self, rel: str, receivers: _Receivers, name: str) -> str | None:
+        """The file defining the function a bare call of `name` in `rel` calls (see `_kind`)."""
+        if name in receivers.imported:
+            module, level, _ = receivers.imported[name]
+            return self._import_origin(module, level, rel)
+        if name in receivers.defined:
+            return rel
+        # a star import may bring it: any of those modules ("|" between them)
+        return "|".join(self._import_origin(m, level, rel) for m, level in receivers.star)
+
+    def _import_origin(self, module: str, level: int, rel: str) -> str:
+        """The repository file `module` (imported from `rel`) is, or, when it does not resolve,
+        "?" and the module's dotted name (any file whose path ends so may be it), "" for a
+        relative import that names no file."""
+        found = self._file_rel(self._module_file(module, level, rel))
+        if found is not None:
+            return found
+        return f"?{module}" if module and not level else ""
+
+    def _file_rel(self, file: Path | None) -> str | None:
+        if file is None or self.root is None:
+            return None
+        try:
+            return file.relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+
+    def prime(self, names: set[str], origins: Origins | None = None) -> None:
         """Index the calls of `names`, one search for many: the callers that catch around them
         (`catching_callers`) and those that let their exceptions out (`upstream_handlers`). Only
-        files that mention `name(` are read."""
+        files that mention `name(` are read.
+
+        `origins` says, for some names, which functions they are: (class or None, file). A plain
+        function of a known file is only called from that file or from files that import it, so
+        only files that name its module are read for it (a file whose call is resolved to another
+        module is not its caller either way, see `_resolves`)."""
         if self._catching is None:
             self._catching = {}
-        todo = {n for n in names if n not in self._primed}
-        if not todo or self.root is None:
+        if self.root is None:
             return
-        self._primed |= todo
-        for rel in self._files_calling(todo):
+        wanted: dict[str, set[bytes] | None] = {}  # name -> the module names still to read, None: all
+        for n in names:
+            done = self._primed.get(n, set())
+            if done is None:
+                continue
+            where = list((origins or {}).get(n, [(None, None), ("?", None)]))
+            if all(owner is None and path for owner, path in where):
+                stems = {_stem(path) for _, path in where if path} - done  # type: ignore[arg-type]
+                if stems:
+                    wanted[n] = stems
+                for _, path in where:
+                    self._near.setdefault(n, set()).add(path)  # type: ignore[arg-type]
+            else:
+                wanted[n] = None
+        if not wanted:
+            return
+        for n, stems in wanted.items():
+            self._primed[n] = None if stems is None else self._primed.get(n, set()) | stems  # type: ignore[operator]
+        root = self.root
+        packages = {Path(f).parent for n in wanted for f in self._near.get(n, ())
+                    if (root / Path(f).parent / "__init__.py").is_file()}
+        for rel, data, called in self._files_calling(set(wanted)):
+            todo = {n for n in called if (n, rel) not in self._indexed
+                    and _may_call(rel, data, wanted[n], self._near.get(n, ()), packages)}
+            if not todo:
+                continue
+            self._indexed.update((n, rel) for n in todo)
             found = self._file_calls(rel)
             for callee, line, joined, kind in found.catching:
                 if callee in todo:
@@ -364,8 +453,9 @@ class RepoIndex:
                 if esc.callee in todo:
                     self._escapes.setdefault(esc.callee, []).append(esc)
 
-    def _files_calling(self, names: set[str]) -> list[str]:
-        """Python files that contain `name(` for one of `names`."""
+    def _files_calling(self, names: set[str]) -> Iterator[tuple[str, bytes, set[str]]]:
+        """Python files that contain `name(` for one of `names`, with their bytes and which of
+        `names` they call so."""
         assert self.root is not None
         pattern = r"\b(" + "|".join(sorted(re.escape(n) for n in names)) + r")\s*\("
         words = [arg for n in sorted(names) for arg in ("-e", n)]
@@ -391,15 +481,14 @@ class RepoIndex:
             wanted = {n.encode() for n in names}
             hits = [rel for rel, called in self._catchers.items() if called & wanted]
         called = re.compile(pattern.encode())
-        out = []
         for rel in hits:
             try:
                 data = (self.root / rel).read_bytes()
             except OSError:
                 continue
-            if called.search(data):
-                out.append(rel)
-        return out
+            found = {m.decode("utf-8", "surrogateescape") for m in called.findall(data)}
+            if found:
+                yield rel, data, found
 
     def _tree(self, path: Path) -> ast.Module | None:
         if path not in self._trees:
@@ -410,6 +499,13 @@ class RepoIndex:
         return self._trees[path]
 
     def _module_file(self, module: str, level: int, here: str) -> Path | None:
+        """`_find_module_file`, once per module, level and importing folder."""
+        key = (module, level, str(Path(here).parent))
+        if key not in self._module_files:
+            self._module_files[key] = self._find_module_file(module, level, here)
+        return self._module_files[key]
+
+    def _find_module_file(self, module: str, level: int, here: str) -> Path | None:
         if self.root is None:
             return None
         """The repository's file for `module` imported from `here` (relative imports from
@@ -504,12 +600,20 @@ class _Receivers:
 
     def __init__(self, tree: ast.Module) -> None:
         self.modules: set[str] = set()
+        #: names bound by `import module [as alias]`: alias → the module it names
+        self.module_of: dict[str, str] = {}
         #: names bound by `from module import name [as alias]`: alias → (module, level, name)
         self.imported: dict[str, tuple[str, int, str]] = {}
+        #: functions and classes defined anywhere in the module
+        self.defined: set[str] = set()
+        #: modules imported with `from module import *`: (module, level)
+        self.star: list[tuple[str, int]] = []
         self.instances: dict[str, str] = {}
         #: functions of the module that return an instance of one class (`def svc(): return C()`)
         self.factories: dict[str, str] = {}
         for n in _statements(tree.body):
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                self.defined.add(n.name)
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 returns = [r for r in _statements(n.body) if isinstance(r, ast.Return)]
                 made = {last_name(r.value.func) for r in returns if isinstance(r.value, ast.Call)}
@@ -523,8 +627,14 @@ class _Receivers:
                         self.instances[arg.arg] = ann
             if isinstance(n, ast.Import):
                 self.modules.update((a.asname or a.name).split(".")[0] for a in n.names)
+                for a in n.names:
+                    top = a.name.split(".")[0]
+                    self.module_of[a.asname or top] = a.name if a.asname else top
             elif isinstance(n, ast.ImportFrom):
                 for a in n.names:
+                    if a.name == "*":
+                        self.star.append((n.module or "", n.level))
+                        continue
                     self.imported[a.asname or a.name] = (n.module or "", n.level, a.name)
             elif isinstance(n, ast.Assign) and isinstance(n.value, ast.Call):
                 cls = last_name(n.value.func)
@@ -581,12 +691,66 @@ class _Escape:
     is_route: bool
 
 
-def _resolves(receiver: tuple[str, str | None], owner: str | None) -> bool:
-    """Whether a call's receiver is known to be `owner` (None: a plain function)."""
+def _resolves(receiver: tuple[str, str | None], owner: str | None, path: str | None = None) -> bool:
+    """Whether a call's receiver is known to be `owner` (None: a plain function, defined in
+    `path`: a call whose function comes from another file, or from none of the repository's,
+    is not a call of it; one whose origin cannot be told is)."""
     kind, what = receiver
     if owner is None:
-        return kind in ("name", "module")
+        if kind not in ("name", "module"):
+            return False
+        if path is None or what is None:
+            return True
+        return any(w == path or (w[:1] == "?" and _module_path_ends(path, w[1:])) for w in what.split("|"))
     return kind in ("self", "class") and what in (owner, None)
+
+
+def _module_path_ends(path: str, module: str) -> bool:
+    """Whether file `path` may be module `module` (`app/services.py` may be `services`)."""
+    parts = path.removesuffix(".py").split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    names = module.split(".")
+    return bool(names) and parts[-len(names):] == names
+
+
+def function_origins(occurrences: Iterable[Occurrence]) -> tuple[set[str], Origins]:
+    """The names of the functions `occurrences` are in, and which functions they are: a
+    module-level function of its file, or (a method, a nested function) one of unknown place."""
+    names: set[str] = set()
+    origins: dict[str, set[tuple[str | None, str | None]]] = {}
+    for o in occurrences:
+        name = o.function.rsplit(".", 1)[-1]
+        names.add(name)
+        origins.setdefault(name, set()).add((None, o.path) if "." not in o.function else ("?", None))
+    return names, origins
+
+
+def _may_call(rel: str, data: bytes, stems: set[bytes] | None, files: Iterable[str],
+              packages: set[Path]) -> bool:
+    """Whether file `rel` (holding `data`) may call a function of interest: any file when
+    `stems` is None (a method, or a function of unknown place); else only the function's own
+    file, a file that names its module (every import of it does), or one whose relative imports
+    may reach the function's file (a folder above or below it, the function's folder a package:
+    `packages` are those folders, relative to the root)."""
+    if stems is None or rel in files:
+        return True
+    if any(s in data for s in stems):
+        return True
+    if b"from ." not in data:
+        return False
+    here = Path(rel).parent
+    return any(Path(f).parent in packages and (here.is_relative_to(Path(f).parent)
+                                               or Path(f).parent.is_relative_to(here)) for f in files)
+
+
+def _stem(path: str) -> bytes:
+    """The name an import of file `path` ends with (`services` for app/services.py, `app` for
+    app/__init__.py)."""
+    parts = path.removesuffix(".py").split("/")
+    if parts[-1] == "__init__" and len(parts) > 1:
+        parts.pop()
+    return parts[-1].encode("utf-8", "surrogateescape")
 
 
 def _parse(path: Path) -> ast.Module | None:
