@@ -712,20 +712,27 @@ def test_a_submodule_is_listed_as_skipped_with_its_reason(
 # --- 20. a repository owned by another user ---------------------------------------------------
 
 
-@pytest.mark.skipif(not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() != 0,
-                    reason="needs root to give the repository to another user")
-def test_dubious_ownership_is_named(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("how", ["chown", "env"])
+def test_dubious_ownership_is_named(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
     import os
 
-    for dirpath, dirnames, filenames in os.walk(repo):
-        for name in [*dirnames, *filenames]:
-            os.lchown(os.path.join(dirpath, name), 12345, 12345)
-    os.lchown(repo, 12345, 12345)
-    for argv in (["branches", str(repo)], [*APPLY, str(repo)]):
+    if how == "env":  # git's own switch for its tests: every repository counts as another user's
+        monkeypatch.setenv("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")
+    elif not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("needs root to give the repository to another user")
+    else:
+        for dirpath, dirnames, filenames in os.walk(repo):
+            for name in [*dirnames, *filenames]:
+                os.lchown(os.path.join(dirpath, name), 12345, 12345)
+        os.lchown(repo, 12345, 12345)
+    for argv in (["branches", str(repo)], [*APPLY, str(repo)], ["scan", str(repo)], ["validate", str(repo)],
+                 [*APPLY, str(repo), "--dry-run"], [*APPLY, str(repo), "--in-place"]):
         code, _, err = run(capsys, *argv)
-        assert code == 2
+        assert code == 2, argv
         one_sentence(err)
-        assert "owned by another user" in err and "safe.directory" in err
+        assert "owned by another user" in err and "safe.directory" in err, argv
 
 
 # --- 9. verify on SIGTERM / SIGHUP / SIGKILL --------------------------------------------------
