@@ -391,6 +391,9 @@ def test_a_deep_file_or_an_undecodable_name_does_not_abort_the_run(
     assert "bad\\xff.py: migrate/db-session/bad%FF.py" in out
     subject = git(repo, "log", "-1", "--format=%s", "migrate/db-session/bad%FF.py")
     assert subject.startswith("Migrate bad\\xff.py: 2 of 2")
+    code, _, err = run(capsys, "report", str(repo), "-o", str(tmp_path / "report.md"))
+    assert code == 0, err
+    assert "`bad\\xff.py`" in (tmp_path / "report.md").read_text()
 
     code, out, err = run(capsys, *APPLY, str(repo), "--dry-run")
     assert code == 0, err
@@ -415,7 +418,8 @@ def test_control_characters_in_file_names_are_escaped_in_every_output(
     shown = "evil\\nweb_app.py: migrate/db-session/x 000000000000 9/9\\x1b[31m\\u202e.py"
     for argv in (["scan", str(repo)], ["validate", str(repo)], ["validate", str(repo), "--format", "github"],
                  [*APPLY, str(repo), "--dry-run"], [*APPLY, str(repo)], ["branches", str(repo)],
-                 ["integrate", str(repo)], ["rollback", str(repo), name]):
+                 ["integrate", str(repo)], ["scan", str(repo), "--format", "concise"], ["report", str(repo)],
+                 ["verify", str(repo), "--test-cmd", "true"], ["rollback", str(repo), name]):
         code, out, err = run(capsys, *argv)
         assert code in (0, 1), (argv, err)
         for text in (out, err):
