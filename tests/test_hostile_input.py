@@ -804,7 +804,8 @@ def test_verify_cleans_up_on_sigterm_and_sighup(repo: Path, tmp_path: Path, sig:
     assert not (repo / ".git/migrator/db-session/lock").exists() or run_quiet(*APPLY, str(repo)) == 0
 
 
-def test_verify_after_a_sigkilled_run_removes_what_it_left(repo: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("reaped", [True, False])
+def test_verify_after_a_sigkilled_run_removes_what_it_left(repo: Path, tmp_path: Path, reaped: bool) -> None:
     import os
     import signal
     import time
@@ -812,7 +813,13 @@ def test_verify_after_a_sigkilled_run_removes_what_it_left(repo: Path, tmp_path:
     pids = tmp_path / "pids"
     proc = _verify_in_background(repo, pids)
     proc.kill()
-    proc.wait()
+    if reaped:
+        proc.wait()
+    else:  # a zombie: its parent (here, this test) has not reaped it, as a container's init may never do
+        deadline = time.monotonic() + 30
+        while not _dead(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _dead(proc.pid) and os.path.exists(f"/proc/{proc.pid}")
     try:
         assert len(_worktrees(repo)) == 3
         assert len(_our_temp_folders(proc.pid)) == 2
@@ -826,6 +833,7 @@ def test_verify_after_a_sigkilled_run_removes_what_it_left(repo: Path, tmp_path:
         for p in pids.read_text().split():
             with __import__("contextlib").suppress(ProcessLookupError):
                 os.kill(int(p), signal.SIGKILL)
+        proc.wait()
 
 
 # --- 11. --in-place and --dry-run are linear in the occurrences of a file ---------------------
