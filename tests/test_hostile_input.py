@@ -589,6 +589,43 @@ def test_a_full_disk_is_one_sentence_and_loses_nothing(repo: Path, command: list
     git(repo, "fsck", "--no-progress")
 
 
+@pytest.mark.parametrize("command", [["apply", "--min-confidence", "review"],
+                                     ["apply", "--min-confidence", "review", "--in-place"],
+                                     ["verify", "--test-cmd", "true"]])
+def test_a_read_only_repository_is_one_sentence_and_loses_nothing(repo: Path, command: list[str]) -> None:
+    import os
+    import shutil
+    import stat
+    import subprocess
+    import sys
+
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # root writes anyway: drop the capabilities that let it
+        if shutil.which("setpriv") is None:
+            pytest.skip("needs setpriv to drop root's file capabilities")
+        prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner"]
+    before = snapshot(repo)
+    refs = all_refs(repo)
+    modes = {}
+    for dirpath, dirnames, filenames in os.walk(repo):
+        for name in [".", *dirnames, *filenames]:
+            path = os.path.join(dirpath, name)
+            modes[path] = os.lstat(path).st_mode
+            os.chmod(path, modes[path] & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    try:
+        proc = subprocess.run([*prefix, sys.executable, "-m", "migrator_tui", *command, str(repo)],
+                              capture_output=True, text=True, check=False)
+    finally:
+        for path, mode in modes.items():
+            os.chmod(path, stat.S_IMODE(mode))
+    assert proc.returncode == 2, proc.stderr
+    one_sentence(proc.stderr)
+    assert "permission was denied" in proc.stderr
+    assert all_refs(repo) == refs
+    assert snapshot(repo) == before
+    assert not (repo / ".git/migrator").exists()
+
+
 # --- 21. a closed pipe, an unwritable demo folder ---------------------------------------------
 
 
