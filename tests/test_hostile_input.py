@@ -316,6 +316,23 @@ def test_manager_and_method_must_be_identifiers_not_keywords(
     assert all_refs(repo) == refs
 
 
+@pytest.mark.parametrize(("old", "new"), [
+    ('name = "Web application routes"', 'name = "Web\\u001b[2J\\nforged"'),
+    ('description = "Hand-closed', 'description = "\\u202eHand-closed'),
+    ("[strategies.unified]", '[strategies."uni\\u001b[31mfied"]'),
+])
+def test_recipe_text_that_is_printed_must_be_printable(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str
+) -> None:
+    text = DB_SESSION.replace(old, new, 1)
+    assert text != DB_SESSION
+    code, out, err = run(capsys, "scan", str(repo), "--recipe", str(recipe_file(tmp_path, text)))
+    assert code == 2
+    one_sentence(err)
+    assert "printable" in err
+    assert "\x1b" not in out + err and "\u202e" not in out + err
+
+
 # --- 5. line separators Python does not break at ---------------------------------------------
 
 
