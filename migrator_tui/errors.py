@@ -31,6 +31,14 @@ class RewriteError(MigratorError):
     be placed)."""
 
 
+def dubious_ownership(path: str) -> RepositoryError:
+    """Git refuses a repository owned by another user ("dubious ownership", CVE-2022-24765)."""
+    return RepositoryError(
+        f"git refuses to work in {path}: it is owned by another user (dubious ownership); if you trust "
+        f"it, run `git config --global --add safe.directory {path}`, or run as its owner."
+    )
+
+
 class StateError(MigratorError):
     """The review state cannot be read, written or locked."""
 

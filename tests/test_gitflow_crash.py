@@ -119,8 +119,11 @@ def test_batch_killed_at_random_moments(tmp_path: Path, group: bool) -> None:
         time.sleep(delay)
         _kill(proc, group)
         _wait_for_git_children(root)
-        count = _check_complete(root, expected)
-        assert count in (0, n), f"delay {delay:.3f}s: {count} branches (the update is one transaction)"
+        count = _check_complete(root, expected)  # each branch absent or complete
+        if not group:  # the orphaned git finishes alone: its transaction is applied whole or not at all
+            assert count in (0, n), f"delay {delay:.3f}s: {count} branches (the update is one transaction)"
+        # killed with its group, `git update-ref` itself may die while renaming the loose refs' lock
+        # files one by one (git's files backend), so some branches may already be complete
         assert git(root, "fsck", "--connectivity-only", "--no-dangling").strip() == ""
         # a new run clears what the killed one left (ref lock files) and completes every branch
         repo = open_repo(root)

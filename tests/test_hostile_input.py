@@ -316,6 +316,23 @@ def test_manager_and_method_must_be_identifiers_not_keywords(
     assert all_refs(repo) == refs
 
 
+@pytest.mark.parametrize(("old", "new"), [
+    ('name = "Web application routes"', 'name = "Web\\u001b[2J\\nforged"'),
+    ('description = "Hand-closed', 'description = "\\u202eHand-closed'),
+    ("[strategies.unified]", '[strategies."uni\\u001b[31mfied"]'),
+])
+def test_recipe_text_that_is_printed_must_be_printable(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str
+) -> None:
+    text = DB_SESSION.replace(old, new, 1)
+    assert text != DB_SESSION
+    code, out, err = run(capsys, "scan", str(repo), "--recipe", str(recipe_file(tmp_path, text)))
+    assert code == 2
+    one_sentence(err)
+    assert "printable" in err
+    assert "\x1b" not in out + err and "\u202e" not in out + err
+
+
 # --- 5. line separators Python does not break at ---------------------------------------------
 
 
@@ -391,6 +408,9 @@ def test_a_deep_file_or_an_undecodable_name_does_not_abort_the_run(
     assert "bad\\xff.py: migrate/db-session/bad%FF.py" in out
     subject = git(repo, "log", "-1", "--format=%s", "migrate/db-session/bad%FF.py")
     assert subject.startswith("Migrate bad\\xff.py: 2 of 2")
+    code, _, err = run(capsys, "report", str(repo), "-o", str(tmp_path / "report.md"))
+    assert code == 0, err
+    assert "`bad\\xff.py`" in (tmp_path / "report.md").read_text()
 
     code, out, err = run(capsys, *APPLY, str(repo), "--dry-run")
     assert code == 0, err
@@ -415,7 +435,8 @@ def test_control_characters_in_file_names_are_escaped_in_every_output(
     shown = "evil\\nweb_app.py: migrate/db-session/x 000000000000 9/9\\x1b[31m\\u202e.py"
     for argv in (["scan", str(repo)], ["validate", str(repo)], ["validate", str(repo), "--format", "github"],
                  [*APPLY, str(repo), "--dry-run"], [*APPLY, str(repo)], ["branches", str(repo)],
-                 ["integrate", str(repo)], ["rollback", str(repo), name]):
+                 ["integrate", str(repo)], ["scan", str(repo), "--format", "concise"], ["report", str(repo)],
+                 ["verify", str(repo), "--test-cmd", "true"], ["rollback", str(repo), name]):
         code, out, err = run(capsys, *argv)
         assert code in (0, 1), (argv, err)
         for text in (out, err):
@@ -585,6 +606,43 @@ def test_a_full_disk_is_one_sentence_and_loses_nothing(repo: Path, command: list
     git(repo, "fsck", "--no-progress")
 
 
+@pytest.mark.parametrize("command", [["apply", "--min-confidence", "review"],
+                                     ["apply", "--min-confidence", "review", "--in-place"],
+                                     ["verify", "--test-cmd", "true"]])
+def test_a_read_only_repository_is_one_sentence_and_loses_nothing(repo: Path, command: list[str]) -> None:
+    import os
+    import shutil
+    import stat
+    import subprocess
+    import sys
+
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # root writes anyway: drop the capabilities that let it
+        if shutil.which("setpriv") is None:
+            pytest.skip("needs setpriv to drop root's file capabilities")
+        prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner"]
+    before = snapshot(repo)
+    refs = all_refs(repo)
+    modes = {}
+    for dirpath, dirnames, filenames in os.walk(repo):
+        for name in [".", *dirnames, *filenames]:
+            path = os.path.join(dirpath, name)
+            modes[path] = os.lstat(path).st_mode
+            os.chmod(path, modes[path] & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    try:
+        proc = subprocess.run([*prefix, sys.executable, "-m", "migrator_tui", *command, str(repo)],
+                              capture_output=True, text=True, check=False)
+    finally:
+        for path, mode in modes.items():
+            os.chmod(path, stat.S_IMODE(mode))
+    assert proc.returncode == 2, proc.stderr
+    one_sentence(proc.stderr)
+    assert "permission was denied" in proc.stderr
+    assert all_refs(repo) == refs
+    assert snapshot(repo) == before
+    assert not (repo / ".git/migrator").exists()
+
+
 # --- 21. a closed pipe, an unwritable demo folder ---------------------------------------------
 
 
@@ -712,20 +770,27 @@ def test_a_submodule_is_listed_as_skipped_with_its_reason(
 # --- 20. a repository owned by another user ---------------------------------------------------
 
 
-@pytest.mark.skipif(not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() != 0,
-                    reason="needs root to give the repository to another user")
-def test_dubious_ownership_is_named(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("how", ["chown", "env"])
+def test_dubious_ownership_is_named(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
     import os
 
-    for dirpath, dirnames, filenames in os.walk(repo):
-        for name in [*dirnames, *filenames]:
-            os.lchown(os.path.join(dirpath, name), 12345, 12345)
-    os.lchown(repo, 12345, 12345)
-    for argv in (["branches", str(repo)], [*APPLY, str(repo)]):
+    if how == "env":  # git's own switch for its tests: every repository counts as another user's
+        monkeypatch.setenv("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")
+    elif not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("needs root to give the repository to another user")
+    else:
+        for dirpath, dirnames, filenames in os.walk(repo):
+            for name in [*dirnames, *filenames]:
+                os.lchown(os.path.join(dirpath, name), 12345, 12345)
+        os.lchown(repo, 12345, 12345)
+    for argv in (["branches", str(repo)], [*APPLY, str(repo)], ["scan", str(repo)], ["validate", str(repo)],
+                 [*APPLY, str(repo), "--dry-run"], [*APPLY, str(repo), "--in-place"]):
         code, _, err = run(capsys, *argv)
-        assert code == 2
+        assert code == 2, argv
         one_sentence(err)
-        assert "owned by another user" in err and "safe.directory" in err
+        assert "owned by another user" in err and "safe.directory" in err, argv
 
 
 # --- 9. verify on SIGTERM / SIGHUP / SIGKILL --------------------------------------------------
@@ -793,7 +858,8 @@ def test_verify_cleans_up_on_sigterm_and_sighup(repo: Path, tmp_path: Path, sig:
     assert not (repo / ".git/migrator/db-session/lock").exists() or run_quiet(*APPLY, str(repo)) == 0
 
 
-def test_verify_after_a_sigkilled_run_removes_what_it_left(repo: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("reaped", [True, False])
+def test_verify_after_a_sigkilled_run_removes_what_it_left(repo: Path, tmp_path: Path, reaped: bool) -> None:
     import os
     import signal
     import time
@@ -801,7 +867,13 @@ def test_verify_after_a_sigkilled_run_removes_what_it_left(repo: Path, tmp_path:
     pids = tmp_path / "pids"
     proc = _verify_in_background(repo, pids)
     proc.kill()
-    proc.wait()
+    if reaped:
+        proc.wait()
+    else:  # a zombie: its parent (here, this test) has not reaped it, as a container's init may never do
+        deadline = time.monotonic() + 30
+        while not _dead(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _dead(proc.pid) and os.path.exists(f"/proc/{proc.pid}")
     try:
         assert len(_worktrees(repo)) == 3
         assert len(_our_temp_folders(proc.pid)) == 2
@@ -815,6 +887,7 @@ def test_verify_after_a_sigkilled_run_removes_what_it_left(repo: Path, tmp_path:
         for p in pids.read_text().split():
             with __import__("contextlib").suppress(ProcessLookupError):
                 os.kill(int(p), signal.SIGKILL)
+        proc.wait()
 
 
 # --- 11. --in-place and --dry-run are linear in the occurrences of a file ---------------------

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from migrator_tui.checks.coverage import describe_block, executed
 from migrator_tui.checks.verify import BASE, INTEGRATION, badge, passed_at
+from migrator_tui.errors import printable
 
 if TYPE_CHECKING:
     from migrator_tui.checks.validate import Validation
@@ -407,7 +408,8 @@ def render(f: Facts) -> str:
         out.append(f"- [{'x' if c.checked else ' '}] {c.text} — {c.fact}.")
         out.append(f"  - Rule: {c.rule}.")
     out.append("")
-    return "\n".join(out)
+    # one element is one line: a file name's newline, escape code or undecodable byte is escaped
+    return "\n".join(printable(line) for line in out)
 
 
 def _status(by_id: dict[str, DecisionRecord], o: OccurrenceFacts) -> str:

@@ -113,7 +113,7 @@ def concise(result: ScanResult, recipe: Recipe, proposals: Mapping[str, Proposal
                     codes = list(dict.fromkeys(w.code for w in p.warnings))
                     if codes:
                         message += f" [{', '.join(codes)}]"
-                out.append(f"{path}:{occ.line}:{occ.column + 1}: {code} {message}")
+                out.append(f"{printable(path)}:{occ.line}:{occ.column + 1}: {code} {message}")
     out.append(summary_line(result, proposals))
     return "\n".join(out) + "\n"
 

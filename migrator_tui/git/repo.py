@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migrator_tui.errors import RepositoryError
+from migrator_tui.errors import RepositoryError, dubious_ownership
 
 if TYPE_CHECKING:
     import git
@@ -69,10 +69,7 @@ def _refuse_dubious(path: str | os.PathLike[str]) -> None:
     proc = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=path, capture_output=True,
                           text=True, errors="replace", check=False)
     if "dubious ownership" in proc.stderr:
-        raise RepositoryError(
-            f"git refuses to work in {path}: it is owned by another user (dubious ownership); if you trust "
-            f"it, run `git config --global --add safe.directory {path}`, or run as its owner."
-        )
+        raise dubious_ownership(str(path))
 
 
 def head_sha(repo: git.Repo) -> str:

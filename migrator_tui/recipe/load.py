@@ -83,6 +83,15 @@ def _ident(value: str, where: str, src: str) -> str:
     return value
 
 
+def _text(value: str, where: str, src: str) -> str:
+    """Text the tool prints (a name, a description): no newline, escape code or other control
+    character, which would forge output lines or recolour the terminal."""
+    if not isinstance(value, str) or not value.isprintable():
+        raise RecipeError(f"{src}: `{where}` must be printable text (no newline nor control character), "
+                          f"not {str(value)[:80]!r}.")
+    return value
+
+
 def _dotted(value: str, where: str, src: str) -> str:
     """`name` or `module.name`: identifiers joined by dots, none a keyword."""
     parts = value.split(".")
@@ -187,7 +196,7 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
             raise RecipeError(f"{source}: `{where}.priority` must be one of {', '.join(PRIORITIES)}.")
         if any(q.number == p["number"] for q in phases):
             raise RecipeError(f"{source}: `{where}.number` {p['number']} is used twice.")
-        phases.append(Phase(p["number"], p["name"], priority,
+        phases.append(Phase(p["number"], _text(p["name"], f"{where}.name", source), priority,
                             _globs(p["paths"], f"{where}.paths", source)))
 
     if not isinstance(data["strategies"], dict) or not data["strategies"]:
@@ -211,7 +220,8 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
             raise RecipeError(f"{source}: `{where}.wrapper` is only for kind receiver_with.")
         imports = tuple(_import(imp, f"{where}.imports", source) for imp in s.get("imports", []))
         strategies[name] = Strategy(
-            name=name, description=s.get("description", ""), kind=s["kind"],
+            name=_text(name, f"strategies.{name!r}", source),
+            description=_text(s.get("description", ""), f"{where}.description", source), kind=s["kind"],
             manager=_ident(s.get("manager", "_"), f"{where}.manager", source),
             method=_ident(s.get("method", acquire.method or "_"), f"{where}.method", source),
             imports=imports,
@@ -239,7 +249,8 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
 
     phase_patterns = tuple((ph, tuple(compile_glob(g) for g in ph.paths)) for ph in phases)
     return Recipe(
-        name=data["name"], description=data.get("description", ""), source=source,
+        name=data["name"], source=source,
+        description=_text(data.get("description", ""), "description", source),
         acquire=acquire, phases=tuple(phases), strategies=strategies, rules=tuple(rules),
         exclude_paths=exclude_paths,
         exclude_context_managers=ex.get("context_managers", True), noun=noun,

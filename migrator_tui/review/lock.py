@@ -20,14 +20,24 @@ from migrator_tui.errors import StateError
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists (one of another user counts as alive)."""
+    """Whether a process with this id exists (one of another user counts as alive).
+
+    A zombie (killed, not yet reaped by its parent) is dead: where the process that adopts orphans
+    is slow to reap them, or never does (a container's own init), a killed run stays a zombie.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except (PermissionError, OverflowError):
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return not fh.read().rpartition(b")")[2].lstrip().startswith(b"Z")
+    except FileNotFoundError:  # reaped meanwhile; or no /proc at all (macOS): trust kill()
+        return not os.path.isdir("/proc/self")
+    except OSError:
+        return True
 
 
 class ReviewLock:

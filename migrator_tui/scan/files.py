@@ -6,11 +6,12 @@ Only the standard library, and only light modules, so `migrator-tui scan` starts
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 from pathlib import Path
 
-from migrator_tui.errors import MigratorError, RepositoryError
+from migrator_tui.errors import MigratorError, RepositoryError, dubious_ownership
 
 #: Files larger than this are not read: they are listed as skipped (generated code, data dumps).
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -46,6 +47,9 @@ def list_python_files(root: Path) -> tuple[list[str], str | None]:
         message = err.decode("utf-8", "replace").strip()
         if "not a git repository" in message:
             return walk_python_files(root), None
+        dubious = re.search(r"dubious ownership in repository at '(.*)'", message)
+        if dubious:
+            raise dubious_ownership(dubious.group(1))
         first = message.splitlines()[0] if message else f"exit code {files.returncode}"
         raise RepositoryError(f"git cannot list the files of {root}: {first.removeprefix('fatal: ')}.")
     base = (head_out.decode().strip() or None) if head.returncode == 0 else None
