@@ -452,6 +452,7 @@ async def test_diff_modes_open_at_the_change_take_the_width_and_keep_the_gutter(
         first = diff.first_change_row()
         assert first is not None and first > 50
         assert diff.scroll_offset.y <= first < diff.scroll_offset.y + diff.size.height, "opens at the change"
+        assert diff.scroll_offset.y > 0 and "f function" in diff.render_line(0).text, "its hint stays in view"
 
         await pilot.press("f")
         await settle(pilot)
