@@ -207,3 +207,24 @@ async def test_undo_of_a_cluster_decision_recommits_its_files(demo: Path) -> Non
         assert ctl.decision(other.id).status == "accepted"
         assert git(demo, "diff", before, branches(demo)[branch]) == "", "the branch is as before the decision"
         assert not ctl.uncommitted(path)
+
+
+@sync
+async def test_at_80x24_the_cluster_list_keeps_its_rows_and_dialogs_name_their_keys(demo: Path) -> None:
+    from textual.widgets import Footer
+
+    app = make_app(demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await _cluster_view(pilot, app)
+        tree = app.review_screen.tree
+        assert tree.scrollable_content_region.height >= 3, "no sideways scrollbar eats a row of the list"
+        cluster = _largest(app, "safe")
+        dialog = await _open_dialog(pilot, app, cluster.members[0])
+        assert dialog.query(Footer), "the footer names the dialog's keys, not the review's"
+        await pilot.press("escape")
+        await pilot.press("m")
+        await wait_until(pilot, lambda: app.screen is not app.review_screen)
+        assert app.screen.query(Footer)
+        assert "Enter saves" in str(app.screen.query_one(".dialog-help").render())
+        await pilot.press("escape")

@@ -298,6 +298,23 @@ async def test_a_manual_occurrence_offers_no_strategy_and_its_hand_edit_reads_ac
         assert "✗ manual" not in panel and "hand edit is accepted" in panel
 
 
+@sync
+async def test_a_manual_occurrences_reason_is_shown_once(demo: Path) -> None:
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        ctl, screen = app.controller, app.review_screen
+        for occ in [o for o in ctl.occurrences if ctl.summary(o).is_manual]:
+            await show(pilot, occ.id)
+            await settle(pilot)
+            proposal = ctl.proposal(occ)
+            reason = proposal.manual_reason
+            assert reason
+            panel = str(screen.query_one("#warnings-body").render())
+            assert panel.count(reason) == 1, panel
+            assert f"✗ manual ({proposal.warnings[0].code}, L{proposal.warnings[0].line})" in panel, panel
+
+
 def test_the_scan_reports_its_total_from_the_start(demo: Path) -> None:
     from migrator_tui.recipe import load_recipe
     from migrator_tui.scan import scan
@@ -435,6 +452,7 @@ async def test_diff_modes_open_at_the_change_take_the_width_and_keep_the_gutter(
         first = diff.first_change_row()
         assert first is not None and first > 50
         assert diff.scroll_offset.y <= first < diff.scroll_offset.y + diff.size.height, "opens at the change"
+        assert diff.scroll_offset.y > 0 and "f function" in diff.render_line(0).text, "its hint stays in view"
 
         await pilot.press("f")
         await settle(pilot)

@@ -221,7 +221,9 @@ class DiffView(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
+        # the note (what is shown, the keys that change it) stays on the first line when the
+        # rows scroll, e.g. the whole file opened at the change
+        index = 0 if y == 0 and self._rows and self._rows[0].kind == "note" else scroll_y + y
         width = self.scrollable_content_region.width
         base = self.rich_style
         if index >= len(self._rows):

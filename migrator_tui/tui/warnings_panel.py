@@ -28,15 +28,26 @@ class WarningsPanel(VerticalScroll):
             body.update(text)
             self.display = False
             return
+        warnings = proposal.warnings
+        if proposal.is_manual:
+            # the finding that only restates the manual reason is not a second fact: its code and
+            # hint go on the reason's line instead
+            reason = proposal.manual_reason or ""
+            same = [w for w in warnings if reason and w.message == f"Line {w.line}: {reason}."]
+            warnings = [w for w in warnings if w not in same]
+            code = f" ({same[0].code}, L{same[0].line})" if same else ""
         if proposal.is_manual and hand_edit:
             text.append("✎ your hand edit is accepted", "bold green")
-            text.append(f" (no automatic rewrite: {proposal.manual_reason or 'manual'}).", "dim")
+            text.append(f" (no automatic rewrite{code}: {proposal.manual_reason or 'manual'}).", "dim")
             text.append("\n  e edits it again, u undoes the decision.", "dim")
         elif proposal.is_manual:
-            text.append("✗ manual: ", "bold red")
+            text.append(f"✗ manual{code}: ", "bold red")
             text.append(proposal.manual_reason or "no automatic rewrite for this shape.")
+            if same and same[0].hint:
+                text.append("\n    → ", "dim")
+                text.append(same[0].hint, "italic")
             text.append("\n  Rewrite it by hand (e to edit a version), or r to reject and leave it.", "dim")
-        for finding in proposal.warnings:
+        for finding in warnings:
             if text.plain:
                 text.append("\n")
             text.append("⚠ ", "bold yellow")

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Footer, Label, Static
 
 from migrator_tui.errors import printable
 from migrator_tui.model import Occurrence
@@ -53,6 +53,7 @@ class ClusterDecisionScreen(ModalScreen[str | None]):
                 yield Button(sampled, variant="primary", id="sample")
                 yield Button(f"Reject all {self.open_count} (x)", variant="error", id="reject")
                 yield Button("Cancel (Esc)", id="cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
@@ -92,6 +93,7 @@ class SampleScreen(ModalScreen[bool | None]):
             yield WarningsPanel(id="sample-warnings")
             yield Label("a confirms it · r rejects it: the cluster decision stops there, the rest stays "
                         "undecided · Esc cancels: nothing is decided", classes="dialog-help")
+        yield Footer()
 
     def _title(self) -> Text:
         occ, p = self.occ, self.view.proposal

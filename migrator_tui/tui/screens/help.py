@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from migrator_tui.tui.keys import BRANCH_KEYS, REVIEW_KEYS
 from migrator_tui.tui.labels import CHECK_MARKS, MARKS
@@ -72,6 +72,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(marks_text())
             yield Static("Ctrl+P opens the command palette with every action.  Esc closes this help.",
                          classes="dialog-help")
+        yield Footer()
 
     def _noun(self) -> str:
         controller = getattr(self.app, "controller", None)

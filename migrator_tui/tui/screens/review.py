@@ -904,7 +904,9 @@ class ReviewScreen(Screen[None]):
         current = self.controller.decision(occ.id).note
         note = await self.app.push_screen_wait(
             TextPromptScreen(f"Note on {occ.path}:{occ.line}", current,
-                             placeholder="what to check, who to ask…")
+                             placeholder="what to check, who to ask…",
+                             help_text="Enter saves it (it goes into the commit message; empty removes it) "
+                                       "· Esc cancels")
         )
         if note is not None and self._guard(self.controller.set_note, occ.id, note.strip()):
             self._decided(occ.id, advance=False)

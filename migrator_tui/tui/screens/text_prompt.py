@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label
+from textual.widgets import Footer, Input, Label
 
 
 class TextPromptScreen(ModalScreen[str | None]):
@@ -27,6 +27,7 @@ class TextPromptScreen(ModalScreen[str | None]):
             yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
             if self.help_text:
                 yield Label(self.help_text, classes="dialog-help")
+        yield Footer()  # the dialog's keys, not the review's underneath
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
