@@ -271,6 +271,7 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
     # each file is analysed once, in a worker when there are many: its diffs (dry run) or its new
     # text (in place) are built there from the analysis that decided them
     work = partial(_dry_run_file if args.dry_run else _rewrite_file, args.min_confidence)
+    import migrator_tui.rewrite.build  # noqa: F401  (libcst, loaded once before the workers fork)
     for path, text, found, error in analyse_files(Path(result.root), chosen, recipe, work):
         occs = chosen[path]
         if error is not None or text is None:

@@ -167,20 +167,27 @@ class Parsed:
         tree = tree or ast.parse(source)
         _map_block(self.module.body, tree.body, self.lines, self.ends)
         self.text_lines = split_lines(source, keepends=True)
-        #: per `class` line: the names the class defines in its body or assigns on `self`
-        self.class_names: dict[int, set[str]] = {}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef):
-                names = {b.name for b in node.body
-                         if isinstance(b, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-                direct = _direct_targets(node)
-                for n in ast.walk(node):
-                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n in direct:
-                        names.add(n.id)
-                    elif (isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
-                          and isinstance(n.value, ast.Name) and n.value.id == "self"):
-                        names.add(n.attr)
-                self.class_names[node.lineno] = names
+        self._tree = tree
+        self._class_names: dict[int, set[str]] | None = None
+
+    def class_names(self, line: int) -> set[str]:
+        """The names the class at `line` defines in its body or assigns on `self` (the classes
+        are read on the first question: only a helper method or property added asks)."""
+        if self._class_names is None:
+            self._class_names = {}
+            for node in ast.walk(self._tree):
+                if isinstance(node, ast.ClassDef):
+                    names = {b.name for b in node.body
+                             if isinstance(b, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+                    direct = _direct_targets(node)
+                    for n in ast.walk(node):
+                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n in direct:
+                            names.add(n.id)
+                        elif (isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
+                              and isinstance(n.value, ast.Name) and n.value.id == "self"):
+                            names.add(n.attr)
+                    self._class_names[node.lineno] = names
+        return self._class_names.get(line, set())
 
     def indent_of(self, line: int) -> str:
         text = self.text_lines[line - 1] if 0 < line <= len(self.text_lines) else ""
@@ -609,7 +616,7 @@ def scaffold_edit(parsed: Parsed, cls: cst.ClassDef, jobs: Sequence[Job]) -> tup
     """The text to insert into a class for its jobs: the manager property (and the session
     helper), once, unless the class already defines or assigns those names."""
     strategy = jobs[0].strategy
-    defined = parsed.class_names.get(parsed.lines.get(id(cls), -1), set())
+    defined = parsed.class_names(parsed.lines.get(id(cls), -1))
     add: list[cst.BaseStatement] = []
     indent = parsed.module.default_indent
     if strategy.manager not in defined:
