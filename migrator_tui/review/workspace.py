@@ -303,8 +303,10 @@ class Workspace:
         `sources` are the scanned files' texts (read from the working tree when not given).
         Returns the ids of decisions that became stale.
         """
+        from migrator_tui.rewrite.repo_index import forget_index
         from migrator_tui.scan.files import decode_source
 
+        forget_index(self.root)  # the callers and models around may have changed with the files
         self.scan = result
         self.occurrences = {o.id: o for o in result.occurrences}
         self.sources = dict(sources or {})

@@ -228,11 +228,11 @@ class ReviewController:
     def prime_callers(self, result: ScanResult) -> None:
         """Index the repository's callers of every scanned function at once (one `git grep`), so no
         proposal pays for its own search later."""
-        from migrator_tui.rewrite.repo_index import repo_index
+        from migrator_tui.rewrite.repo_index import function_origins, repo_index
 
-        names = {o.function.rsplit(".", 1)[-1] for o in result.occurrences if o.function}
+        names, origins = function_origins(o for o in result.occurrences if o.function)
         if names:
-            repo_index(self.root).prime(names)
+            repo_index(self.root).prime(names, origins)
 
     def load(self, result: ScanResult, loaded: bool = False) -> None:
         """Take a scan's result: match saved decisions (unless the workspace `loaded` it already),
