@@ -9,9 +9,10 @@ Not a test. Builds three git repositories in a temporary folder:
 
 Then runs, in alternating rounds, `git grep -n get_session`, `ast-grep run -p '$A.get_session()'
 --lang python`, `migrator-tui scan --json --no-proposals` (finding and classifying) and
-`migrator-tui scan --json` (plus each occurrence's strategy, confidence and warnings) as
-subprocesses, and prints the median wall time of each, the ratios, and the scans' peak resident
-memory (the largest process of a scan).
+`migrator-tui scan --json` (plus each occurrence's strategy, confidence and warnings; both with
+`--no-cache`, cold) and `scan --json` again with the result the first run kept (warm: nothing
+changed since) as subprocesses, and prints the median wall time of each, the ratios, and the
+scans' peak resident memory (the largest process of a scan).
 
     .venv/bin/python benchmarks/bench_scan.py [--rounds 5] [--keep DIR]
 
@@ -154,8 +155,9 @@ def main() -> int:
         tools["ast-grep"] = [astgrep, "run", "-p", "$A.get_session()", "--lang", "python"]
     else:
         print("ast-grep: not installed (pip install ast-grep-cli), its column is skipped")
-    tools["scan"] = [*scan_cmd, "--no-proposals"]
-    tools["scan+proposals"] = scan_cmd
+    tools["scan"] = [*scan_cmd, "--no-proposals", "--no-cache"]
+    tools["scan+proposals"] = [*scan_cmd, "--no-cache"]
+    tools["warm"] = scan_cmd  # the kept result of the checking run, below
 
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
@@ -181,7 +183,7 @@ def main() -> int:
     head = f"{'corpus':<8}{'files':>7}{'MB':>7}{'found':>7}{'git grep':>10}"
     head += f"{'ast-grep':>10}" if astgrep else ""
     head += f"{'scan':>9}{'scan/ast-grep':>15}{'scan/git grep':>15}{'+proposals':>12}{'/ast-grep':>11}"
-    head += f"{'peak RSS':>10}"
+    head += f"{'warm':>8}{'/ast-grep':>11}{'peak RSS':>10}"
     print(f"\nmedian of {args.rounds} alternating rounds, seconds; {os.cpu_count()} CPUs")
     print(head)
     for name, files, size, found, med, peak in rows:
@@ -192,6 +194,8 @@ def main() -> int:
         line += f"{med['scan'] / med['ast-grep']:>14.2f}x" if astgrep else f"{'-':>15}"
         line += f"{med['scan'] / med['git grep']:>14.1f}x{med['scan+proposals']:>12.3f}"
         line += f"{med['scan+proposals'] / med['ast-grep']:>10.2f}x" if astgrep else f"{'-':>11}"
+        line += f"{med['warm']:>8.3f}"
+        line += f"{med['warm'] / med['ast-grep']:>10.2f}x" if astgrep else f"{'-':>11}"
         line += f"{peak / 1024:>7.0f} MB"
         print(line)
     return 0

@@ -42,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         help="a built-in recipe name or a TOML file (default: db-session)")
     parser.add_argument("--no-proposals", action="store_true",
                         help="skip the rewrite analysis (strategy, confidence, warnings): fastest")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="scan and analyse again even when the repository, the recipe and the tool "
+                             "are as they were at the last scan (kept in .git/migrator/cache)")
     parser.add_argument("--clusters", action="store_true",
                         help="also group alike proposals (same strategy, confidence, shapes, warnings "
                              "and normalised diff), largest first: what can be decided once for all")
@@ -50,20 +53,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run(args: argparse.Namespace) -> int:
     from migrator_tui.recipe import load_recipe
-    from migrator_tui.scan import scan
+    from migrator_tui.review.cache import cached_scan
 
     recipe = load_recipe(args.recipe)
     progress = _Counter() if sys.stderr.isatty() else None
     try:
-        result = scan(args.path, recipe, progress=progress)
+        result, proposals = cached_scan(args.path, recipe, proposals=not args.no_proposals,
+                                        progress=progress, use_cache=not args.no_cache)
     finally:
         if progress is not None:
             progress.clear()
-    proposals = None
-    if not args.no_proposals:
-        from migrator_tui.rewrite import summarize
-
-        proposals = summarize(result, recipe)
     found = effort = None
     if args.clusters and not args.no_proposals:
         from pathlib import Path

@@ -1,0 +1,276 @@
+"""A scan and its proposal summaries, kept between runs in `<git-common-dir>/migrator/cache/`.
+
+A proposal's verdict depends on its own file and on the rest of the repository (callers,
+decorators, models, which modules exist, the requirement pins), on the recipe, on which strategy
+modules this interpreter can import, and on this tool's own code. A kept set of summaries is
+used only when all of these are what they were: every file git tracks (its blob id, or the
+content of a file changed since the index) and every untracked file git does not ignore, the
+recipe, the interpreter and the importable modules the recipe's strategies name, the commit
+checked out, and the source of this package. Anything else scans and analyses again, and keeps
+the new result.
+
+The file is untrusted input like any other: one that is malformed, too large or for another key
+is ignored (and replaced). Outside a git work tree, or where the folder cannot be written,
+nothing is kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from migrator_tui.model import Excluded, Occurrence, ScanResult, SkippedFile
+from migrator_tui.recipe import Recipe
+from migrator_tui.rewrite.proposal import Finding, Proposal
+from migrator_tui.scan.run import Progress
+
+#: The largest cache file read (a summary takes some hundred bytes).
+MAX_BYTES = 256 << 20
+_CONFIDENCES = ("safe", "review", "manual")
+_CODE_DIGEST: str | None = None
+
+
+def cached_scan(root: Path | str, recipe: Recipe, *, proposals: bool = True, progress: Progress | None = None,
+                use_cache: bool = True) -> tuple[ScanResult, dict[str, Proposal] | None]:
+    """`scan(root, recipe)` and (with `proposals`) `rewrite.summarize` of it, from the cache
+    when nothing they depend on changed since they were kept."""
+    from migrator_tui.scan import scan
+    from migrator_tui.scan.files import check_root
+
+    root = check_root(Path(root))
+    where = _cache_file(root, recipe) if use_cache else None
+    key = _key(root, recipe) if where is not None else None
+    kept: tuple[ScanResult, dict[str, Proposal] | None] | None = None
+    if where is not None and key is not None:
+        kept = _load(where, key)
+        if kept is not None and (kept[1] is not None or not proposals):
+            return kept[0], kept[1] if proposals else None
+    result = kept[0] if kept is not None else scan(root, recipe, progress=progress)
+    summaries = None
+    if proposals:
+        from migrator_tui.rewrite import summarize
+        from migrator_tui.rewrite.repo_index import forget_index
+
+        forget_index(root)  # what this process knew of the repository may be out of date
+        summaries = summarize(result, recipe)
+    if where is not None and key is not None:
+        _store(where, key, result, summaries)
+    return result, summaries
+
+
+def _git(root: Path, *args: str) -> bytes | None:
+    try:
+        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, stdin=subprocess.DEVNULL,
+                              check=False)
+    except OSError:
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def _cache_file(root: Path, recipe: Recipe) -> Path | None:
+    out = _git(root, "rev-parse", "--path-format=absolute", "--git-common-dir")
+    if not out:
+        return None
+    common = Path(os.fsdecode(out.strip()))
+    name = hashlib.sha1(recipe.name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return common / "migrator" / "cache" / f"summaries-{name}.json"
+
+
+def _key(root: Path, recipe: Recipe) -> str | None:
+    """The digest of everything a scan and its summaries depend on, or None when it cannot be
+    told."""
+    h = hashlib.sha256()
+    head = _git(root, "rev-parse", "-q", "--verify", "HEAD")
+    tracked = _git(root, "ls-files", "-s", "-z")
+    changed = _git(root, "diff-files", "--name-only", "-z")
+    others = _git(root, "ls-files", "-o", "--exclude-standard", "-z")
+    if tracked is None or changed is None or others is None:
+        return None
+    h.update(head or b"no commit")
+    h.update(tracked)
+    for rel in sorted({p for p in changed.split(b"\0") if p} | {p for p in others.split(b"\0") if p}):
+        h.update(b"\0" + rel + b"\0" + _content_digest(root / os.fsdecode(rel)))
+    h.update(repr(recipe).encode("utf-8", "surrogateescape"))
+    h.update(sys.version.encode())
+    h.update(repr(_importable(recipe)).encode())
+    h.update(_code_digest().encode())
+    h.update(str(root).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def _content_digest(path: Path) -> bytes:
+    """A changed or untracked file's content (or what stands there instead)."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return b"-" + os.fsencode(os.readlink(path)) if path.is_symlink() else b"-"
+        with path.open("rb") as fh:
+            return hashlib.sha1(fh.read()).digest()
+    except OSError:
+        return b"?"
+
+
+def _importable(recipe: Recipe) -> list[tuple[str, bool]]:
+    """Whether this interpreter can import each module the recipe's strategies import."""
+    import importlib.util
+
+    from migrator_tui.rewrite.strategies import imported_modules
+
+    out = []
+    for module in sorted({m for s in recipe.strategies.values() for m in imported_modules(s)}):
+        try:
+            out.append((module, importlib.util.find_spec(module) is not None))
+        except (ImportError, ValueError):
+            out.append((module, False))
+    return out
+
+
+def _code_digest() -> str:
+    """The digest of this package's own source: another build of the tool analyses again."""
+    global _CODE_DIGEST
+    if _CODE_DIGEST is None:
+        package = Path(__file__).resolve().parent.parent
+        h = hashlib.sha256()
+        for path in sorted(package.rglob("*")):
+            if path.suffix in (".py", ".toml") and "demo" not in path.relative_to(package).parts[:1]:
+                h.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+        _CODE_DIGEST = h.hexdigest()
+    return _CODE_DIGEST
+
+
+def _load(path: Path, key: str) -> tuple[ScanResult, dict[str, Proposal] | None] | None:
+    try:
+        if path.is_symlink() or path.stat().st_size > MAX_BYTES:
+            return None
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    try:
+        if not isinstance(data, dict) or data.get("key") != key:
+            return None
+        result = _result(data["scan"])
+        stored = data["summaries"]
+        if stored is None:
+            return result, None
+        if not isinstance(stored, dict):
+            return None
+        ids = {o.id for o in result.occurrences}
+        if not set(stored) <= ids:  # (a file unreadable then has none)
+            return None
+        return result, {o.id: _proposal(o.id, stored[o.id]) for o in result.occurrences if o.id in stored}
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+#: Occurrence fields and their kinds, in order: what a stored occurrence must hold.
+_FIELDS = (("id", "text"), ("path", "text"), ("line", "line"), ("column", "line"), ("end_line", "line"),
+           ("end_column", "line"), ("function", "text"), ("decorators", "texts"), ("variable", "text?"),
+           ("receiver", "text"), ("shapes", "texts"), ("phase", "line?"), ("scope_start", "line"),
+           ("scope_end", "line"), ("class_name", "text?"), ("is_view", "flag"), ("reads", "texts"),
+           ("bound", "texts"), ("callee", "text"))
+_CHECK = {
+    "text": lambda v: _text(v),
+    "text?": lambda v: None if v is None else _text(v),
+    "line": lambda v: _line(v),
+    "line?": lambda v: None if v is None else _line(v),
+    "texts": lambda v: tuple(_text(x) for x in _list(v)),
+    "flag": lambda v: _flag(v),
+}
+
+
+def _result(item: object) -> ScanResult:
+    """A stored scan result, every field checked."""
+    if not isinstance(item, dict):
+        raise TypeError("not a scan")
+    hashes = item["file_hashes"]
+    if not isinstance(hashes, dict):
+        raise TypeError("not a mapping")
+    return ScanResult(
+        root=_text(item["root"]), recipe=_text(item["recipe"]),
+        base=None if item["base"] is None else _text(item["base"]),
+        occurrences=[Occurrence(*(_CHECK[kind](_list(o)[i]) for i, (_, kind) in enumerate(_FIELDS)))
+                     for o in _list(item["occurrences"]) if len(_list(o)) == len(_FIELDS)],
+        skipped=[SkippedFile(_text(s[0]), _text(s[1])) for s in map(_pair, _list(item["skipped"]))],
+        excluded=[Excluded(_text(e[0]), _line(e[1]), _text(e[2]), _text(e[3]))
+                  for e in map(_list, _list(item["excluded"])) if len(e) == 4],
+        files_scanned=_line(item["files_scanned"]),
+        file_hashes={_text(k): _text(v) for k, v in hashes.items()},
+    )
+
+
+def _list(value: object) -> list[object]:
+    if not isinstance(value, list):
+        raise TypeError("not a list")
+    return value
+
+
+def _pair(value: object) -> list[object]:
+    items = _list(value)
+    if len(items) != 2:
+        raise ValueError("not a pair")
+    return items
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("not a flag")
+    return value
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not text")
+    return value
+
+
+def _line(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise TypeError("not a line number")
+    return value
+
+
+def _proposal(oid: str, item: object) -> Proposal:
+    """One stored summary, every field checked."""
+    if not isinstance(item, dict):
+        raise TypeError("not a summary")
+    confidence = item["confidence"]
+    if confidence not in _CONFIDENCES:
+        raise ValueError("unknown confidence")
+    strategy = item["strategy"]
+    reason = item["manual_reason"]
+    warnings = item["warnings"]
+    if not isinstance(warnings, list) or not isinstance(item["alternatives"], list):
+        raise TypeError("not a list")
+    return Proposal(
+        oid, None if strategy is None else _text(strategy), tuple(_text(a) for a in item["alternatives"]),
+        confidence, tuple(Finding(_text(w["code"]), _line(w["line"]), _text(w["message"]), _text(w["hint"]))
+                          for w in warnings),
+        None if reason is None else _text(reason), _line(item["start_line"]), _line(item["end_line"]),
+    )
+
+
+def _store(path: Path, key: str, result: ScanResult, summaries: dict[str, Proposal] | None) -> None:
+    from dataclasses import astuple
+
+    from migrator_tui.review.state import atomic_write
+
+    scan = {"root": result.root, "recipe": result.recipe, "base": result.base,
+            "occurrences": [list(astuple(o)) for o in result.occurrences],
+            "skipped": [[s.path, s.reason] for s in result.skipped],
+            "excluded": [[e.path, e.line, e.function, e.reason] for e in result.excluded],
+            "files_scanned": result.files_scanned, "file_hashes": result.file_hashes}
+    kept = None if summaries is None else {oid: {
+        "strategy": p.strategy, "alternatives": list(p.alternatives), "confidence": p.confidence,
+        "warnings": [w.to_json() for w in p.warnings], "manual_reason": p.manual_reason,
+        "start_line": p.start_line, "end_line": p.end_line} for oid, p in summaries.items()}
+    try:
+        data = json.dumps({"key": key, "scan": scan, "summaries": kept}, separators=(",", ":"),
+                          ensure_ascii=True).encode()
+    except (TypeError, ValueError):  # (not expected: every field is text, a number or a list)
+        return
+    with contextlib.suppress(OSError):  # a read-only repository: nothing kept, nothing lost
+        atomic_write(path, data)

@@ -1,0 +1,173 @@
+"""The scan kept in .git/migrator/cache: used only when nothing it depends on changed (real
+repositories in tmp_path, the CLI in process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from gitfixtures import make_repo
+
+from migrator_tui.cli import main
+
+Capsys = pytest.CaptureFixture[str]
+
+REPORTS = """\
+def save(db_manager, name):
+    session = db_manager.get_session()
+    try:
+        session.add(Report(name=name))
+        session.commit()
+    finally:
+        session.close()
+"""
+
+CALLER = """\
+from reports import save
+
+
+def job():
+    try:
+        save(None, 'x')
+    except ValueError:
+        pass
+"""
+
+
+def scan_json(root: Path, capsys: Capsys, *extra: str) -> dict[str, object]:
+    capsys.readouterr()
+    assert main(["scan", str(root), "--json", *extra]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def every_code(found: dict[str, object]) -> set[str]:
+    return {c for cs in codes(found).values() for c in cs}
+
+
+def codes(found: dict[str, object]) -> dict[str, list[str]]:
+    out = {}
+    for phase in found["phases"]:  # type: ignore[attr-defined]
+        for file in phase["files"]:
+            for occ in file["occurrences"]:
+                out[occ["id"]] = sorted(w["code"] for w in occ["warnings"])
+    return out
+
+
+def cache_files(root: Path) -> list[Path]:
+    return sorted((root / ".git" / "migrator" / "cache").glob("summaries-*.json"))
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo", {"reports.py": REPORTS, "app.py": "from flask import Flask\n"})
+
+
+def test_a_second_scan_of_an_unchanged_repository_gives_the_same_result_from_the_cache(
+        repo: Path, capsys: Capsys) -> None:
+    first = scan_json(repo, capsys)
+    (kept,) = cache_files(repo)
+    assert json.loads(kept.read_bytes())["summaries"], "the summaries are kept"
+    assert scan_json(repo, capsys) == first
+    assert scan_json(repo, capsys, "--no-cache") == first
+
+
+def _tamper(root: Path) -> None:
+    """Change the kept summaries in a well-formed way: only a run that reads them shows it."""
+    (kept,) = cache_files(root)
+    data = json.loads(kept.read_bytes())
+    for item in data["summaries"].values():
+        item["warnings"] = [{"code": "kept-marker", "line": 1, "message": "m", "hint": ""}]
+    kept.write_text(json.dumps(data))
+
+
+def test_the_cache_is_read_and_no_cache_does_not_read_it(repo: Path, capsys: Capsys) -> None:
+    scan_json(repo, capsys)
+    _tamper(repo)
+    assert every_code(scan_json(repo, capsys)) == {"kept-marker"}
+    assert "kept-marker" not in every_code(scan_json(repo, capsys, "--no-cache"))
+
+
+@pytest.mark.parametrize("change", ["edit a tracked file", "add an untracked file", "stage a file",
+                                    "commit"])
+def test_a_change_anywhere_in_the_repository_is_scanned_again(repo: Path, capsys: Capsys,
+                                                               change: str) -> None:
+    """The caller in another file decides the verdict: a kept result must not hide it."""
+    scan_json(repo, capsys)
+    _tamper(repo)
+    caller = repo / "jobs.py"
+    if change == "edit a tracked file":
+        (repo / "app.py").write_text("from flask import Flask\n\nAPP = 1\n")
+    else:
+        caller.write_text(CALLER)
+        if change in ("stage a file", "commit"):
+            subprocess.run(["git", "add", "jobs.py"], cwd=repo, check=True)
+        if change == "commit":
+            subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "jobs"],
+                           cwd=repo, check=True)
+    found = codes(scan_json(repo, capsys))
+    assert "kept-marker" not in {c for cs in found.values() for c in cs}
+    if change != "edit a tracked file":
+        assert found == {"reports.py::save::0": ["exception-wrapped", "needs-app-context"]}
+
+
+def test_a_malformed_cache_is_ignored_and_replaced(repo: Path, capsys: Capsys) -> None:
+    first = scan_json(repo, capsys)
+    (kept,) = cache_files(repo)
+    data = json.loads(kept.read_bytes())
+    bad = [b"not json", b"[]", json.dumps({**data, "summaries": {"x": 1}}).encode(),
+           json.dumps({**data, "scan": {**data["scan"], "occurrences": [[1, 2]]}}).encode(),
+           json.dumps({**data, "summaries": {k: {**v, "confidence": "certain"}
+                                             for k, v in data["summaries"].items()}}).encode(),
+           json.dumps({**data, "summaries": {k: {**v, "start_line": -3}
+                                             for k, v in data["summaries"].items()}}).encode()]
+    for content in bad:
+        kept.write_bytes(content)
+        assert scan_json(repo, capsys) == first, content[:40]
+        assert json.loads(kept.read_bytes())["key"] == data["key"], "replaced by a good one"
+
+
+def test_a_read_only_git_folder_keeps_nothing_and_loses_nothing(repo: Path, capsys: Capsys) -> None:
+    import shutil
+    import sys
+
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # root writes anyway: drop the capabilities that let it
+        if shutil.which("setpriv") is None:
+            pytest.skip("needs setpriv to drop root's file capabilities")
+        prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner"]
+    expected = scan_json(repo, capsys, "--no-cache")
+    git_dir = repo / ".git"
+    modes = {p: p.stat().st_mode for p in [git_dir, *git_dir.rglob("*")] if p.is_dir()}
+    for p in modes:
+        p.chmod(stat.S_IMODE(modes[p]) & ~0o222)
+    try:
+        proc = subprocess.run([*prefix, sys.executable, "-m", "migrator_tui", "scan", str(repo), "--json"],
+                              capture_output=True, text=True, check=False)
+    finally:
+        for p, mode in modes.items():
+            p.chmod(stat.S_IMODE(mode))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == expected
+    assert not cache_files(repo)
+
+
+def test_outside_git_nothing_is_kept(tmp_path: Path, capsys: Capsys) -> None:
+    root = tmp_path / "plain"
+    root.mkdir()
+    (root / "reports.py").write_text(REPORTS)
+    assert codes(scan_json(root, capsys))
+    assert not list(tmp_path.rglob("summaries-*.json"))
+
+
+def test_another_build_of_the_tool_does_not_read_the_kept_result(repo: Path, capsys: Capsys,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from migrator_tui.review import cache
+
+    scan_json(repo, capsys)
+    _tamper(repo)
+    monkeypatch.setattr(cache, "_CODE_DIGEST", "another build")
+    assert "kept-marker" not in every_code(scan_json(repo, capsys))
