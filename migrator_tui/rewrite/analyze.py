@@ -11,7 +11,7 @@ Anything else is "manual", with the reason.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from migrator_tui.model import Occurrence
 from migrator_tui.recipe import Recipe
@@ -37,6 +37,24 @@ from migrator_tui.rewrite.facts.handlers import catching_calls, is_broad, live_s
 from migrator_tui.rewrite.facts.io import io_call
 from migrator_tui.rewrite.facts.orm import orm_escapes, plain_annotation
 from migrator_tui.rewrite.facts.returns import Function, none_exit
+from migrator_tui.rewrite.facts.statements import (
+    assigns,
+    closes_in_finally,
+    index,
+    inside,
+    is_none_assign,
+    lookup_only,
+    makes_lock,
+    may_raise,
+    old_use,
+    quote_statement,
+    rebinding,
+    releases,
+    releases_resource,
+    rooted_at_self,
+    session_yields,
+    stmt_list,
+)
 from migrator_tui.rewrite.facts.transaction import after_transaction_end, hands_out_session
 from migrator_tui.rewrite.facts.writes import dirty_exits, writes
 from migrator_tui.rewrite.plan import Facts, Plan
@@ -46,8 +64,6 @@ from migrator_tui.sourcefile import split_lines
 
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 VIEW_DECORATORS = {"route", "get", "post", "put", "delete", "patch"}
-#: Calls known to make an object that `with` can take and whose `__enter__` is `acquire()`.
-LOCK_FACTORIES = {"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "allocate_lock"}
 
 #: `decorator_catches(decorator_node, tree) -> [(line, "ExcType (in decorator x)")]`
 DecoratorCheck = Callable[[ast.expr], list[tuple[int, str]]]
@@ -64,57 +80,6 @@ def find_call(calls: dict[int, list[ast.Call]], occ: Occurrence, source_lines: l
             return call
     return None
 
-
-def _stmt_list(parent: ast.AST, stmt: ast.stmt) -> list[ast.stmt] | None:
-    for fieldname in ("body", "orelse", "finalbody", "handlers"):
-        seq = getattr(parent, fieldname, None)
-        if isinstance(seq, list) and any(s is stmt for s in seq):
-            return seq
-    return None
-
-
-def _index(seq: Sequence[ast.AST], node: ast.AST) -> int:
-    return next(i for i, s in enumerate(seq) if s is node)
-
-
-def _assigns(stmt: ast.stmt, var: str) -> bool:
-    targets: list[ast.expr] = []
-    if isinstance(stmt, ast.Assign):
-        targets = stmt.targets
-    elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
-        targets = [stmt.target]
-    return any(isinstance(t, ast.Name) and t.id == var for t in targets)
-
-
-def _is_none_assign(stmt: ast.stmt, var: str) -> bool:
-    value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
-    return _assigns(stmt, var) and isinstance(value, ast.Constant) and value.value is None
-
-
-
-def _releases(stmt: ast.stmt, var: str, methods: set[str]) -> bool:
-    """A statement that only releases: `var.close()`, `if var: var.close()`, a try around it."""
-    if is_method_stmt(stmt, var, methods):
-        return True
-    if isinstance(stmt, ast.If) and is_guard_test(stmt.test, var) and not stmt.orelse:
-        return all(_releases(s, var, methods) for s in stmt.body)
-    if isinstance(stmt, ast.Try) and not stmt.orelse and not stmt.finalbody:
-        body_ok = all(_releases(s, var, methods) for s in stmt.body)
-        handlers_trivial = all(
-            all(isinstance(s, ast.Pass) or _is_log_call(s) for s in h.body) for h in stmt.handlers
-        )
-        return body_ok and handlers_trivial
-    return False
-
-
-def _is_log_call(stmt: ast.stmt) -> bool:
-    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
-            and isinstance(stmt.value.func, ast.Attribute)
-            and stmt.value.func.attr in {"debug", "info", "warning", "error", "exception"})
-
-
-def _closes_in_finally(try_node: ast.Try, var: str, release: str) -> bool:
-    return any(_releases(s, var, {release}) for s in try_node.finalbody)
 
 
 class Analyzer:
@@ -178,7 +143,7 @@ class Analyzer:
             function=occ.function, in_function=func is not None, is_view=is_view,
             class_name=class_name, class_line=class_line,
             receiver=ast.unparse(call.func.value) if isinstance(call.func, ast.Attribute) else "",
-            receiver_self=isinstance(call.func, ast.Attribute) and _rooted_at_self(call.func.value),
+            receiver_self=isinstance(call.func, ast.Attribute) and rooted_at_self(call.func.value),
             acquire=self._source_of(call), acquire_column=occ.column,
             decorators=decorators, reads=reads, bound=self.bound,
             locals=frozenset(function_locals(func)) if func else frozenset(),
@@ -241,7 +206,7 @@ class Analyzer:
         if self.recipe.acquire.lazy:
             first = next((i for i, s in enumerate(body) if uses([s], var)), len(body))
             body = body[first:]
-        return _may_raise(body, var)
+        return may_raise(body, var)
 
     def _none_return(self, call: ast.Call) -> tuple[int, str] | None:
         """(line, what) when the acquire calls a function of this repository that can return
@@ -312,26 +277,26 @@ class Analyzer:
                     facts: Facts) -> Plan:
         a = self.recipe.acquire
         owner = self.parent[assign]
-        seq = _stmt_list(owner, assign)
+        seq = stmt_list(owner, assign)
         if seq is None or (isinstance(owner, ast.ExceptHandler) and seq is not owner.body):
             return self._manual(occ, facts, var, "session-escapes", "the acquire is in an unusual place")
-        k = _index(seq, assign)
+        k = index(seq, assign)
         plan = Plan(occ.id, var, facts, acquire_line=assign.lineno)
         if k > 0 and (seq[k - 1].end_lineno or 0) + 1 == assign.lineno:  # adjacent: nothing between
             plan.receiver_binding = self._receiver_binding(call, seq[k - 1])
 
         # "try", acquire inside: `try: [stmts] var = acquire() ... finally: var.close()`
-        if isinstance(owner, ast.Try) and seq is owner.body and _closes_in_finally(owner, var, a.release):
+        if isinstance(owner, ast.Try) and seq is owner.body and closes_in_finally(owner, var, a.release):
             outer = self.parent[owner]
-            outer_seq = _stmt_list(outer, owner)
+            outer_seq = stmt_list(outer, owner)
             assert outer_seq is not None
-            t = _index(outer_seq, owner)
+            t = index(outer_seq, owner)
             plan.pattern = "try"
             plan.try_line = owner.lineno
             plan.body_before = [s.lineno for s in seq[:k]]
             start = owner
             for g in range(t - 1, -1, -1):
-                if _is_none_assign(outer_seq[g], var):
+                if is_none_assign(outer_seq[g], var):
                     if not uses(outer_seq[g + 1 : t], var):
                         plan.guard_line = outer_seq[g].lineno
                         start = outer_seq[g]
@@ -347,9 +312,9 @@ class Analyzer:
         # "try", acquire before: `var = acquire()` [pre...] `try: ... finally: var.close()`
         for j in range(k + 1, len(seq)):
             stmt = seq[j]
-            if isinstance(stmt, ast.Try) and _closes_in_finally(stmt, var, a.release):
+            if isinstance(stmt, ast.Try) and closes_in_finally(stmt, var, a.release):
                 pre = seq[k + 1 : j]
-                if any(_assigns(s, var) for s in pre):
+                if any(assigns(s, var) for s in pre):
                     break
                 plan.pattern = "try"
                 plan.try_line = stmt.lineno
@@ -360,7 +325,7 @@ class Analyzer:
                 plan.pre_outside = [s.lineno for s in pre[:first_use]]
                 plan.pre_inside = [s.lineno for s in pre[first_use:]]
                 return self._finish_try(plan, occ, stmt, list(stmt.body), pre[first_use:], assign, seq)
-            if _assigns(stmt, var) or (any(
+            if assigns(stmt, var) or (any(
                 method_call_on(n, var, {a.release}) for n in walk_all([stmt])
             ) and not is_method_stmt(stmt, var, {a.release}) and not self._closes_then_leaves(stmt, var)):
                 break
@@ -385,7 +350,7 @@ class Analyzer:
                                 "(not in a `finally` nor by a statement of the same block)")
         last = k
         for j in range(k + 1, len(seq)):
-            if _assigns(seq[j], var):
+            if assigns(seq[j], var):
                 break
             if uses([seq[j]], var):
                 last = j
@@ -399,15 +364,15 @@ class Analyzer:
         a = self.recipe.acquire
         resource = ast.unparse(call.func.value)  # type: ignore[attr-defined]
         owner = self.parent[stmt]
-        seq = _stmt_list(owner, stmt)
+        seq = stmt_list(owner, stmt)
         plan = Plan(occ.id, None, facts, acquire_line=stmt.lineno, resource=resource)
         if seq is None:
             return self._manual(occ, facts, None, "session-escapes", "the acquire is in an unusual place")
-        k = _index(seq, stmt)
-        if isinstance(owner, ast.Try) and seq is owner.body and _releases_resource(owner.finalbody, resource,
+        k = index(seq, stmt)
+        if isinstance(owner, ast.Try) and seq is owner.body and releases_resource(owner.finalbody, resource,
                                                                                     a.release):
             outer = self.parent[owner]
-            outer_seq = _stmt_list(outer, owner)
+            outer_seq = stmt_list(outer, owner)
             assert outer_seq is not None
             plan.pattern, plan.try_line = "try", owner.lineno
             plan.body_before = [s.lineno for s in seq[:k]]
@@ -415,7 +380,7 @@ class Analyzer:
             return self._finish_resource(occ, plan, owner, stmt)
         for j in range(k + 1, len(seq)):
             node = seq[j]
-            if isinstance(node, ast.Try) and _releases_resource(node.finalbody, resource, a.release):
+            if isinstance(node, ast.Try) and releases_resource(node.finalbody, resource, a.release):
                 plan.pattern, plan.try_line = "try", node.lineno
                 plan.pre_inside = [s.lineno for s in seq[k + 1 : j]]
                 return self._finish_resource(occ, plan, node, stmt)
@@ -470,7 +435,7 @@ class Analyzer:
             for n in ast.walk(scope):
                 if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None:
                     targets = n.targets if isinstance(n, ast.Assign) else [n.target]
-                    if any(dotted(t) == resource for t in targets) and _makes_lock(n.value):
+                    if any(dotted(t) == resource for t in targets) and makes_lock(n.value):
                         return "known"
         return "unknown"
 
@@ -489,10 +454,10 @@ class Analyzer:
     def _only_plain_return_after(self, stmt: ast.stmt) -> bool:
         """Only `return` / `return <constant>` follows `stmt` on its path, or the `finally`."""
         owner = self.parent.get(stmt)
-        seq = _stmt_list(owner, stmt) if owner is not None else None
+        seq = stmt_list(owner, stmt) if owner is not None else None
         if seq is None:
             return False
-        rest = seq[_index(seq, stmt) + 1 :]
+        rest = seq[index(seq, stmt) + 1 :]
         if not rest:  # the last statement of the `try` body: what follows is the finally's close
             return isinstance(owner, ast.Try) and seq is owner.body
         return len(rest) == 1 and isinstance(rest[0], ast.Return) and (
@@ -509,10 +474,10 @@ class Analyzer:
         if not isinstance(expr, ast.Expr):
             return False
         owner = self.parent.get(expr)
-        seq = _stmt_list(owner, expr) if owner is not None else None
+        seq = stmt_list(owner, expr) if owner is not None else None
         if seq is None:
             return False
-        i = _index(seq, expr)
+        i = index(seq, expr)
         return i + 1 < len(seq) and isinstance(seq[i + 1], ast.Return)
 
     def _closed_exits(self, body: list[ast.stmt], var: str) -> set[int]:
@@ -521,9 +486,9 @@ class Analyzer:
         out = set()
         for n in walk_local(body):
             if isinstance(n, ast.stmt) and is_method_stmt(n, var, {release}) and self._followed_by_return(n):
-                seq = _stmt_list(self.parent[n], n)
+                seq = stmt_list(self.parent[n], n)
                 assert seq is not None
-                out.add(seq[_index(seq, n) + 1].lineno)
+                out.add(seq[index(seq, n) + 1].lineno)
         return out
 
     def _finally_guarded(self, try_node: ast.Try, var: str) -> bool:
@@ -538,7 +503,7 @@ class Analyzer:
             return None
         name = func.value.id
         target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
-        if not (isinstance(target, ast.Name) and target.id == name and _lookup_only(stmt.value)):  # type: ignore[attr-defined]
+        if not (isinstance(target, ast.Name) and target.id == name and lookup_only(stmt.value)):  # type: ignore[attr-defined]
             return None
         scope = next((a for a in self.enclosing(stmt) if isinstance(a, FUNCTION_NODES)), None)
         if scope is None or not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -554,9 +519,9 @@ class Analyzer:
     def _acquired_before(self, name: str, try_node: ast.Try, after: int = 0) -> bool:
         """`name = <acquire>` is a statement of the same block before the `try` (a second resource
         the `finally` closes too), after line `after`."""
-        seq = _stmt_list(self.parent[try_node], try_node) or []
-        return any(self._acquires(s) and _assigns(s, name) and s.lineno > after
-                   for s in seq[: _index(seq, try_node)])
+        seq = stmt_list(self.parent[try_node], try_node) or []
+        return any(self._acquires(s) and assigns(s, name) and s.lineno > after
+                   for s in seq[: index(seq, try_node)])
 
     def _acquires(self, stmt: ast.stmt) -> bool:
         """`x = <another acquire of the recipe>`."""
@@ -588,16 +553,16 @@ class Analyzer:
         # finally: drop the release, keep the rest
         released = False
         for s in try_node.finalbody:
-            if _releases(s, var, {a.release, a.rollback}) or _is_none_assign(s, var):
+            if releases(s, var, {a.release, a.rollback}) or is_none_assign(s, var):
                 plan.finally_remove.append(s.lineno)  # `session = None` after the close goes too
-                if isinstance(s, ast.Try) and _releases(s, var, {a.release}):
+                if isinstance(s, ast.Try) and releases(s, var, {a.release}):
                     plan.swallowed_close = s.lineno
-                released = released or _releases(s, var, {a.release})
+                released = released or releases(s, var, {a.release})
             else:
                 if uses([s], var) and not released:  # fine while the `finally` stays inside the `with`
                     plan.finally_uses.append((s.lineno, f"the `finally` uses the session at line "
                                               f"{s.lineno} for more than closing it"))
-                kept = (s.lineno, _quote(s))
+                kept = (s.lineno, quote_statement(s))
                 (plan.finally_after if released else plan.finally_before).append(kept)
         plan.shared_finally = [s.lineno for s in try_node.finalbody if isinstance(s, ast.Expr)
                                and isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Attribute)
@@ -614,14 +579,14 @@ class Analyzer:
         keep_types: list[tuple[int, ast.ExceptHandler]] = []
         trailing_droppable = True
         for h in reversed(try_node.handlers):
-            rest = [s for s in h.body if not _releases(s, var, {a.rollback, a.release})]
-            removed = [s.lineno for s in h.body if _releases(s, var, {a.rollback, a.release})]
+            rest = [s for s in h.body if not releases(s, var, {a.rollback, a.release})]
+            removed = [s.lineno for s in h.body if releases(s, var, {a.rollback, a.release})]
             if uses(rest, var):
                 line = next(n.lineno for n in name_loads(rest, var))
                 plan.handler_uses.append((line, f"the handler at line {h.lineno} uses the session at "
                                                 f"line {line} for more than rollback()/close()"))
             plan.handler_remove.extend(removed)
-            plan.handler_close.extend(s.lineno for s in h.body if _releases(s, var, {a.release}))
+            plan.handler_close.extend(s.lineno for s in h.body if releases(s, var, {a.release}))
             bare_raise = len(rest) == 1 and isinstance(rest[0], ast.Raise) and rest[0].exc is None
             if not bare_raise:
                 plan.handler_effective.append(h.lineno)
@@ -648,12 +613,12 @@ class Analyzer:
             if (isinstance(n, ast.stmt) and is_method_stmt(n, var, {a.release})
                     and self._only_plain_return_after(n)):
                 plan.body_close_remove.append(n.lineno)
-        rebound = _rebinding(inner, var)
+        rebound = rebinding(inner, var)
         if rebound is not None:
             return self._manual(occ, facts, var, "session-rebound",
                                 f"`{var}` is bound again at line {rebound}, inside the block: a `with` "
                                 "would close only the first session")
-        plan.yields_session = _session_yields(inner, var)
+        plan.yields_session = session_yields(inner, var)
         # Under a strategy whose `with` only closes the same object where the `finally` did, the
         # session leaving the block or being used after it behaves as before: `evaluate` decides.
         reason = self._escape_reason(inner, var, allow_yield=True)
@@ -672,7 +637,7 @@ class Analyzer:
         assert var is not None
         plan.region_start = start.lineno
         plan.region_end = end.end_lineno or end.lineno
-        rebound = _rebinding(body, var)
+        rebound = rebinding(body, var)
         if rebound is not None:
             return self._manual(occ, plan.facts, var, "session-rebound",
                                 f"`{var}` is bound again at line {rebound}, inside the block: a `with` "
@@ -704,9 +669,9 @@ class Analyzer:
             owner = self.parent.get(node)
             if owner is None:
                 return None
-            seq = _stmt_list(owner, node) if isinstance(node, ast.stmt) else None
+            seq = stmt_list(owner, node) if isinstance(node, ast.stmt) else None
             if seq is not None:
-                line, killed = _old_use(seq[_index(seq, node) + 1 :], var)
+                line, killed = old_use(seq[index(seq, node) + 1 :], var)
                 if line is not None:
                     return line
                 if killed:
@@ -775,7 +740,7 @@ class Analyzer:
         for anc in self.enclosing(last):
             if plan.contained or isinstance(anc, SCOPE_NODES):
                 break
-            if isinstance(anc, ast.Try) and _inside(last, anc.body, self.parent):
+            if isinstance(anc, ast.Try) and inside(last, anc.body, self.parent):
                 types, plan.contained = live_specific(anc.handlers)
                 if plan.contained:  # does the handler that stops it look at the exception?
                     stopper = next(h for h in anc.handlers if is_broad(h))
@@ -821,144 +786,3 @@ class Analyzer:
         return function_locals(func) if func is not None else set()
 
 
-def _inside(node: ast.AST, seq: list[ast.stmt], parent: dict[ast.AST, ast.AST]) -> bool:
-    ids = {id(s) for s in seq}
-    while node in parent:
-        if id(node) in ids:
-            return True
-        node = parent[node]
-    return id(node) in ids
-
-
-def _makes_lock(value: ast.expr) -> bool:
-    if not isinstance(value, ast.Call):
-        return False
-    name = last_name(value.func) or ""
-    return name in LOCK_FACTORIES or name.lower().endswith("lock")
-
-
-def _releases_resource(finalbody: list[ast.stmt], resource: str, release: str) -> bool:
-    return any(is_method_stmt(s, resource, {release}) for s in finalbody)
-
-
-def _rooted_at_self(node: ast.AST) -> bool:
-    while isinstance(node, (ast.Attribute, ast.Subscript)):
-        node = node.value
-    return isinstance(node, ast.Name) and node.id == "self"
-
-
-def _quote(stmt: ast.stmt) -> str:
-    """A statement's first line, for a message (whole, or cut at a token boundary with …)."""
-    text = ast.unparse(stmt).split("\n", 1)[0]
-    if text.endswith(":"):  # a compound statement: its header and an ellipsis for its body
-        text += " …"
-    if len(text) <= 50:
-        return text
-    cut = max(text.rfind(c, 0, 48) for c in " ,(.")
-    return text[: cut if cut > 10 else 48] + "…"
-
-
-def _rebinding(body: list[ast.stmt], var: str) -> int | None:
-    """The first line that binds `var` again inside the block (a second resource), or None."""
-    for n in walk_local(body):
-        if isinstance(n, ast.Name) and n.id == var and isinstance(n.ctx, ast.Store):
-            return n.lineno
-    return None
-
-
-def _session_yields(body: list[ast.stmt], var: str) -> list[int]:
-    return [n.lineno for n in walk_local(body) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Yield)
-            and isinstance(n.value.value, ast.Name) and n.value.value.id == var]
-
-
-def _lookup_only(node: ast.expr) -> bool:
-    """`current_app.config["db_manager"]`, `app.db_manager`: attribute and constant-key lookups."""
-    while isinstance(node, (ast.Attribute, ast.Subscript)):
-        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Constant):
-            return False
-        node = node.value
-    return isinstance(node, ast.Name)
-
-
-def _plain_setting(stmt: ast.stmt, var: str) -> bool:
-    """`var.attr = <constant, name or dotted name>` (`conn.row_factory = sqlite3.Row`): setting an
-    option on the object just acquired, which does not raise."""
-    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
-        return False
-    target, value = stmt.targets[0], stmt.value
-    return (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-            and target.value.id == var and (isinstance(value, ast.Constant) or dotted(value) is not None))
-
-
-def _plain_registration(stmt: ast.stmt) -> bool:
-    """`<dotted name>[<name or constant>] = <name or constant>`: a function or value registered in
-    a mapping (`app.dependency_overrides[get_db] = override_get_db`), which does not raise."""
-    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
-        return False
-    target, value = stmt.targets[0], stmt.value
-    plain = (ast.Name, ast.Constant)
-    return (isinstance(target, ast.Subscript) and dotted(target.value) is not None
-            and isinstance(target.slice, plain) and isinstance(value, plain))
-
-
-def _may_raise(body: list[ast.stmt], var: str) -> list[int]:
-    """Lines of statements that can raise: any call, attribute read, subscript, operator, raise
-    (not an option set on the object just acquired: `conn.row_factory = sqlite3.Row`, nor a name
-    registered in a mapping: `app.dependency_overrides[get_db] = override_get_db`; a function
-    defined without decorators or defaults never raises)."""
-    risky = (ast.Call, ast.Attribute, ast.Subscript, ast.BinOp, ast.Raise, ast.Assert, ast.Await)
-    return sorted({s.lineno for s in body if not _plain_setting(s, var) and not _plain_registration(s)
-                   and not _plain_def(s) for n in ast.walk(s) if isinstance(n, risky)})
-
-
-def _plain_def(stmt: ast.stmt) -> bool:
-    """`def f(...):` with no decorators, defaults or annotations: binding it runs nothing."""
-    if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return False
-    args = stmt.args
-    annotated = stmt.returns is not None or any(
-        a is not None and a.annotation is not None
-        for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg])
-    return not (stmt.decorator_list or args.defaults or any(args.kw_defaults) or annotated)
-
-
-def _old_use(stmts: list[ast.stmt], var: str) -> tuple[int | None, bool]:
-    """(first line reading the old `var`, whether every path then binds it anew).
-
-    A read that follows a new binding on its own path (`if x: s = acquire(); s.query()`) reads the
-    new value, not the closed one.
-    """
-    for s in stmts:
-        if isinstance(s, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try,
-                          ast.Match)):
-            heads: list[ast.AST] = []
-            if isinstance(s, (ast.If, ast.While)):
-                heads = [s.test]
-            elif isinstance(s, (ast.For, ast.AsyncFor)):
-                heads = [s.iter]
-            elif isinstance(s, (ast.With, ast.AsyncWith)):
-                heads = [i.context_expr for i in s.items]
-            elif isinstance(s, ast.Match):
-                heads = [s.subject]
-            hit = _reads(heads, var)
-            if hit:
-                return hit[0].lineno, False
-            blocks: list[list[ast.stmt]] = [s.body, getattr(s, "orelse", []), getattr(s, "finalbody", [])]
-            blocks += [h.body for h in getattr(s, "handlers", [])] + [c.body for c in getattr(s, "cases", [])]
-            results = [_old_use(b, var) for b in blocks if b]
-            line = min((r[0] for r in results if r[0] is not None), default=None)
-            if line is not None:
-                return line, False
-            if isinstance(s, ast.If) and s.orelse and all(k for _, k in results):
-                return None, True
-            continue
-        hit = _reads([s], var)
-        if hit:
-            return hit[0].lineno, False
-        if _assigns(s, var):
-            return None, True
-    return None, False
-
-
-def _reads(nodes: list[ast.AST] | list[ast.stmt], var: str) -> list[ast.Name]:
-    return [n for n in name_loads(nodes, var) if not isinstance(n.ctx, ast.Store)]
