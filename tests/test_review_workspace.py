@@ -137,3 +137,30 @@ def test_state_lives_in_the_git_dir(repo: Path, tmp_path: Path) -> None:
         assert ws.state.path == repo / ".git" / "migrator" / "db-session" / "state.json"
         assert ws.state.path.exists()
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_a_rescan_sees_a_caller_added_since_the_last_scan(tmp_path: Path) -> None:
+    """The repository's callers are read again by each scan of a review: a caller added after the
+    first analysis changes the verdict of the next."""
+    from gitfixtures import make_repo
+
+    from migrator_tui.rewrite import FileAnalysis
+
+    reports = ("def save(db_manager, name):\n    session = db_manager.get_session()\n    try:\n"
+               "        session.add(name)\n        session.commit()\n    finally:\n        session.close()\n")
+    root = make_repo(tmp_path / "repo", {"reports.py": reports, "app.py": "from flask import Flask\n"})
+
+    def codes(ws: Workspace) -> set[str]:
+        (occ,) = ws.occurrences.values()
+        fa = FileAnalysis(ws.sources[occ.path], [occ], RECIPE, repo_root=ws.root)
+        return {w.code for w in fa.summary(occ.id).warnings}
+
+    ws = _open(root)
+    try:
+        assert "exception-wrapped" not in codes(ws)
+        (root / "jobs.py").write_text("from reports import save\n\n\ndef job():\n    try:\n"
+                                      "        save(None, 'x')\n    except ValueError:\n        pass\n")
+        ws.load_scan(scan(ws.root, RECIPE))
+        assert "exception-wrapped" in codes(ws)
+    finally:
+        ws.close()
