@@ -264,3 +264,39 @@ async def test_phase_slice_and_bad_phase(demo: Path) -> None:
         await ready(pilot)
         assert app.controller.occurrences
         assert {o.phase for o in app.controller.occurrences} == {2}
+
+
+@sync
+async def test_no_analysis_runs_on_the_ui_thread(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Proposals, diffs and caller searches are computed by workers; the screen only shows values
+    (docs/architecture.md). Every analysis, build and repository search is recorded with the
+    thread it ran on while a reviewer moves, switches strategy, widens the context and accepts."""
+    import threading
+
+    from migrator_tui.rewrite import engine, repo_index
+
+    on_ui: list[str] = []
+    ui = threading.main_thread()
+
+    def watch(owner: object, name: str) -> None:
+        original = getattr(owner, name)
+
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if threading.current_thread() is ui:
+                on_ui.append(name)
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, wrapped)
+
+    watch(engine.FileAnalysis, "__init__")
+    watch(engine.FileAnalysis, "apply_with_regions")
+    watch(engine.FileAnalysis, "summary")
+    watch(repo_index.RepoIndex, "prime")
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        for key in ["n", "n", "t", "+", "+", "-", "f", "f", "a", "n", "p", "s", "s", "r", "u"]:
+            await pilot.press(key)
+            await settle(pilot)
+        assert _screen(app).diff_view.hunks or _screen(app).current, "the review went on"
+    assert on_ui == [], f"analysis on the UI thread: {on_ui}"
