@@ -164,3 +164,26 @@ def test_a_rescan_sees_a_caller_added_since_the_last_scan(tmp_path: Path) -> Non
         assert "exception-wrapped" in codes(ws)
     finally:
         ws.close()
+
+
+def test_a_prepared_build_is_used_only_for_its_own_text_and_choices(repo: Path) -> None:
+    """`commit_files(prepared=)` takes a text built ahead (in a worker, by apply) only when the
+    file's text and the accepted choices are the ones it was built from."""
+    from migrator_tui.review.workspace import Prepared
+    from migrator_tui.rewrite.proposal import Choice
+
+    ws = _open(repo)
+    try:
+        ws.decide(COUNT, "accepted", strategy="admin_route")
+        text = ws.sources["web_app.py"]
+        marker = text + "\n# built ahead\n"
+        same = {COUNT: Choice("admin_route")}
+        other = {COUNT: Choice("unified")}
+        ws.commit_files(["web_app.py"], {"web_app.py": Prepared(text, other, marker)})
+        assert "# built ahead" not in _file_at(repo, BRANCH), "other choices: built again"
+        ws.commit_files(["web_app.py"], {"web_app.py": Prepared(text + " ", same, marker)})
+        assert "# built ahead" not in _file_at(repo, BRANCH), "another text: built again"
+        ws.commit_files(["web_app.py"], {"web_app.py": Prepared(text, same, marker)})
+        assert "# built ahead" in _file_at(repo, BRANCH)
+    finally:
+        ws.close()

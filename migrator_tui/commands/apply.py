@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from migrator_tui.review.state import DecisionRecord
     from migrator_tui.review.workspace import Workspace
     from migrator_tui.rewrite import FileAnalysis
-    from migrator_tui.rewrite.proposal import Proposal
+    from migrator_tui.rewrite.proposal import Choice, Proposal
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -139,8 +139,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
-    from migrator_tui.review.workspace import Workspace
-    from migrator_tui.rewrite import FileAnalysis
+    from functools import partial
+
+    from migrator_tui.review.workspace import Prepared, Workspace
+    from migrator_tui.rewrite.batch import analyse_files
+    from migrator_tui.rewrite.proposal import Choice
 
     with Workspace.open(args.path, recipe, rescan=args.rescan, prefix=args.prefix) as ws:
         result = ws.scan_base()
@@ -150,30 +153,46 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
         stale = rolled_back = 0
         #: occurrence id -> its decision before this run, for each decision this run made
         made: dict[str, dict[str, DecisionRecord | None]] = {}
+        #: per file: the occurrences this run decides, and the choices of those decided before
+        undecided: dict[str, set[str]] = {}
+        kept: dict[str, dict[str, Choice] | None] = {}
+        for path, occs in chosen.items():
+            if ws.sources.get(path) is None:
+                continue
+            for occ in occs:
+                previous = ws.state.decision(occ.id)
+                if previous is not None and previous.decision != "pending":
+                    stale += previous.stale
+                    rolled_back += previous.rolled_back and not previous.stale
+                else:
+                    undecided.setdefault(path, set()).add(occ.id)
+            before = [d for d in ws.state.accepted(path) if d.id in {o.id for o in occs}]
+            # a decision without a strategy takes its default as a commit computes it: not here
+            kept[path] = ({d.id: Choice(d.strategy, d.edited) for d in before}  # type: ignore[arg-type]
+                          if all(d.strategy for d in before) else None)
+        todo = {p: chosen[p] for p in chosen if p in undecided or kept.get(p)}
+        if todo:
+            import migrator_tui.rewrite.build  # noqa: F401  (libcst, loaded once before the workers fork)
+        work = partial(_decide_and_build, args.min_confidence, undecided, kept)
+        prepared: dict[str, Prepared] = {}
+        unanalysed = 0
         with ws.state.batch():
-            for path, occs in chosen.items():
-                text = ws.sources.get(path)
-                if text is None:
+            for path, text, found, error in analyse_files(ws.root, todo, recipe, work, texts=ws.sources):
+                if error is not None or text is None:
+                    print(f"migrator-tui: {printable(path)} {error}; nothing was decided or committed "
+                          "for it.", file=sys.stderr)
+                    unanalysed += 1
                     continue
-                undecided = []
-                for occ in occs:
-                    previous = ws.state.decision(occ.id)
-                    if previous is not None and previous.decision != "pending":
-                        stale += previous.stale
-                        rolled_back += previous.rolled_back and not previous.stale
-                    else:
-                        undecided.append(occ)
-                if not undecided:
-                    continue
-                analysis = FileAnalysis(text, occs, recipe, repo_root=ws.root)
-                for occ in undecided:
-                    p = analysis.summary(occ.id)
+                summaries, choices, new_text = found  # type: ignore[misc]
+                for occ_id, p in summaries.items():
                     if p.at_least(args.min_confidence):
-                        made.setdefault(path, {})[occ.id] = ws.state.decision(occ.id)
-                        ws.decide(occ.id, "accepted", strategy=p.strategy, note=APPLY_NOTE,
+                        made.setdefault(path, {})[occ_id] = ws.state.decision(occ_id)
+                        ws.decide(occ_id, "accepted", strategy=p.strategy, note=APPLY_NOTE,
                                   warnings=_codes(p))
+                if choices is not None and new_text is not None:
+                    prepared[path] = Prepared(text, choices, new_text)
         to_commit = [p for p in chosen if ws.state.accepted(p)]
-        batch = ws.commit_files(to_commit)
+        batch = ws.commit_files(to_commit, prepared)
         with ws.state.batch():  # a file that could not be committed keeps no decision of this run
             for path in batch.failed:
                 ws.state.restore(made.get(path, {}))
@@ -210,7 +229,31 @@ def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
             _left_unplanned(result, under)
         if not chosen:
             print("No occurrences matched.")
-    return 2 if batch.failed else 0
+    return 2 if batch.failed or unanalysed else 0
+
+
+def _decide_and_build(minimum: str, undecided: Mapping[str, set[str]],
+                      kept: Mapping[str, Mapping[str, Choice] | None], path: str, text: str,
+                      fa: FileAnalysis) -> tuple[dict[str, Proposal], dict[str, Choice] | None, str | None]:
+    """From a file's one analysis: the summaries of the occurrences this run decides, and the
+    file's new text with what will be accepted then (the kept choices and those at `minimum`),
+    or None when it cannot be told or built here (the commit then builds it itself)."""
+    from migrator_tui.errors import MigratorError
+    from migrator_tui.rewrite.proposal import Choice
+
+    wanted = undecided.get(path, set())
+    summaries = {o.id: fa.summary(o.id) for o in fa.occurrences.values() if o.id in wanted}
+    choices = kept.get(path)
+    if choices is None:
+        return summaries, None, None
+    choices = {**choices, **{i: Choice(p.strategy, None) for i, p in summaries.items()  # type: ignore[arg-type]
+                             if p.at_least(minimum)}}  # type: ignore[arg-type]
+    if not choices:
+        return summaries, None, None
+    try:
+        return summaries, choices, fa.apply(choices)
+    except MigratorError:
+        return summaries, None, None
 
 
 def _nothing_committed(ws: Workspace, path: str, total: int, tip: str | None) -> str:

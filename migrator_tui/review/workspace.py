@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     import git
 
     from migrator_tui.recipe import Recipe
+    from migrator_tui.rewrite.proposal import Choice
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,7 +415,8 @@ class Workspace:
 
     # -- commits -------------------------------------------------------------------------------
 
-    def _change_for(self, path: str) -> tuple[FileChange, list[DecisionRecord]]:
+    def _change_for(self, path: str, prepared: Prepared | None = None
+                    ) -> tuple[FileChange, list[DecisionRecord]]:
         accepted = self.state.accepted(path)
         occs = self.occurrences_of(path)
         if not occs:
@@ -430,7 +432,10 @@ class Workspace:
             text, encoding, bom = decode_python(base)
             choices = {d.id: Choice(d.strategy or self._default_strategy(text, by_id[d.id]), d.edited)
                        for d in accepted}
-            new = apply_choices(text, occs, choices, recipe, repo_root=self.root)
+            if prepared is not None and prepared.text == text and prepared.choices == choices:
+                new = prepared.new_text  # built from this very text with these very choices
+            else:
+                new = apply_choices(text, occs, choices, recipe, repo_root=self.root)
             return encode_python(new, encoding, bom)
 
         entries = [commitmsg.Entry(d.line, d.function, d.strategy, d.warnings, d.note, d.edited is not None)
@@ -475,14 +480,18 @@ class Workspace:
         self._record_commit(committed, accepted)
         return committed
 
-    def commit_files(self, paths: Iterable[str]) -> BatchResult:
-        """Commit many files (one fast-import for many); failures are reported per file."""
+    def commit_files(self, paths: Iterable[str], prepared: Mapping[str, Prepared] | None = None
+                     ) -> BatchResult:
+        """Commit many files (one fast-import for many); failures are reported per file.
+
+        `prepared` holds new texts already built (in worker processes, beside the analysis that
+        decided them); one is used only when its file's text and choices are the commit's."""
         changes: list[FileChange] = []
         accepted_of: dict[str, list[DecisionRecord]] = {}
         result = BatchResult()
         for path in paths:
             try:
-                change, accepted = self._change_for(path)
+                change, accepted = self._change_for(path, (prepared or {}).get(path))
             except MigratorError as exc:
                 result.failed[path] = exc
                 continue
@@ -537,6 +546,15 @@ class Workspace:
     def rows(self) -> list[FileRow]:
         """Every file with a decision or a branch: its branch and counts, integrated, stale."""
         return file_rows(self.flow, self.state, self.occurrences)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A file's new text built ahead of its commit: from `text`, with exactly `choices`."""
+
+    text: str
+    choices: Mapping[str, Choice]
+    new_text: str
 
 
 def uncommitted_decisions(state: ReviewState, path: str) -> bool:

@@ -28,6 +28,8 @@ FileProposals = tuple[str, str | None, dict[str, Proposal], str | None]
 Work = Callable[[str, str, FileAnalysis], object]
 
 _JOB: tuple[Path, Mapping[str, Sequence[Occurrence]], Recipe, Work | None] | None = None
+#: `analyse_files(..., texts=)`: the text to analyse for some paths instead of the file's bytes
+_TEXTS: Mapping[str, str] = {}
 
 
 def _one(path: str) -> tuple[str, str | None, object, str | None]:
@@ -36,7 +38,7 @@ def _one(path: str) -> tuple[str, str | None, object, str | None]:
     assert work is not None
     occs = by_path[path]
     try:
-        text, _ = decode((root / path).read_bytes())
+        text = _TEXTS[path] if path in _TEXTS else decode((root / path).read_bytes())[0]
     except (OSError, SyntaxError, UnicodeDecodeError) as exc:
         return path, None, None, f"cannot be read ({exc.__class__.__name__})"
     try:
@@ -49,11 +51,18 @@ def _one(path: str) -> tuple[str, str | None, object, str | None]:
 
 
 def analyse_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Recipe, work: Work,
-                  *, workers: int | None = None) -> Iterator[tuple[str, str | None, object, str | None]]:
+                  *, workers: int | None = None, texts: Mapping[str, str] | None = None
+                  ) -> Iterator[tuple[str, str | None, object, str | None]]:
     """(path, text, work(path, text, analysis), error) for every file, in the order of `by_path`:
-    each file read, parsed and analysed once, and `work` done beside its analysis (so a dry run's
-    diffs are built in the workers, from the analysis that decided them)."""
-    yield from _map(_one, root, by_path, recipe, workers, work)
+    each file read (or its text taken from `texts`), parsed and analysed once, and `work` done
+    beside its analysis (so a dry run's diffs are built in the workers, from the analysis that
+    decided them)."""
+    global _TEXTS
+    _TEXTS = texts or {}
+    try:
+        yield from _map(_one, root, by_path, recipe, workers, work)
+    finally:
+        _TEXTS = {}
 
 
 def _summaries(path: str) -> tuple[str, dict[str, Proposal]]:
