@@ -454,10 +454,12 @@ class RepoIndex:
                     self._escapes.setdefault(esc.callee, []).append(esc)
 
     def _files_calling(self, names: set[str]) -> Iterator[tuple[str, bytes, set[str]]]:
-        """Python files that contain `name(` for one of `names`, with their bytes and which of
-        `names` they call so."""
+        """Python files that contain `name(` (not `def name(`) for one of `names`, with their
+        bytes and which of `names` they call so."""
         assert self.root is not None
-        pattern = r"\b(" + "|".join(sorted(re.escape(n) for n in names)) + r")\s*\("
+        # `name(` not right after `def `: a file that only defines a function of that name does not
+        # call it (every service module defining `list_items` would be read otherwise)
+        pattern = r"(?<!def )\b(" + "|".join(sorted(re.escape(n) for n in names)) + r")\s*\("
         words = [arg for n in sorted(names) for arg in ("-e", n)]
         try:  # fixed words are far faster for git than one alternation; `name(` is checked below
             proc = subprocess.run(
