@@ -30,6 +30,17 @@ def add_user(name):
         session.close()
 '''
 
+#: A plain function that acquires, commits and closes a session (its callers decide its verdict).
+REPORTS = """\
+def save(db_manager, name):
+    session = db_manager.get_session()
+    try:
+        session.add(Report(name=name))
+        session.commit()
+    finally:
+        session.close()
+"""
+
 SERVICE = '''\
 class UserService:
     def __init__(self, db_manager):

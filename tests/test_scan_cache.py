@@ -10,21 +10,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from gitfixtures import make_repo
+from gitfixtures import REPORTS, make_repo
 
 from migrator_tui.cli import main
 
 Capsys = pytest.CaptureFixture[str]
-
-REPORTS = """\
-def save(db_manager, name):
-    session = db_manager.get_session()
-    try:
-        session.add(Report(name=name))
-        session.commit()
-    finally:
-        session.close()
-"""
 
 CALLER = """\
 from reports import save

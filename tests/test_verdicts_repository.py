@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gitfixtures import make_repo
+from gitfixtures import REPORTS, make_repo
 
 from migrator_tui.recipe import load_recipe
 from migrator_tui.rewrite import FileAnalysis
@@ -517,16 +517,6 @@ def test_an_acquire_imported_through_the_repositorys_own_package_name(tmp_path: 
 
 
 # --- a plain function's callers are the calls of that function, not of any of its name ---------
-
-REPORTS = """\
-def save(db_manager, name):
-    session = db_manager.get_session()
-    try:
-        session.add(Report(name=name))
-        session.commit()
-    finally:
-        session.close()
-"""
 
 ARCHIVE = "def save(db_manager, name):\n    return name\n"
 
