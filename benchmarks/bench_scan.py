@@ -14,7 +14,11 @@ Then runs, in alternating rounds, `git grep -n get_session`, `ast-grep run -p '$
 changed since) as subprocesses, and prints the median wall time of each, the ratios, and the
 scans' peak resident memory (the largest process of a scan).
 
-    .venv/bin/python benchmarks/bench_scan.py [--rounds 5] [--keep DIR]
+    .venv/bin/python benchmarks/bench_scan.py [--rounds 5] [--keep DIR] [--replicate 10 50]
+
+`--replicate N ...` adds the demo copied N times side by side (`demo×N`, each copy in its own
+folder of one repository) and prints the growth exponent of each column between the sizes
+(1.0 is linear).
 
 ast-grep comes from `pip install ast-grep-cli`; without it that column is skipped.
 """
@@ -93,6 +97,15 @@ def _demo_into(target: Path) -> bool:
     return True
 
 
+def replicated_demo(base: Path, copies: int) -> Path | None:
+    root = base / f"demo-x{copies}"
+    for i in range(copies):
+        if not _demo_into(root / f"copy{i:03}"):
+            return None
+    _git_commit(root)
+    return root
+
+
 def build_corpora(base: Path) -> dict[str, Path]:
     corpora: dict[str, Path] = {}
     demo = base / "demo"
@@ -144,6 +157,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="build the corpora here and keep them")
+    parser.add_argument("--replicate", type=int, nargs="*", default=[], metavar="N",
+                        help="also the demo copied N times (several sizes: the growth between them)")
+    parser.add_argument("--only-replicated", action="store_true", help="skip demo, sparse and dense")
     args = parser.parse_args()
 
     astgrep = shutil.which("ast-grep", path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
@@ -162,7 +178,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
         base.mkdir(parents=True, exist_ok=True)
-        corpora = build_corpora(base)
+        corpora = {} if args.only_replicated else build_corpora(base)
+        for n in args.replicate:
+            root = replicated_demo(base, n)
+            if root is not None:
+                corpora[f"demo×{n}"] = root
         rows = []
         for name, root in corpora.items():
             files, size = _py_stats(root)
@@ -198,7 +218,20 @@ def main() -> int:
         line += f"{med['warm'] / med['ast-grep']:>10.2f}x" if astgrep else f"{'-':>11}"
         line += f"{peak / 1024:>7.0f} MB"
         print(line)
+    _growth(rows)
     return 0
+
+
+def _growth(rows: list) -> None:  # type: ignore[type-arg]
+    """The growth exponent of each column between consecutive replicated sizes."""
+    import itertools
+    import math
+
+    sized = [(int(r[0].split("×")[1]), r) for r in rows if "×" in r[0]]
+    for (n1, r1), (n2, r2) in itertools.pairwise(sized):
+        parts = [f"{tool} {math.log(r2[4][tool] / r1[4][tool]) / math.log(n2 / n1):.2f}"
+                 for tool in r1[4] if r1[4][tool] > 0 and r2[4][tool] > 0]
+        print(f"growth exponent demo×{n1} → demo×{n2}: " + ", ".join(parts))
 
 
 if __name__ == "__main__":
