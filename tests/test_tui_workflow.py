@@ -391,6 +391,44 @@ async def test_marks_and_words_say_only_what_is_true(demo: Path) -> None:
 
 
 @sync
+async def test_long_branch_names_give_way_at_150_columns_and_the_selected_one_is_shown_whole(
+        demo: Path) -> None:
+    from textual.widgets import DataTable
+
+    from migrator_tui.tui.diff_view import DiffView
+    from migrator_tui.tui.screens.branches import BranchesScreen
+    from migrator_tui.tui.screenshots import commit_first_two
+
+    app = make_app(demo)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await ready(pilot)
+        ctl = app.controller
+        paths = sorted(dict.fromkeys(o.path for o in ctl.occurrences), key=len, reverse=True)[:3]
+        for path in paths:
+            await commit_first_two(pilot, path)
+        # one more decision after the commit: the longest state, "committed · uncommitted decisions"
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press("b")
+        await wait_until(pilot, lambda: isinstance(app.screen, BranchesScreen))
+        screen = app.screen
+        table = screen.query_one(DataTable)
+        await pilot.pause(0.2)
+        widths = {c.label.plain: c.get_render_width(table) for c in table.columns.values()}
+        assert sum(widths.values()) <= 150, widths
+        rows = screen.rows  # type: ignore[attr-defined]
+        assert any("uncommitted decisions" in r.state for r in rows)
+        shown = [str(table.get_row_at(i)[-1]) for i in range(len(rows))]
+        assert any("…" in b for b in shown), shown  # these names do not fit whole
+        for name, row in zip(shown, rows, strict=True):  # a cut name keeps its start and its end
+            head, _, tail = name.partition("…")
+            assert row.branch.startswith(head) and row.branch.endswith(tail)
+        diff = screen.query_one(DiffView)
+        selected = rows[table.cursor_row]
+        await wait_until(pilot, lambda: selected.branch in (diff._note or ""), timeout=10)
+
+
+@sync
 async def test_branches_screen_fits_150_columns_and_its_diff_follows_the_cursor(demo: Path) -> None:
     from textual.widgets import DataTable
 

@@ -74,8 +74,15 @@ class BranchesScreen(Screen[None]):
         # explicit widths, from the header and every cell: a table refilled after a rollback or an
         # integrate (from a worker, behind a dialog) otherwise kept only the headers' widths
         table.clear(columns=True)
-        for i, name in enumerate(self.COLUMNS):
-            width = max([len(name), *(len(c[i].plain if isinstance(c[i], Text) else c[i]) for c in cells)])
+        widths = [max([len(name), *(len(c[i].plain if isinstance(c[i], Text) else c[i]) for c in cells)])
+                  for i, name in enumerate(self.COLUMNS)]
+        # too wide for the screen: the branch names give way, cut in the middle (the selected
+        # row's whole name heads its diff below)
+        over = sum(w + 2 for w in widths) + 2 - self.app.size.width
+        if over > 0 and widths[-1] - over >= 24:
+            widths[-1] -= over
+            cells = [(*c[:-1], elide_middle(str(c[-1]), widths[-1])) for c in cells]
+        for name, width in zip(self.COLUMNS, widths, strict=True):
             table.add_column(name, width=width)
         for row, values in zip(self.rows, cells, strict=True):
             table.add_row(*values, key=row.path)
@@ -237,3 +244,11 @@ class BranchesScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def elide_middle(text: str, width: int) -> str:
+    """`text` in `width` characters: its start and its end, `…` between (whole when it fits)."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
