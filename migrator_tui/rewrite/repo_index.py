@@ -351,10 +351,11 @@ class RepoIndex:
         up there: a module (`from app.services import users` → `users.create()`), or a
         module-level instance (`from services import reports`, where `reports = ReportService()`).
 
-        For a plain call (`f()`, `module.f()`) the second part is the file that defines `f` as
-        far as this module shows (`from app.services import f`, `import app.services as m`, a
-        `def f` of its own), None when that cannot be told (an import the repository does not
-        resolve, a star import), "" when `f` is nothing of the repository's here."""
+        For a plain call (`f()`, `module.f()`) the second part says where `f` comes from as far
+        as this module shows: the repository file of its import (`from app.services import f`,
+        `import app.services as m`) or this file (a `def f` of its own); "?" and the dotted name
+        of an import the repository does not resolve; the star-imported modules' origins joined
+        by "|"; "" when `f` is nothing this module binds (see `_resolves`)."""
         kind, what = receivers.kind(call, owner)
         if kind == "name":
             return kind, self._origin(rel, receivers, last_name(call.func) or "")
