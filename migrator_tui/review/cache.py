@@ -73,11 +73,12 @@ def _git(root: Path, *args: str) -> bytes | None:
 
 
 def _cache_file(root: Path, recipe: Recipe) -> Path | None:
-    out = _git(root, "rev-parse", "--path-format=absolute", "--git-common-dir")
+    out = _git(root, "rev-parse", "--git-common-dir")  # relative to `root`, or absolute
     if not out:
         return None
-    common = Path(os.fsdecode(out.strip()))
-    name = hashlib.sha1(recipe.name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    common = root / os.fsdecode(out.rstrip(b"\n"))
+    # one file per recipe and scanned folder (a scan of a subfolder keeps its own)
+    name = hashlib.sha1(f"{recipe.name}\0{root}".encode("utf-8", "surrogateescape")).hexdigest()[:16]
     return common / "migrator" / "cache" / f"summaries-{name}.json"
 
 
