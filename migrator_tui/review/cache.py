@@ -58,7 +58,8 @@ def cached_scan(root: Path | str, recipe: Recipe, *, proposals: bool = True, pro
 
         forget_index(root)  # what this process knew of the repository may be out of date
         summaries = summarize(result, recipe)
-    if where is not None and key is not None:
+    if where is not None and key is not None and _key(root, recipe) == key:
+        # (kept only when nothing changed while it was computed: else it may not be the key's)
         _store(where, key, result, summaries)
     return result, summaries
 

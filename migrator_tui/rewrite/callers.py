@@ -22,7 +22,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from migrator_tui.rewrite.astutil import SCOPE_NODES, last_name
+from migrator_tui.rewrite.astutil import SCOPE_NODES, children, last_name
 from migrator_tui.rewrite.facts.handlers import BROAD_EXCEPTIONS, NEVER_WRAPPED, is_broad, reraises
 
 #: decorator methods that make a function a web route (Flask, FastAPI, Starlette, Quart, Sanic…)
@@ -143,4 +143,4 @@ def _walk_expr(expr: ast.expr) -> Iterator[ast.AST]:
         node = stack.pop()
         yield node
         if not isinstance(node, ast.Lambda):
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(children(node))
