@@ -85,7 +85,8 @@ def test_the_cache_is_read_and_no_cache_does_not_read_it(repo: Path, capsys: Cap
                                     "commit"])
 def test_a_change_anywhere_in_the_repository_is_scanned_again(repo: Path, capsys: Capsys,
                                                                change: str) -> None:
-    """The caller in another file decides the verdict: a kept result must not hide it."""
+    """The caller in another file decides the verdict: a kept result must not hide it; a change
+    that answers none of the file's questions differently leaves its kept summaries in use."""
     scan_json(repo, capsys)
     _tamper(repo)
     caller = repo / "jobs.py"
@@ -99,8 +100,9 @@ def test_a_change_anywhere_in_the_repository_is_scanned_again(repo: Path, capsys
             subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "jobs"],
                            cwd=repo, check=True)
     found = codes(scan_json(repo, capsys))
-    assert "kept-marker" not in {c for cs in found.values() for c in cs}
-    if change != "edit a tracked file":
+    if change == "edit a tracked file":  # nothing reports.py's analysis asked about changed
+        assert found == {"reports.py::save::0": ["kept-marker"]}, "its kept summaries serve"
+    else:  # a new caller: the answer to "who calls save()" changed, so it is analysed again
         assert found == {"reports.py::save::0": ["exception-wrapped", "needs-app-context"]}
 
 
@@ -161,3 +163,58 @@ def test_another_build_of_the_tool_does_not_read_the_kept_result(repo: Path, cap
     _tamper(repo)
     monkeypatch.setattr(cache, "_CODE_DIGEST", "another build")
     assert "kept-marker" not in every_code(scan_json(repo, capsys))
+
+
+SERVICES = """\
+from decorators import db_errors
+
+
+class Reports:
+    def __init__(self, db_manager):
+        self.db_manager = db_manager
+
+    @db_errors
+    def weekly(self):
+        session = self.db_manager.get_session()
+        try:
+            session.add(Report(name="weekly"))
+            session.commit()
+        finally:
+            session.close()
+"""
+
+DECORATORS = """\
+import functools
+
+
+def db_errors(f):
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        return f(*args, **kwargs)
+    return wrapper
+"""
+
+
+def test_only_the_files_a_change_can_affect_are_analysed_again(tmp_path: Path, capsys: Capsys) -> None:
+    """Two files with occurrences; an edit of one, then of the decorator the other uses."""
+    root = make_repo(tmp_path / "repo", {"reports.py": REPORTS, "services.py": SERVICES,
+                                         "decorators.py": DECORATORS, "app.py": "from flask import Flask\n"})
+    cold = codes(scan_json(root, capsys))
+    assert cold["services.py::Reports.weekly::0"] == [], cold
+    _tamper(root)
+    (root / "reports.py").write_text(REPORTS.replace("name=name", "name=name.strip()"))
+    found = codes(scan_json(root, capsys))
+    assert found["services.py::Reports.weekly::0"] == ["kept-marker"], "unchanged file, same answers"
+    assert "kept-marker" not in found["reports.py::save::0"], "its own text changed"
+    assert found == {**cold, "services.py::Reports.weekly::0": ["kept-marker"]}
+    # the decorator now catches what the session's errors were: services.py asked about it
+    _tamper(root)
+    (root / "decorators.py").write_text(DECORATORS.replace(
+        "        return f(*args, **kwargs)\n",
+        "        try:\n            return f(*args, **kwargs)\n        except IntegrityError:\n"
+        "            return None\n"))
+    found = codes(scan_json(root, capsys))
+    assert "exception-wrapped" in found["services.py::Reports.weekly::0"], found
+    assert found["reports.py::save::0"] == ["kept-marker"], "reports.py asked nothing of decorators.py"
+    assert codes(scan_json(root, capsys, "--no-cache")) == {
+        **found, "reports.py::save::0": cold["reports.py::save::0"]}

@@ -22,12 +22,17 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrator_tui.model import Excluded, Occurrence, ScanResult, SkippedFile
 from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.proposal import Finding, Proposal
 from migrator_tui.scan.run import Progress
+
+if TYPE_CHECKING:
+    from migrator_tui.rewrite.engine import FileAnalysis
 
 #: The largest cache file read (a summary takes some hundred bytes).
 MAX_BYTES = 256 << 20
@@ -38,30 +43,111 @@ _CODE_DIGEST: str | None = None
 def cached_scan(root: Path | str, recipe: Recipe, *, proposals: bool = True, progress: Progress | None = None,
                 use_cache: bool = True) -> tuple[ScanResult, dict[str, Proposal] | None]:
     """`scan(root, recipe)` and (with `proposals`) `rewrite.summarize` of it, from the cache
-    when nothing they depend on changed since they were kept."""
+    when nothing they depend on changed since they were kept.
+
+    When something changed, the repository is scanned again, and a file keeps its kept
+    summaries only if its content and occurrences are the same and every question its analysis
+    asked of the rest of the repository gets the same answer now (`rewrite.questions`); the
+    others are analysed again."""
     from migrator_tui.scan import scan
     from migrator_tui.scan.files import check_root
 
     root = check_root(Path(root))
     where = _cache_file(root, recipe) if use_cache else None
     key = _key(root, recipe) if where is not None else None
-    kept: tuple[ScanResult, dict[str, Proposal] | None] | None = None
+    static = _static_key(root, recipe)
+    kept: Kept | None = None
     if where is not None and key is not None:
-        kept = _load(where, key)
-        if kept is not None and (kept[1] is not None or not proposals):
-            return kept[0], kept[1] if proposals else None
-    result = kept[0] if kept is not None else scan(root, recipe, progress=progress)
-    summaries = None
-    if proposals:
+        kept = _load(where, key, static)
+        if kept is not None and kept.current and (kept.summaries is not None or not proposals):
+            return kept.result, kept.summaries if proposals else None
+    if not use_cache:
+        result = scan(root, recipe, progress=progress)
+        if not proposals:
+            return result, None
         from migrator_tui.rewrite import summarize
         from migrator_tui.rewrite.repo_index import forget_index
 
-        forget_index(root)  # what this process knew of the repository may be out of date
-        summaries = summarize(result, recipe)
+        forget_index(root)
+        return result, summarize(result, recipe)
+    result = kept.result if kept is not None and kept.current else scan(root, recipe, progress=progress)
+    summaries: dict[str, Proposal] | None = None
+    files: dict[str, FileRecord] = {}
+    if proposals:
+        summaries, files = _summaries(root, recipe, result, kept)
     if where is not None and key is not None and _key(root, recipe) == key:
         # (kept only when nothing changed while it was computed: else it may not be the key's)
-        _store(where, key, result, summaries)
+        _store(where, key, static, result, summaries, files)
     return result, summaries
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """What a file's kept summaries hold for: its content and the questions its analysis asked."""
+
+    sha1: str
+    asked: list[object]
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A kept scan: `current` when its key is the repository's now (else only its files may serve)."""
+
+    current: bool
+    result: ScanResult
+    summaries: dict[str, Proposal] | None
+    files: dict[str, FileRecord]
+
+
+def _summaries(root: Path, recipe: Recipe, result: ScanResult, kept: Kept | None
+               ) -> tuple[dict[str, Proposal], dict[str, FileRecord]]:
+    """Every occurrence's summary: kept for the files whose content, occurrences and answers are
+    unchanged, analysed again (in worker processes) for the others."""
+    import ast
+
+    from migrator_tui.rewrite.batch import analyse_files
+    from migrator_tui.rewrite.questions import RepoQuestions
+    from migrator_tui.rewrite.repo_index import forget_index, function_origins, repo_index
+    from migrator_tui.sourcefile import decode
+
+    forget_index(root)  # what this process knew of the repository may be out of date
+    by_path = result.by_path()
+    out: dict[str, Proposal] = {}
+    files: dict[str, FileRecord] = {}
+    todo = dict(by_path)
+    empty = ast.Module(body=[], type_ignores=[])
+    if kept is not None and kept.summaries is not None:
+        before = kept.result.by_path()
+        if any(s.wraps for s in recipe.strategies.values()):  # one search, as an analysis makes it
+            repo_index(root).prime(*function_origins(result.occurrences))
+        for path, occs in by_path.items():
+            record = kept.files.get(path)
+            if (record is None or record.sha1 != result.file_hashes.get(path) or occs != before.get(path)
+                    or any(o.id not in kept.summaries for o in occs)):
+                continue
+            tree = empty
+            if any(isinstance(q, list) and q[:1] in (["decorator"], ["function"]) for q in record.asked):
+                try:  # (only these two questions read the file's own imports)
+                    tree = ast.parse(decode((root / path).read_bytes())[0])
+                except (OSError, SyntaxError, ValueError, RecursionError):
+                    continue
+            if RepoQuestions.unchanged(root, recipe, tree, path, record.asked):
+                out.update({o.id: kept.summaries[o.id] for o in occs})
+                files[path] = record
+                del todo[path]
+    for path, _text, found, error in analyse_files(root, todo, recipe, _summaries_and_questions):
+        if error is None and found is not None:
+            summaries, asked = found  # type: ignore[misc]
+            out.update(summaries)
+            files[path] = FileRecord(result.file_hashes.get(path, ""), asked)
+    return {o.id: out[o.id] for o in result.occurrences if o.id in out}, files
+
+
+def _summaries_and_questions(path: str, text: str, fa: FileAnalysis
+                             ) -> tuple[dict[str, Proposal], list[object]]:
+    """A file's summaries, and the questions its analysis asked of the repository."""
+    summaries = {o.id: fa.summary(o.id) for o in fa.occurrences.values()}
+    return summaries, list(fa.questions.asked) if fa.questions is not None else []
 
 
 def _git(root: Path, *args: str) -> bytes | None:
@@ -97,6 +183,17 @@ def _key(root: Path, recipe: Recipe) -> str | None:
     h.update(tracked)
     for rel in sorted({p for p in changed.split(b"\0") if p} | {p for p in others.split(b"\0") if p}):
         h.update(b"\0" + rel + b"\0" + _content_digest(root / os.fsdecode(rel)))
+    h.update(repr(recipe).encode("utf-8", "surrogateescape"))
+    h.update(sys.version.encode())
+    h.update(repr(_importable(recipe)).encode())
+    h.update(_code_digest().encode())
+    h.update(str(root).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def _static_key(root: Path, recipe: Recipe) -> str:
+    """The digest of what a kept file's summaries depend on beyond the repository's files."""
+    h = hashlib.sha256()
     h.update(repr(recipe).encode("utf-8", "surrogateescape"))
     h.update(sys.version.encode())
     h.update(repr(_importable(recipe)).encode())
@@ -144,7 +241,9 @@ def _code_digest() -> str:
     return _CODE_DIGEST
 
 
-def _load(path: Path, key: str) -> tuple[ScanResult, dict[str, Proposal] | None] | None:
+def _load(path: Path, key: str, static: str) -> Kept | None:
+    """The kept scan: `current` when its key is `key`; else, when its `static` key matches, its
+    files may still serve (see `cached_scan`)."""
     try:
         if path.is_symlink() or path.stat().st_size > MAX_BYTES:
             return None
@@ -152,20 +251,32 @@ def _load(path: Path, key: str) -> tuple[ScanResult, dict[str, Proposal] | None]
     except (OSError, ValueError, RecursionError):
         return None
     try:
-        if not isinstance(data, dict) or data.get("key") != key:
+        if not isinstance(data, dict) or data.get("static") != static:
             return None
         result = _result(data["scan"])
         stored = data["summaries"]
+        current = data.get("key") == key
         if stored is None:
-            return result, None
+            return Kept(current, result, None, {})
         if not isinstance(stored, dict):
             return None
         ids = {o.id for o in result.occurrences}
         if not set(stored) <= ids:  # (a file unreadable then has none)
             return None
-        return result, {o.id: _proposal(o.id, stored[o.id]) for o in result.occurrences if o.id in stored}
+        summaries = {o.id: _proposal(o.id, stored[o.id]) for o in result.occurrences if o.id in stored}
+        files = {}
+        for rel, item in _mapping(data.get("files", {})).items():
+            record = _mapping(item)
+            files[_text(rel)] = FileRecord(_text(record["sha1"]), _list(record["asked"]))
+        return Kept(current, result, summaries, files)
     except (TypeError, ValueError, KeyError):
         return None
+
+
+def _mapping(value: object) -> dict[object, object]:
+    if not isinstance(value, dict):
+        raise TypeError("not a mapping")
+    return value
 
 
 #: Occurrence fields and their kinds, in order: what a stored occurrence must hold.
@@ -255,7 +366,8 @@ def _proposal(oid: str, item: object) -> Proposal:
     )
 
 
-def _store(path: Path, key: str, result: ScanResult, summaries: dict[str, Proposal] | None) -> None:
+def _store(path: Path, key: str, static: str, result: ScanResult, summaries: dict[str, Proposal] | None,
+           files: dict[str, FileRecord]) -> None:
     from dataclasses import astuple
 
     from migrator_tui.review.state import atomic_write
@@ -270,8 +382,9 @@ def _store(path: Path, key: str, result: ScanResult, summaries: dict[str, Propos
         "warnings": [w.to_json() for w in p.warnings], "manual_reason": p.manual_reason,
         "start_line": p.start_line, "end_line": p.end_line} for oid, p in summaries.items()}
     try:
-        data = json.dumps({"key": key, "scan": scan, "summaries": kept}, separators=(",", ":"),
-                          ensure_ascii=True).encode()
+        records = {rel: {"sha1": r.sha1, "asked": r.asked} for rel, r in files.items()}
+        data = json.dumps({"key": key, "static": static, "scan": scan, "summaries": kept, "files": records},
+                          separators=(",", ":"), ensure_ascii=True).encode()
     except (TypeError, ValueError):  # (not expected: every field is text, a number or a list)
         return
     with contextlib.suppress(OSError):  # a read-only repository: nothing kept, nothing lost

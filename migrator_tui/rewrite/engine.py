@@ -20,10 +20,10 @@ from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.analyze import Analyzer
 from migrator_tui.rewrite.plan import Plan, for_strategy
 from migrator_tui.rewrite.proposal import Choice, Finding, Proposal
-from migrator_tui.rewrite.repo_index import function_origins, repo_index
-from migrator_tui.rewrite.strategies import choose, imported_modules, unavailable_summary
+from migrator_tui.rewrite.questions import RepoQuestions
+from migrator_tui.rewrite.repo_index import function_origins
+from migrator_tui.rewrite.strategies import choose, unavailable_summary
 from migrator_tui.rewrite.warnings import HINTS, evaluate
-from migrator_tui.scan.acquire import statements
 from migrator_tui.sourcefile import split_lines
 
 
@@ -51,24 +51,25 @@ class FileAnalysis:
         path = occurrences[0].path if occurrences else ""
         self.tree = tree if tree is not None else ast.parse(source)
         wraps = any(s.wraps for s in recipe.strategies.values())
-        index = repo_index(repo_root) if repo_root is not None and wraps else None
-        if index is not None:  # one search for the callers of every function here
-            index.prime(*function_origins(occurrences))
-        callers = (lambda name, cls: index.catching_callers(name, cls, path)) if index else None
-        analyzer = Analyzer(self.tree, recipe, index.checker(self.tree, path) if index else None,
-                            callers, source, path=path)
-        if index is not None:
-            analyzer.upstream = lambda name, cls, route: index.upstream_handlers(name, cls, route, path=path)
-        if repo_root is not None:
-            functions = repo_index(repo_root)
-            analyzer.find_function = lambda name: functions.find_function(self.tree, path, name)
-        if repo_root is not None and any(s.commits for s in recipe.strategies.values()):
-            analyzer.relations |= repo_index(repo_root).relationships()
+        # every question about the rest of the repository goes through `questions`, which keeps
+        # them with their answers: what this file's verdicts depend on beyond its text
+        ask = RepoQuestions(repo_root, recipe, self.tree, path) if repo_root is not None else None
+        self.questions = ask
+        if ask is not None and wraps:  # one search for the callers of every function here
+            ask.index.prime(*function_origins(occurrences))
+        analyzer = Analyzer(self.tree, recipe, ask.decorator if ask and wraps else None,
+                            ask.callers if ask and wraps else None, source, path=path)
+        if ask is not None and wraps:
+            analyzer.upstream = ask.upstream
+        if ask is not None:
+            analyzer.find_function = ask.function
+        if ask is not None and any(s.commits for s in recipe.strategies.values()):
+            analyzer.relations |= ask.relationships()
         self.bound = analyzer.bound
         self.plans: dict[str, Plan] = _untangle({o.id: analyzer.plan(o) for o in occurrences})
         module = path.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
-        flask, missing = _repository_facts(repo_root, recipe, self.tree) if repo_root else (True, frozenset())
-        unmet = _unmet_requirements(repo_root, recipe) if repo_root else {}
+        flask, missing = ask.facts() if ask is not None else (True, frozenset())
+        unmet = ask.unmet() if ask is not None else {}
         for plan in self.plans.values():
             plan.facts.flask, plan.facts.missing_modules, plan.facts.module = flask, missing, module
             plan.facts.unmet = unmet
@@ -229,40 +230,6 @@ _SESSION = re.compile(r"\b(the|a|The|A|second|first|raw|no|same|that|this)( )ses
 def reword(text: str, noun: str) -> str:
     """A message in the recipe's own word for the resource: "the connection is used at line 9"."""
     return _SESSION.sub(lambda m: f"{m.group(1)} {noun}{m.group(3)}", text)
-
-
-def _repository_facts(root: Path, recipe: Recipe, tree: ast.Module) -> tuple[bool, frozenset[str]]:
-    """(flask is imported here or anywhere in the repository, the strategy-imported modules nobody
-    has), for `choose`. The repository is searched once (the index caches both); the file itself is
-    looked at first, as a line-based search can miss it (a file whose lines end in CR alone, a file
-    the repository ignores)."""
-    index = repo_index(root)
-    modules = {m for s in recipe.strategies.values() for m in imported_modules(s)} - {"flask"}
-    missing = frozenset(m for m in modules if not index.provides(m))
-    return _imports_flask(tree) or index.imports_flask(), missing
-
-
-def _unmet_requirements(root: Path, recipe: Recipe) -> dict[str, str]:
-    """Of the strategies' `requires`, those the repository's pins rule out, with the pin."""
-    index = repo_index(root)
-    out = {}
-    for s in recipe.strategies.values():
-        if s.requires and s.requires not in out:
-            package, _, version = s.requires.partition(">=")
-            why = index.pinned_below(package, tuple(int(p) for p in version.split(".")))
-            if why:
-                out[s.requires] = why
-    return out
-
-
-def _imports_flask(tree: ast.Module) -> bool:
-    def is_flask(name: str) -> bool:
-        top = name.split(".")[0]
-        return top == "flask" or top.startswith("flask_")
-
-    return any((isinstance(n, ast.ImportFrom) and is_flask(n.module or ""))
-               or (isinstance(n, ast.Import) and any(is_flask(a.name) for a in n.names))
-               for n in statements(tree) if isinstance(n, (ast.Import, ast.ImportFrom)))
 
 
 def _check_disjoint(jobs: Sequence[object]) -> None:

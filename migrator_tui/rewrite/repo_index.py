@@ -540,15 +540,18 @@ class RepoIndex:
 
         def check(decorator: ast.expr) -> list[tuple[int, str]]:
             name = last_name(decorator)
-            if name is None:
-                return []
-            found = self._find(tree, path, name, depth=0)
-            if found is None:
-                return []
-            func, _where = found
-            return catches(func, name)
+            return [] if name is None else self.decorator_catches(tree, path, name)
 
         return check
+
+    def decorator_catches(self, tree: ast.Module, path: str, name: str) -> list[tuple[int, str]]:
+        """[(line, "Type (in decorator name)")] of the decorator `name` as module `tree` (at
+        `path`) sees it: its own, or one it imports from another module of the repository."""
+        found = self._find(tree, path, name, depth=0)
+        if found is None:
+            return []
+        func, _where = found
+        return catches(func, name)
 
     def find_function(self, tree: ast.Module, path: str, name: str) -> tuple[ast.FunctionDef, str] | None:
         """The function `name` as module `tree` (at `path`) sees it: its own, or one it imports
