@@ -218,3 +218,25 @@ def test_only_the_files_a_change_can_affect_are_analysed_again(tmp_path: Path, c
     assert found["reports.py::save::0"] == ["kept-marker"], "reports.py asked nothing of decorators.py"
     assert codes(scan_json(root, capsys, "--no-cache")) == {
         **found, "reports.py::save::0": cold["reports.py::save::0"]}
+
+
+def test_a_file_whose_bytes_are_the_same_is_not_parsed_again(tmp_path: Path, capsys: Capsys) -> None:
+    root = make_repo(tmp_path / "repo", {"reports.py": REPORTS, "services.py": SERVICES,
+                                         "decorators.py": DECORATORS, "app.py": "from flask import Flask\n"})
+    cold = scan_json(root, capsys)
+    (kept,) = cache_files(root)
+    data = json.loads(kept.read_bytes())
+    # a well-formed change to what the scan found in services.py: shown only if it is reused
+    data["outcomes"]["services.py"][1][1][0][6] = "Reports.renamed"
+    kept.write_text(json.dumps(data))
+    (root / "reports.py").write_text(REPORTS.replace("name=name", "name=name.strip()"))
+    functions = {o["function"] for ph in scan_json(root, capsys)["phases"] for f in ph["files"]
+                 for o in f["occurrences"]}
+    assert functions == {"save", "Reports.renamed"}, functions
+    assert scan_json(root, capsys, "--no-cache")["total"] == cold["total"]
+    (kept,) = cache_files(root)
+    data = json.loads(kept.read_bytes())
+    data["outcomes"]["services.py"][1] = ["services.py", [[1, 2]], [], None, None]  # malformed
+    kept.write_text(json.dumps(data))
+    (root / "reports.py").write_text(REPORTS)
+    assert codes(scan_json(root, capsys)) == codes(cold), "a malformed cache is not used"

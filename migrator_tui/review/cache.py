@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from migrator_tui.model import Excluded, Occurrence, ScanResult, SkippedFile
 from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.proposal import Finding, Proposal
-from migrator_tui.scan.run import Progress
+from migrator_tui.scan.run import Outcome, Progress
 
 if TYPE_CHECKING:
     from migrator_tui.rewrite.engine import FileAnalysis
@@ -70,14 +70,18 @@ def cached_scan(root: Path | str, recipe: Recipe, *, proposals: bool = True, pro
 
         forget_index(root)
         return result, summarize(result, recipe)
-    result = kept.result if kept is not None and kept.current else scan(root, recipe, progress=progress)
+    outcomes: dict[str, tuple[str, Outcome]] = {}
+    if kept is not None and kept.current:
+        result, outcomes = kept.result, kept.outcomes
+    else:  # files whose bytes are the same are not parsed again
+        result = scan(root, recipe, progress=progress, reuse=kept.outcomes if kept else None, record=outcomes)
     summaries: dict[str, Proposal] | None = None
     files: dict[str, FileRecord] = {}
     if proposals:
         summaries, files = _summaries(root, recipe, result, kept)
     if where is not None and key is not None and _key(root, recipe) == key:
         # (kept only when nothing changed while it was computed: else it may not be the key's)
-        _store(where, key, static, result, summaries, files)
+        _store(where, key, static, result, summaries, files, outcomes)
     return result, summaries
 
 
@@ -97,6 +101,8 @@ class Kept:
     result: ScanResult
     summaries: dict[str, Proposal] | None
     files: dict[str, FileRecord]
+    #: per candidate file: its blob id and what the scan found in it (see `scan(reuse=)`)
+    outcomes: dict[str, tuple[str, Outcome]]
 
 
 def _summaries(root: Path, recipe: Recipe, result: ScanResult, kept: Kept | None
@@ -256,8 +262,10 @@ def _load(path: Path, key: str, static: str) -> Kept | None:
         result = _result(data["scan"])
         stored = data["summaries"]
         current = data.get("key") == key
+        outcomes = {_text(rel): _outcome(_text(rel), item)
+                    for rel, item in _mapping(data["outcomes"]).items()}
         if stored is None:
-            return Kept(current, result, None, {})
+            return Kept(current, result, None, {}, outcomes)
         if not isinstance(stored, dict):
             return None
         ids = {o.id for o in result.occurrences}
@@ -268,9 +276,30 @@ def _load(path: Path, key: str, static: str) -> Kept | None:
         for rel, item in _mapping(data.get("files", {})).items():
             record = _mapping(item)
             files[_text(rel)] = FileRecord(_text(record["sha1"]), _list(record["asked"]))
-        return Kept(current, result, summaries, files)
+        return Kept(current, result, summaries, files, outcomes)
     except (TypeError, ValueError, KeyError):
         return None
+
+
+def _outcome(path: str, item: object) -> tuple[str, Outcome]:
+    """One stored scan outcome (blob id, then what `scan` found in the file), every field checked."""
+    blob, found = _pair(item)
+    where, occs, excl, skipped, digest = _list(found)
+    if where != path or len(_list(found)) != 5:
+        raise ValueError("not this file's outcome")
+    checked_occs = []
+    for o in _list(occs):
+        values = _list(o)
+        if len(values) != len(_FIELDS):
+            raise ValueError("not an occurrence")
+        checked_occs.append(tuple(_CHECK[kind](values[i]) for i, (_, kind) in enumerate(_FIELDS)))
+    checked_excl = []
+    for e in map(_list, _list(excl)):
+        if len(e) != 4:
+            raise ValueError("not an exclusion")
+        checked_excl.append((_text(e[0]), _line(e[1]), _text(e[2]), _text(e[3])))
+    return _text(blob), (path, checked_occs, checked_excl, None if skipped is None else _text(skipped),
+                         None if digest is None else _text(digest))
 
 
 def _mapping(value: object) -> dict[object, object]:
@@ -367,7 +396,7 @@ def _proposal(oid: str, item: object) -> Proposal:
 
 
 def _store(path: Path, key: str, static: str, result: ScanResult, summaries: dict[str, Proposal] | None,
-           files: dict[str, FileRecord]) -> None:
+           files: dict[str, FileRecord], outcomes: dict[str, tuple[str, Outcome]]) -> None:
     from dataclasses import astuple
 
     from migrator_tui.review.state import atomic_write
@@ -383,8 +412,8 @@ def _store(path: Path, key: str, static: str, result: ScanResult, summaries: dic
         "start_line": p.start_line, "end_line": p.end_line} for oid, p in summaries.items()}
     try:
         records = {rel: {"sha1": r.sha1, "asked": r.asked} for rel, r in files.items()}
-        data = json.dumps({"key": key, "static": static, "scan": scan, "summaries": kept, "files": records},
-                          separators=(",", ":"), ensure_ascii=True).encode()
+        data = json.dumps({"key": key, "static": static, "scan": scan, "summaries": kept, "files": records,
+                           "outcomes": outcomes}, separators=(",", ":"), ensure_ascii=True).encode()
     except (TypeError, ValueError):  # (not expected: every field is text, a number or a list)
         return
     with contextlib.suppress(OSError):  # a read-only repository: nothing kept, nothing lost

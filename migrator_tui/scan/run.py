@@ -160,13 +160,19 @@ def _pooled(shares: list[list[tuple[str, bytes | None, int | None]]], spec: Scan
 
 
 def scan(root: Path | str, recipe: Recipe, *, progress: Progress | None = None,
-         contents: Mapping[str, bytes] | None = None) -> ScanResult:
+         contents: Mapping[str, bytes] | None = None,
+         reuse: Mapping[str, tuple[str, Outcome]] | None = None,
+         record: dict[str, tuple[str, Outcome]] | None = None) -> ScanResult:
     """Every occurrence of the recipe's acquire call under `root`, in path and line order.
 
     `contents` gives the bytes to scan for some paths instead of the working tree's (a review
     scans a file with uncommitted edits as its base commit holds it). Raises `MigratorError`
     when `root` does not exist or git cannot list it; a file that cannot
     be read or parsed is listed in `skipped` and the scan goes on.
+
+    `record` receives each parsed file's blob id and outcome (what it holds for this recipe);
+    given back as `reuse` to a later scan with the same recipe, a file whose blob id is the same
+    is not parsed again (its outcome depends on its path, its bytes and the recipe alone).
     """
     root = check_root(Path(root))
     paths, base = list_python_files(root)
@@ -188,6 +194,8 @@ def scan(root: Path | str, recipe: Recipe, *, progress: Progress | None = None,
 
     # 1. the byte filter: read each file once, keep those that hold `<method>(`
     candidates: list[tuple[str, bytes | None, int | None]] = []
+    blobs: dict[str, str] = {}
+    reused: list[Outcome] = []
     size = 0
     for n, path in enumerate(paths, 1):
         try:
@@ -196,9 +204,16 @@ def scan(root: Path | str, recipe: Recipe, *, progress: Progress | None = None,
             result.skipped.append(SkippedFile(path, str(exc)))
             continue
         if data is not None and may_hold(data, wanted):
-            phase = recipe.phase_of(path)
-            candidates.append((path, data, phase.number if phase is not None else None))
-            size += len(data)
+            kept = None
+            if record is not None or reuse:
+                blobs[path] = blob_hash(data)
+                kept = reuse.get(path) if reuse else None
+            if kept is not None and kept[0] == blobs[path] and kept[1][0] == path:
+                reused.append(kept[1])
+            else:
+                phase = recipe.phase_of(path)
+                candidates.append((path, data, phase.number if phase is not None else None))
+                size += len(data)
         if progress is not None and n % 256 == 0:
             progress(n // 2, total)
 
@@ -226,6 +241,9 @@ def scan(root: Path | str, recipe: Recipe, *, progress: Progress | None = None,
     else:
         outcomes = _scan_items(candidates, spec, root_real, known, tick)
     del candidates
+    outcomes.extend(reused)
+    if record is not None:
+        record.update((o[0], (blobs[o[0]], o)) for o in outcomes if o[0] in blobs)
 
     for path, occs, excl, skipped, digest in sorted(outcomes, key=lambda o: o[0]):
         if skipped is not None:
