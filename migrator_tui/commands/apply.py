@@ -372,13 +372,11 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
     return 2 if failed else 0
 
 
-def _summaries(fa: FileAnalysis) -> dict[str, Proposal]:
-    return {o.id: fa.summary(o.id) for o in fa.occurrences.values()}
-
-
 def _dry_run_file(minimum: str, path: str, text: str, fa: FileAnalysis) -> tuple[dict[str, Proposal], str]:
     """A file's summaries and its dry-run diffs, from its one analysis."""
-    proposals = _summaries(fa)
+    from migrator_tui.rewrite.batch import summaries_of
+
+    proposals = summaries_of(path, text, fa)
     return proposals, _diffs(path, text, list(fa.occurrences.values()), proposals, minimum, fa)
 
 
@@ -388,9 +386,10 @@ def _rewrite_file(minimum: str, path: str, text: str, fa: FileAnalysis
     there is none, the error when the file cannot be rewritten) and how many were rewritten, from
     its one analysis."""
     from migrator_tui.errors import MigratorError
+    from migrator_tui.rewrite.batch import summaries_of
     from migrator_tui.rewrite.proposal import Choice
 
-    proposals = _summaries(fa)
+    proposals = summaries_of(path, text, fa)
     choices = {i: Choice(p.strategy or "", None) for i, p in proposals.items()
                if p.at_least(minimum)}  # type: ignore[arg-type]
     if not choices:

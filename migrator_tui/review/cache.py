@@ -54,8 +54,8 @@ def cached_scan(root: Path | str, recipe: Recipe, *, proposals: bool = True, pro
 
     root = check_root(Path(root))
     where = _cache_file(root, recipe) if use_cache else None
-    key = _key(root, recipe) if where is not None else None
     static = _static_key(root, recipe)
+    key = _key(root, static) if where is not None else None
     kept: Kept | None = None
     if where is not None and key is not None:
         kept = _load(where, key, static)
@@ -79,7 +79,7 @@ def cached_scan(root: Path | str, recipe: Recipe, *, proposals: bool = True, pro
     files: dict[str, FileRecord] = {}
     if proposals:
         summaries, files = _summaries(root, recipe, result, kept)
-    if where is not None and key is not None and _key(root, recipe) == key:
+    if where is not None and key is not None and _key(root, static) == key:
         # (kept only when nothing changed while it was computed: else it may not be the key's)
         _store(where, key, static, result, summaries, files, outcomes)
     return result, summaries
@@ -152,8 +152,9 @@ def _summaries(root: Path, recipe: Recipe, result: ScanResult, kept: Kept | None
 def _summaries_and_questions(path: str, text: str, fa: FileAnalysis
                              ) -> tuple[dict[str, Proposal], list[object]]:
     """A file's summaries, and the questions its analysis asked of the repository."""
-    summaries = {o.id: fa.summary(o.id) for o in fa.occurrences.values()}
-    return summaries, list(fa.questions.asked) if fa.questions is not None else []
+    from migrator_tui.rewrite.batch import summaries_of
+
+    return summaries_of(path, text, fa), list(fa.questions.asked) if fa.questions is not None else []
 
 
 def _git(root: Path, *args: str) -> bytes | None:
@@ -175,9 +176,9 @@ def _cache_file(root: Path, recipe: Recipe) -> Path | None:
     return common / "migrator" / "cache" / f"summaries-{name}.json"
 
 
-def _key(root: Path, recipe: Recipe) -> str | None:
-    """The digest of everything a scan and its summaries depend on, or None when it cannot be
-    told."""
+def _key(root: Path, static: str) -> str | None:
+    """The digest of everything a scan and its summaries depend on (the repository's files as
+    git sees them, and the `static` key), or None when it cannot be told."""
     h = hashlib.sha256()
     head = _git(root, "rev-parse", "-q", "--verify", "HEAD")
     tracked = _git(root, "ls-files", "-s", "-z")
@@ -189,11 +190,7 @@ def _key(root: Path, recipe: Recipe) -> str | None:
     h.update(tracked)
     for rel in sorted({p for p in changed.split(b"\0") if p} | {p for p in others.split(b"\0") if p}):
         h.update(b"\0" + rel + b"\0" + _content_digest(root / os.fsdecode(rel)))
-    h.update(repr(recipe).encode("utf-8", "surrogateescape"))
-    h.update(sys.version.encode())
-    h.update(repr(_importable(recipe)).encode())
-    h.update(_code_digest().encode())
-    h.update(str(root).encode("utf-8", "surrogateescape"))
+    h.update(static.encode())
     return h.hexdigest()
 
 

@@ -22,7 +22,6 @@ from migrator_tui.sourcefile import decode
 #: Below this many files, one process is faster than starting workers.
 PARALLEL_FILES = 48
 
-FileProposals = tuple[str, str | None, dict[str, Proposal], str | None]
 #: What to compute from one file's analysis, where the analysis is (a worker process when there
 #: are many files): `work(path, text, analysis)`, returning picklable values.
 Work = Callable[[str, str, FileAnalysis], object]
@@ -45,6 +44,8 @@ def _one(path: str) -> tuple[str, str | None, object, str | None]:
         fa = FileAnalysis(text, occs, recipe, repo_root=root)
     except SyntaxError as exc:
         return path, text, None, f"cannot be parsed (line {exc.lineno})"
+    except ValueError:  # (a null byte, on interpreters that say so with a ValueError)
+        return path, text, None, "cannot be parsed"
     except MigratorError:
         return path, text, None, "is nested too deeply to be analysed"
     return path, text, work(path, text, fa), None
@@ -65,24 +66,13 @@ def analyse_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recip
         _TEXTS = {}
 
 
-def _summaries(path: str) -> tuple[str, dict[str, Proposal]]:
-    assert _JOB is not None
-    root, by_path, recipe, _ = _JOB
-    occs = by_path[path]
-    try:
-        text, _ = decode((root / path).read_bytes())
-        fa = FileAnalysis(text, occs, recipe, repo_root=root)
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError, MigratorError):
-        return path, {}  # unreadable now: its occurrences keep only the scan's facts
-    return path, {o.id: fa.summary(o.id) for o in occs}
-
-
 def summarize_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Recipe,
                     *, workers: int | None = None) -> dict[str, Proposal]:
-    """Strategy, alternatives, confidence and warnings of every occurrence (`ast` only)."""
+    """Strategy, alternatives, confidence and warnings of every occurrence (`ast` only); a file
+    that cannot be read or parsed again gives none (its occurrences keep only the scan's facts)."""
     out: dict[str, Proposal] = {}
-    for _, summaries in _map(_summaries, root, by_path, recipe, workers):
-        out.update(summaries)
+    for _, _, found, _ in analyse_files(root, by_path, recipe, summaries_of, workers=workers):
+        out.update(found or {})  # type: ignore[arg-type]
     return out
 
 
@@ -107,36 +97,13 @@ def _map(fn, root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Re
         _JOB = None
 
 
-def _summaries_of(path: str, text: str, fa: FileAnalysis) -> dict[str, Proposal]:
+def summaries_of(path: str, text: str, fa: FileAnalysis) -> dict[str, Proposal]:
+    """A `Work`: the summary of every occurrence of the analysed file."""
     return {o.id: fa.summary(o.id) for o in fa.occurrences.values()}
 
 
-def _proposals_of(path: str, text: str, fa: FileAnalysis) -> dict[str, Proposal]:
-    return {o.id: fa.propose(o.id) for o in fa.occurrences.values()}
-
-
-def propose_files(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Recipe,
-                  *, workers: int | None = None, full: bool = True) -> Iterator[FileProposals]:
-    """(path, text, {id: Proposal}, error) for every file, in the order of `by_path`.
-
-    With `full=False` the proposals are summaries (strategy, confidence, warnings, no new text).
-    """
-    work = _proposals_of if full else _summaries_of
-    for path, text, found, error in analyse_files(root, by_path, recipe, work, workers=workers):
-        yield path, text, found or {}, error  # type: ignore[misc]
-
-
-def _members(path: str) -> list[Member]:
-    """The cluster members of one file (none when it cannot be read or parsed again)."""
-    assert _JOB is not None
-    root, by_path, recipe, _ = _JOB
-    occs = by_path[path]
-    try:
-        text, _ = decode((root / path).read_bytes())
-        fa = FileAnalysis(text, occs, recipe, repo_root=root)
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError, MigratorError):
-        return []
-    return file_members(fa, text, path, occs)
+def _members_of(path: str, text: str, fa: FileAnalysis) -> list[Member]:
+    return file_members(fa, text, path, list(fa.occurrences.values()))
 
 
 def file_members(fa: FileAnalysis, text: str, path: str, occs: Sequence[Occurrence],
@@ -175,10 +142,11 @@ def file_members(fa: FileAnalysis, text: str, path: str, occs: Sequence[Occurren
 
 def cluster_members(root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Recipe,
                     *, workers: int | None = None) -> list[Member]:
-    """Every occurrence as a cluster member (manual ones with confidence "manual")."""
+    """Every occurrence as a cluster member (manual ones with confidence "manual"); a file that
+    cannot be read or parsed again gives none."""
     out: list[Member] = []
-    for members in _map(_members, root, by_path, recipe, workers):
-        out.extend(members)
+    for _, _, members, _ in analyse_files(root, by_path, recipe, _members_of, workers=workers):
+        out.extend(members or [])  # type: ignore[call-overload]
     return out
 
 
