@@ -76,12 +76,12 @@ class BranchesScreen(Screen[None]):
         table.clear(columns=True)
         widths = [max([len(name), *(len(c[i].plain if isinstance(c[i], Text) else c[i]) for c in cells)])
                   for i, name in enumerate(self.COLUMNS)]
-        # too wide for the screen: the branch names give way, cut in the middle (the selected
-        # row's whole name heads its diff below)
+        # too wide for the screen: the branch names give way, cut at the start, where they are
+        # all alike (the selected row's whole name heads its diff below)
         over = sum(w + 2 for w in widths) + 2 - self.app.size.width
-        if over > 0 and widths[-1] - over >= 24:
+        if over > 0 and widths[-1] - over >= 12:
             widths[-1] -= over
-            cells = [(*c[:-1], elide_middle(str(c[-1]), widths[-1])) for c in cells]
+            cells = [(*c[:-1], elide_start(str(c[-1]), widths[-1])) for c in cells]
         for name, width in zip(self.COLUMNS, widths, strict=True):
             table.add_column(name, width=width)
         for row, values in zip(self.rows, cells, strict=True):
@@ -246,9 +246,9 @@ class BranchesScreen(Screen[None]):
         self.dismiss(None)
 
 
-def elide_middle(text: str, width: int) -> str:
-    """`text` in `width` characters: its start and its end, `…` between (whole when it fits)."""
+def elide_start(text: str, width: int) -> str:
+    """`text` in `width` characters: `…` and its end, where branch names differ (whole when it
+    fits)."""
     if len(text) <= width:
         return text
-    head = (width - 1) // 2
-    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+    return "…" + text[len(text) - (width - 1):]
