@@ -51,6 +51,13 @@ def cache_files(root: Path) -> list[Path]:
     return sorted((root / ".git" / "migrator" / "cache").glob("summaries-*.json"))
 
 
+def forget_output(root: Path) -> None:
+    """Remove the kept printed outputs (`review.kept_output`): the next scan goes through the
+    kept summaries these tests are about."""
+    for path in (root / ".git" / "migrator" / "cache").glob("output-*.txt"):
+        path.unlink()
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "repo", {"reports.py": REPORTS, "app.py": "from flask import Flask\n"})
@@ -67,6 +74,7 @@ def test_a_second_scan_of_an_unchanged_repository_gives_the_same_result_from_the
 
 def _tamper(root: Path) -> None:
     """Change the kept summaries in a well-formed way: only a run that reads them shows it."""
+    forget_output(root)
     (kept,) = cache_files(root)
     data = json.loads(kept.read_bytes())
     for item in data["summaries"].values():
@@ -118,6 +126,7 @@ def test_a_malformed_cache_is_ignored_and_replaced(repo: Path, capsys: Capsys) -
                                              for k, v in data["summaries"].items()}}).encode()]
     for content in bad:
         kept.write_bytes(content)
+        forget_output(repo)
         assert scan_json(repo, capsys) == first, content[:40]
         assert json.loads(kept.read_bytes())["key"] == data["key"], "replaced by a good one"
 
@@ -145,6 +154,7 @@ def test_a_read_only_git_folder_keeps_nothing_and_loses_nothing(repo: Path, caps
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == expected
     assert not cache_files(repo)
+    assert not list(repo.glob(".git/migrator/cache/output-*")), "no kept output either"
 
 
 def test_outside_git_nothing_is_kept(tmp_path: Path, capsys: Capsys) -> None:
@@ -153,15 +163,16 @@ def test_outside_git_nothing_is_kept(tmp_path: Path, capsys: Capsys) -> None:
     (root / "reports.py").write_text(REPORTS)
     assert codes(scan_json(root, capsys))
     assert not list(tmp_path.rglob("summaries-*.json"))
+    assert not list(tmp_path.rglob("output-*.txt"))
 
 
 def test_another_build_of_the_tool_does_not_read_the_kept_result(repo: Path, capsys: Capsys,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from migrator_tui.review import cache
+    from migrator_tui.review import cachekey
 
     scan_json(repo, capsys)
     _tamper(repo)
-    monkeypatch.setattr(cache, "_CODE_DIGEST", "another build")
+    monkeypatch.setattr(cachekey, "_CODE_DIGEST", "another build")
     assert "kept-marker" not in every_code(scan_json(repo, capsys))
 
 

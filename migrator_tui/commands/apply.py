@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from migrator_tui.commands.branches import add_common
 from migrator_tui.errors import printable
-from migrator_tui.review.state import APPLY_NOTE
 from migrator_tui.sourcefile import split_lines
 
 if TYPE_CHECKING:
@@ -141,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_commit(args: argparse.Namespace, recipe: Recipe) -> int:
     from functools import partial
 
+    from migrator_tui.review.state import APPLY_NOTE
     from migrator_tui.review.workspace import Prepared, Workspace
     from migrator_tui.rewrite.batch import analyse_files
     from migrator_tui.rewrite.proposal import Choice

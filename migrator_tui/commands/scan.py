@@ -52,10 +52,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from migrator_tui.recipe import load_recipe
-    from migrator_tui.review.cache import cached_scan
+    from migrator_tui.review import kept_output
+    from migrator_tui.scan.files import check_root
 
     recipe = load_recipe(args.recipe)
+    wrap = sys.stdout.isatty()
+    slot = None
+    if not args.no_cache:  # nothing changed since the last scan with these options: its output
+        options = repr((args.path, args.json, args.format, args.no_proposals, args.clusters, wrap))
+        slot = kept_output.slot(check_root(Path(args.path)), recipe, options)
+        text = kept_output.kept(slot) if slot is not None else None
+        if text is not None:
+            sys.stdout.write(text)
+            return 0
+    text = output(args, recipe, wrap)
+    sys.stdout.write(text)
+    if slot is not None:
+        kept_output.keep(slot, text)
+    return 0
+
+
+def output(args: argparse.Namespace, recipe: Recipe, wrap: bool) -> str:
+    """What `scan` prints for `args`."""
+    from migrator_tui.review.cache import cached_scan
+
     progress = _Counter() if sys.stderr.isatty() else None
     try:
         result, proposals = cached_scan(args.path, recipe, proposals=not args.no_proposals,
@@ -82,18 +105,12 @@ def run(args: argparse.Namespace) -> int:
         if found is not None:
             doc["clusters"] = [c.to_json() for c in found]
             doc["review_effort"] = effort
-        sys.stdout.write(json.dumps(doc) + "\n")
-        return 0
+        return json.dumps(doc) + "\n"
+    text = concise(result, recipe, proposals) if args.format == "concise" else render(
+        result, recipe, proposals=proposals, wrap=wrap)
     if found is not None and effort is not None:
-        text = concise(result, recipe, proposals) if args.format == "concise" else render(
-            result, recipe, proposals=proposals, wrap=sys.stdout.isatty())
-        sys.stdout.write(text + cluster_lines(found, effort))
-        return 0
-    elif args.format == "concise":
-        sys.stdout.write(concise(result, recipe, proposals))
-    else:
-        sys.stdout.write(render(result, recipe, proposals=proposals, wrap=sys.stdout.isatty()))
-    return 0
+        text += cluster_lines(found, effort)
+    return text
 
 
 def concise(result: ScanResult, recipe: Recipe, proposals: Mapping[str, Proposal] | None = None) -> str:

@@ -89,6 +89,15 @@ class Strategy:
     #: `package>=version` the target form needs (`sqlalchemy>=1.4`: a Session's own `with`)
     requires: str | None = None
 
+    def imported_modules(self) -> set[str]:
+        """Top-level modules the strategy's `imports` name."""
+        out = set()
+        for line in self.imports:
+            words = line.split()
+            if len(words) >= 2 and words[0] in ("from", "import"):
+                out.add(words[1].split(".")[0].rstrip(","))
+        return out
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:

@@ -17,17 +17,14 @@ nothing is kept.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migrator_tui.model import Excluded, Occurrence, ScanResult, SkippedFile
 from migrator_tui.recipe import Recipe
+from migrator_tui.review.cachekey import cache_file, repository_key, static_key
 from migrator_tui.rewrite.proposal import Finding, Proposal
 from migrator_tui.scan.run import Outcome, Progress
 
@@ -37,7 +34,6 @@ if TYPE_CHECKING:
 #: The largest cache file read (a summary takes some hundred bytes).
 MAX_BYTES = 256 << 20
 _CONFIDENCES = ("safe", "review", "manual")
-_CODE_DIGEST: str | None = None
 
 
 def cached_scan(root: Path | str, recipe: Recipe, *, proposals: bool = True, progress: Progress | None = None,
@@ -53,12 +49,14 @@ def cached_scan(root: Path | str, recipe: Recipe, *, proposals: bool = True, pro
     from migrator_tui.scan.files import check_root
 
     root = check_root(Path(root))
-    where = _cache_file(root, recipe) if use_cache else None
-    static = _static_key(root, recipe)
-    key = _key(root, static) if where is not None else None
+    where = cache_file(root, recipe) if use_cache else None
+    static = static_key(root, recipe)
+    key = repository_key(root, static) if where is not None else None
     kept: Kept | None = None
     if where is not None and key is not None:
         kept = _load(where, key, static)
+        if kept is not None:  # (kept under the folder's real path: the name given may be another)
+            kept = replace(kept, result=replace(kept.result, root=str(root)))
         if kept is not None and kept.current and (kept.summaries is not None or not proposals):
             return kept.result, kept.summaries if proposals else None
     if not use_cache:
@@ -79,7 +77,7 @@ def cached_scan(root: Path | str, recipe: Recipe, *, proposals: bool = True, pro
     files: dict[str, FileRecord] = {}
     if proposals:
         summaries, files = _summaries(root, recipe, result, kept)
-    if where is not None and key is not None and _key(root, static) == key:
+    if where is not None and key is not None and repository_key(root, static) == key:
         # (kept only when nothing changed while it was computed: else it may not be the key's)
         _store(where, key, static, result, summaries, files, outcomes)
     return result, summaries
@@ -155,93 +153,6 @@ def _summaries_and_questions(path: str, text: str, fa: FileAnalysis
     from migrator_tui.rewrite.batch import summaries_of
 
     return summaries_of(path, text, fa), list(fa.questions.asked) if fa.questions is not None else []
-
-
-def _git(root: Path, *args: str) -> bytes | None:
-    try:
-        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, stdin=subprocess.DEVNULL,
-                              check=False)
-    except OSError:
-        return None
-    return proc.stdout if proc.returncode == 0 else None
-
-
-def _cache_file(root: Path, recipe: Recipe) -> Path | None:
-    out = _git(root, "rev-parse", "--git-common-dir")  # relative to `root`, or absolute
-    if not out:
-        return None
-    common = root / os.fsdecode(out.rstrip(b"\n"))
-    # one file per recipe and scanned folder (a scan of a subfolder keeps its own)
-    name = hashlib.sha1(f"{recipe.name}\0{root}".encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    return common / "migrator" / "cache" / f"summaries-{name}.json"
-
-
-def _key(root: Path, static: str) -> str | None:
-    """The digest of everything a scan and its summaries depend on (the repository's files as
-    git sees them, and the `static` key), or None when it cannot be told."""
-    h = hashlib.sha256()
-    head = _git(root, "rev-parse", "-q", "--verify", "HEAD")
-    tracked = _git(root, "ls-files", "-s", "-z")
-    changed = _git(root, "diff-files", "--name-only", "-z")
-    others = _git(root, "ls-files", "-o", "--exclude-standard", "-z")
-    if tracked is None or changed is None or others is None:
-        return None
-    h.update(head or b"no commit")
-    h.update(tracked)
-    for rel in sorted({p for p in changed.split(b"\0") if p} | {p for p in others.split(b"\0") if p}):
-        h.update(b"\0" + rel + b"\0" + _content_digest(root / os.fsdecode(rel)))
-    h.update(static.encode())
-    return h.hexdigest()
-
-
-def _static_key(root: Path, recipe: Recipe) -> str:
-    """The digest of what a kept file's summaries depend on beyond the repository's files."""
-    h = hashlib.sha256()
-    h.update(repr(recipe).encode("utf-8", "surrogateescape"))
-    h.update(sys.version.encode())
-    h.update(repr(_importable(recipe)).encode())
-    h.update(_code_digest().encode())
-    h.update(str(root).encode("utf-8", "surrogateescape"))
-    return h.hexdigest()
-
-
-def _content_digest(path: Path) -> bytes:
-    """A changed or untracked file's content (or what stands there instead)."""
-    try:
-        if path.is_symlink() or not path.is_file():
-            return b"-" + os.fsencode(os.readlink(path)) if path.is_symlink() else b"-"
-        with path.open("rb") as fh:
-            return hashlib.sha1(fh.read()).digest()
-    except OSError:
-        return b"?"
-
-
-def _importable(recipe: Recipe) -> list[tuple[str, bool]]:
-    """Whether this interpreter can import each module the recipe's strategies import."""
-    import importlib.util
-
-    from migrator_tui.rewrite.strategies import imported_modules
-
-    out = []
-    for module in sorted({m for s in recipe.strategies.values() for m in imported_modules(s)}):
-        try:
-            out.append((module, importlib.util.find_spec(module) is not None))
-        except (ImportError, ValueError):
-            out.append((module, False))
-    return out
-
-
-def _code_digest() -> str:
-    """The digest of this package's own source: another build of the tool analyses again."""
-    global _CODE_DIGEST
-    if _CODE_DIGEST is None:
-        package = Path(__file__).resolve().parent.parent
-        h = hashlib.sha256()
-        for path in sorted(package.rglob("*")):
-            if path.suffix in (".py", ".toml") and "demo" not in path.relative_to(package).parts[:1]:
-                h.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
-        _CODE_DIGEST = h.hexdigest()
-    return _CODE_DIGEST
 
 
 def _load(path: Path, key: str, static: str) -> Kept | None:

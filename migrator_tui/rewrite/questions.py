@@ -19,7 +19,6 @@ from pathlib import Path
 from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.astutil import last_name
 from migrator_tui.rewrite.repo_index import repo_index
-from migrator_tui.rewrite.strategies import imported_modules
 from migrator_tui.scan.acquire import statements
 
 #: A question as kept: its kind, its arguments, the digest of its answer.
@@ -83,7 +82,7 @@ class RepoQuestions:
         if kind == "relationships":
             return index.relationships()
         if kind == "facts":
-            modules = {m for s in self.recipe.strategies.values() for m in imported_modules(s)} - {"flask"}
+            modules = {m for s in self.recipe.strategies.values() for m in s.imported_modules()} - {"flask"}
             missing = frozenset(m for m in modules if not index.provides(m))
             # the file itself first: a line-based search can miss it (lines ending in CR alone,
             # a file the repository ignores)

@@ -71,8 +71,6 @@ class RepoIndex:
         self._pins: dict[tuple[str, tuple[int, ...]], str | None] = {}
         #: callee → calls its exceptions leave the calling function through (see `callers`)
         self._escapes: dict[str, list[_Escape]] = {}
-        #: per file: its calls inside catching blocks, and those that let exceptions out
-        self._calls: dict[str, _FileCalls] = {}
         self._decorators: dict[tuple[str, str], tuple[str, ...]] = {}
         self._upstream: dict[tuple[str, str | None, bool, int, str | None],
                              list[tuple[tuple[str, ...], str, str]]] = {}
@@ -314,36 +312,35 @@ class RepoIndex:
             self._decorators[key] = tuple(t for _, t in wrapped_catches(found[0])) if found else ()
         return name, self._decorators[key]
 
-    def _file_calls(self, rel: str) -> _FileCalls:
-        """What one file's calls tell the index (read once, cached as plain values): each call
-        made inside a block that catches specific types, and each call whose exceptions leave
-        its function."""
-        if rel not in self._calls:
-            assert self.root is not None
-            path = self.root / rel
-            tree = self._trees.get(path) or _parse(path)  # not kept: the calls are all it needs
-            catching: list[tuple[str, int, str, tuple[str, str | None]]] = []
-            escapes: list[_Escape] = []
-            if tree is not None:
-                receivers = _Receivers(tree)
-                walked = statements_with_class(tree.body)
-                for node, owner in walked:
-                    for body, types in _catching_blocks(node):
-                        if not types:
-                            continue
-                        joined = " / ".join(t for _, t in types)
-                        for inner in ast.walk(ast.Module(body=body, type_ignores=[])):
-                            callee = last_name(inner.func) if isinstance(inner, ast.Call) else None
-                            if callee:
-                                catching.append((callee, types[0][0], joined,
-                                                 self._kind(rel, receivers, inner, owner)))  # type: ignore[arg-type]
-                for call in escaping_calls(walked, None):
-                    catches = tuple(self._decorator_catches(tree, rel, d) for d in call.decorators)
-                    escapes.append(_Escape(rel, call.line, call.callee, call.function, call.owner,
-                                           self._kind(rel, receivers, call.call, call.owner), catches,
-                                           call.is_route))
-            self._calls[rel] = _FileCalls(catching, escapes)
-        return self._calls[rel]
+    def _file_calls(self, rel: str, names: set[str]) -> _FileCalls:
+        """What one file's calls of `names` tell the index, as plain values: each call made inside
+        a block that catches specific types, and each call whose exceptions leave its function.
+        The tree is not kept: the calls are all the index needs of a caller (`prime` asks each
+        file once per name)."""
+        assert self.root is not None
+        path = self.root / rel
+        tree = self._trees.get(path) or _parse(path)
+        catching: list[tuple[str, int, str, tuple[str, str | None]]] = []
+        escapes: list[_Escape] = []
+        if tree is not None:
+            receivers = _Receivers(tree)
+            walked = statements_with_class(tree.body)
+            for node, owner in walked:
+                for body, types in _catching_blocks(node):
+                    if not types:
+                        continue
+                    joined = " / ".join(t for _, t in types)
+                    for inner in ast.walk(ast.Module(body=body, type_ignores=[])):
+                        callee = last_name(inner.func) if isinstance(inner, ast.Call) else None
+                        if callee in names:
+                            catching.append((callee, types[0][0], joined,  # type: ignore[arg-type]
+                                             self._kind(rel, receivers, inner, owner)))  # type: ignore[arg-type]
+            for call in escaping_calls(walked, names):
+                catches = tuple(self._decorator_catches(tree, rel, d) for d in call.decorators)
+                escapes.append(_Escape(rel, call.line, call.callee, call.function, call.owner,
+                                       self._kind(rel, receivers, call.call, call.owner), catches,
+                                       call.is_route))
+        return _FileCalls(catching, escapes)
 
     def _kind(self, rel: str, receivers: _Receivers, call: ast.Call, owner: str | None
               ) -> tuple[str, str | None]:
@@ -446,13 +443,11 @@ class RepoIndex:
             if not todo:
                 continue
             self._indexed.update((n, rel) for n in todo)
-            found = self._file_calls(rel)
+            found = self._file_calls(rel, todo)
             for callee, line, joined, kind in found.catching:
-                if callee in todo:
-                    self._catching.setdefault(callee, []).append((rel, line, joined, kind))
+                self._catching.setdefault(callee, []).append((rel, line, joined, kind))
             for esc in found.escapes:
-                if esc.callee in todo:
-                    self._escapes.setdefault(esc.callee, []).append(esc)
+                self._escapes.setdefault(esc.callee, []).append(esc)
 
     def _files_calling(self, names: set[str]) -> Iterator[tuple[str, bytes, set[str]]]:
         """Python files that contain `name(` (not `def name(`) for one of `names`, with their

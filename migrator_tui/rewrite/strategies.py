@@ -8,21 +8,11 @@ from migrator_tui.rewrite.plan import Facts
 FLASK_KINDS = ("admin_route", "service", "service_helper")
 
 
-def imported_modules(strategy: Strategy) -> set[str]:
-    """Top-level modules the strategy's `imports` name."""
-    out = set()
-    for line in strategy.imports:
-        words = line.split()
-        if len(words) >= 2 and words[0] in ("from", "import"):
-            out.add(words[1].split(".")[0].rstrip(","))
-    return out
-
-
 def unavailable(strategy: Strategy, facts: Facts) -> str | None:
     """Why the strategy's target cannot exist in this repository, or None."""
     if strategy.requires and strategy.requires in facts.unmet:
         return f"needs {strategy.requires}, but {facts.unmet[strategy.requires]}"
-    modules = imported_modules(strategy)
+    modules = strategy.imported_modules()
     needs_flask = (strategy.kind in FLASK_KINDS or strategy.needs_app or strategy.needs_request
                    or "flask" in modules)
     if needs_flask and not facts.flask:
