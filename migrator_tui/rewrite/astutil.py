@@ -173,7 +173,19 @@ def module_bindings(tree: ast.Module) -> set[str]:
 
 
 def function_locals(func: ast.AST) -> set[str]:
-    """Names local to a function: parameters and names it stores (not its nested scopes)."""
+    """Names local to a function: parameters and names it stores (not its nested scopes).
+    Computed once per function (kept on it, as `walk_local` keeps its walks); a new set each call."""
+    found = func.__dict__.get(_LOCALS)
+    if found is None:
+        found = func.__dict__[_LOCALS] = frozenset(_function_locals(func))
+    return set(found)
+
+
+#: The attribute a function keeps its local names in.
+_LOCALS = "_migrator_locals"
+
+
+def _function_locals(func: ast.AST) -> set[str]:
     names: set[str] = set()
     if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
         a = func.args

@@ -81,11 +81,13 @@ def _map(fn, root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Re
     global _JOB
     _JOB = (root, by_path, recipe, work)
     paths = list(by_path)
-    if any(s.wraps for s in recipe.strategies.values()):
-        repo_index(root).prime(*function_origins(o for occs in by_path.values() for o in occs))
     workers = workers or min(os.cpu_count() or 1, 4)
+    parallel = workers > 1 and len(paths) >= PARALLEL_FILES and hasattr(os, "fork")
+    if any(s.wraps for s in recipe.strategies.values()):
+        names, origins = function_origins(o for occs in by_path.values() for o in occs)
+        repo_index(root).prime(names, origins, workers=workers if parallel else 1)
     try:
-        if workers > 1 and len(paths) >= PARALLEL_FILES and hasattr(os, "fork"):
+        if parallel:
             import multiprocessing
 
             with multiprocessing.get_context("fork").Pool(workers) as pool:

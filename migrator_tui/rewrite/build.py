@@ -9,7 +9,8 @@ original text in place of its lines, so every line outside a region is the origi
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,6 +24,8 @@ from migrator_tui.rewrite.plan import Plan
 from migrator_tui.sourcefile import split_lines
 
 FALLBACK_COMMENT = "# Fallback for non-Flask contexts"
+#: The line endings libcst recognises; its default newline is the module's first.
+_NEWLINE = re.compile(r"\r\n|\n|\r")
 
 
 @lru_cache(maxsize=256)
@@ -157,15 +160,30 @@ def _map_compound(st: cst.CSTNode, a: ast.AST, lines: dict[int, int], ends: dict
 
 
 class Parsed:
-    """A module parsed once, with the first line of every statement and handler."""
+    """A module parsed once, with the first line of every statement and handler.
 
-    def __init__(self, source: str, tree: ast.Module | None = None) -> None:
+    Given the `lines` of the occurrences a build may rewrite, libcst parses only the part of
+    the module a build of those reads (`prune`): the output is the same, spliced into the whole
+    text."""
+
+    def __init__(self, source: str, tree: ast.Module | None = None, lines: Iterable[int] = ()) -> None:
+        from migrator_tui.rewrite.prune import prune
+
         self.source = source
-        self.module = cst.parse_module(source)
+        tree = tree or ast.parse(source)
+        part = prune(source, tree, lines)
+        if part is None:
+            self.module = cst.parse_module(source)
+            mapped = tree
+        else:
+            text, mapped, indent = part
+            newline = _NEWLINE.search(source)
+            config = cst.PartialParserConfig(default_indent=indent,
+                                             default_newline=newline.group(0) if newline else "\n")
+            self.module = cst.parse_module(text, config=config)
         self.lines: dict[int, int] = {}
         self.ends: dict[int, int] = {}
-        tree = tree or ast.parse(source)
-        _map_block(self.module.body, tree.body, self.lines, self.ends)
+        _map_block(self.module.body, mapped.body, self.lines, self.ends)
         self.text_lines = split_lines(source, keepends=True)
         self._tree = tree
         self._class_names: dict[int, set[str]] | None = None

@@ -143,7 +143,7 @@ class FileAnalysis:
         if self._parsed is None:
             from migrator_tui.rewrite.build import Parsed
 
-            self._parsed = Parsed(self.source, self.tree)
+            self._parsed = Parsed(self.source, self.tree, (o.line for o in self.occurrences.values()))
         return self._parsed
 
     def propose(self, occ_id: str, strategy: str | None = None) -> Proposal:

@@ -15,6 +15,7 @@ Files are read with the standard library `ast`, once, and cached.
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
 from collections.abc import Iterable, Iterator, Mapping
@@ -403,7 +404,7 @@ class RepoIndex:
         except ValueError:
             return None
 
-    def prime(self, names: set[str], origins: Origins | None = None) -> None:
+    def prime(self, names: set[str], origins: Origins | None = None, workers: int = 1) -> None:
         """Index the calls of `names`, one search for many: the callers that catch around them
         (`catching_callers`) and those that let their exceptions out (`upstream_handlers`). Only
         files that mention `name(` are read.
@@ -411,7 +412,10 @@ class RepoIndex:
         `origins` says, for some names, which functions they are: (class or None, file). A plain
         function of a known file is only called from that file or from files that import it, so
         only files that name its module are read for it (a file whose call is resolved to another
-        module is not its caller either way, see `_resolves`)."""
+        module is not its caller either way, see `_resolves`).
+
+        With `workers` > 1 and many files to read, they are read by that many forked processes
+        (the caller must be free to fork: no other thread running)."""
         if self._catching is None:
             self._catching = {}
         if self.root is None:
@@ -437,17 +441,35 @@ class RepoIndex:
         root = self.root
         packages = {Path(f).parent for n in wanted for f in self._near.get(n, ())
                     if (root / Path(f).parent / "__init__.py").is_file()}
+        jobs: list[tuple[str, set[str]]] = []
         for rel, data, called in self._files_calling(set(wanted)):
             todo = {n for n in called if (n, rel) not in self._indexed
                     and _may_call(rel, data, wanted[n], self._near.get(n, ()), packages)}
-            if not todo:
-                continue
-            self._indexed.update((n, rel) for n in todo)
-            found = self._file_calls(rel, todo)
+            if todo:
+                self._indexed.update((n, rel) for n in todo)
+                jobs.append((rel, todo))
+        for (rel, _), found in zip(jobs, self._calls_of(jobs, workers), strict=True):
             for callee, line, joined, kind in found.catching:
                 self._catching.setdefault(callee, []).append((rel, line, joined, kind))
             for esc in found.escapes:
                 self._escapes.setdefault(esc.callee, []).append(esc)
+
+    def _calls_of(self, jobs: list[tuple[str, set[str]]], workers: int) -> Iterator[_FileCalls]:
+        """`_file_calls(rel, names)` of each job, in order; in `workers` forked processes when
+        there are many."""
+        global _PRIMING
+        if workers > 1 and len(jobs) >= PARALLEL_FILES and hasattr(os, "fork"):
+            import multiprocessing
+
+            _PRIMING = self
+            try:
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    yield from pool.imap(_file_calls_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+            finally:
+                _PRIMING = None
+        else:
+            for rel, names in jobs:
+                yield self._file_calls(rel, names)
 
     def _files_calling(self, names: set[str]) -> Iterator[tuple[str, bytes, set[str]]]:
         """Python files that contain `name(` (not `def name(`) for one of `names`, with their
@@ -807,6 +829,15 @@ def wrapped_catches(func: ast.FunctionDef) -> list[tuple[int, str]]:
 
 
 _INDEXES: dict[Path | None, RepoIndex] = {}
+#: Below this many files to read for callers, one process is faster than starting workers.
+PARALLEL_FILES = 48
+#: The index whose callers the forked workers of `RepoIndex._calls_of` read.
+_PRIMING: RepoIndex | None = None
+
+
+def _file_calls_job(job: tuple[str, set[str]]) -> _FileCalls:
+    assert _PRIMING is not None
+    return _PRIMING._file_calls(*job)
 
 
 def repo_index(root: Path | None) -> RepoIndex:
