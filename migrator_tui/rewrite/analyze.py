@@ -441,7 +441,7 @@ class Analyzer:
 
     def _lineage(self, cls: ast.ClassDef) -> list[ast.ClassDef]:
         """The class and its ancestors defined in the same module (by name)."""
-        by_name = {c.name: c for c in ast.walk(self.tree) if isinstance(c, ast.ClassDef)}
+        by_name = {c.name: c for c in self.parent if isinstance(c, ast.ClassDef)}
         out, todo = [], [cls]
         while todo:
             c = todo.pop()
@@ -777,7 +777,7 @@ class Analyzer:
             return sorted({(line, f"{t} at line {line}" if path == self.path else f"{t} at {path}:{line}")
                            for path, line, t in callers})
         if self._callers is None:
-            self._callers = catching_calls(self.tree)
+            self._callers = catching_calls(self.parent)  # (every node but the module, in walk order)
         return sorted(set(self._callers.get(func.name, [])))
 
     def _locals_of(self, node: ast.AST) -> set[str]:

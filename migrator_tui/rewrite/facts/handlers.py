@@ -4,6 +4,7 @@ and which calls in a module sit inside a `try` that catches specific types."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 
 from migrator_tui.rewrite.astutil import last_name, walk_local
 
@@ -59,11 +60,11 @@ def live_specific(handlers: list[ast.ExceptHandler]) -> tuple[list[tuple[int, st
     return out, False
 
 
-def catching_calls(tree: ast.Module) -> dict[str, list[tuple[int, str]]]:
-    """Callee name → (handler line, "Type at line N") for every call made inside a `try` of
-    `tree` whose handlers catch specific types."""
+def catching_calls(nodes: Iterable[ast.AST]) -> dict[str, list[tuple[int, str]]]:
+    """Callee name → (handler line, "Type at line N") for every call made inside a `try` among
+    `nodes` (a module's, in `ast.walk`'s order) whose handlers catch specific types."""
     out: dict[str, list[tuple[int, str]]] = {}
-    for t in ast.walk(tree):
+    for t in nodes:
         if not isinstance(t, ast.Try) or not t.handlers:
             continue
         types, _ = live_specific(t.handlers)
