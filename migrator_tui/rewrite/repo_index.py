@@ -21,6 +21,7 @@ import subprocess
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from migrator_tui.model import Occurrence
 from migrator_tui.rewrite.astutil import last_name, statements_with_class
@@ -56,7 +57,7 @@ class RepoIndex:
     def __init__(self, root: Path | None) -> None:
         self.root = root
         self._trees: dict[Path, ast.Module | None] = {}
-        self._catching: dict[str, list[tuple[str, int, str, tuple[str, str | None]]]] | None = None
+        self._catching: dict[str, _Calls[tuple[str, int, str, tuple[str, str | None]]]] | None = None
         #: name -> the module names whose files were read for its calls (None: every file)
         self._primed: dict[str, set[bytes] | None] = {}
         #: name -> the files of the plain functions it was primed as
@@ -71,7 +72,7 @@ class RepoIndex:
         self._relations: frozenset[str] | None = None
         self._pins: dict[tuple[str, tuple[int, ...]], str | None] = {}
         #: callee → calls its exceptions leave the calling function through (see `callers`)
-        self._escapes: dict[str, list[_Escape]] = {}
+        self._escapes: dict[str, _Calls[_Escape]] = {}
         self._decorators: dict[tuple[str, str], tuple[str, ...]] = {}
         self._upstream: dict[tuple[str, str | None, bool, int, str | None],
                              list[tuple[tuple[str, ...], str, str]]] = {}
@@ -217,7 +218,9 @@ class RepoIndex:
         self.prime({name}, {name: [(owner, path)]})
         assert self._catching is not None
         out = []
-        for rel, line, types, (kind, what) in self._catching.get(name, []):
+        calls = self._catching.get(name)
+        found = calls.of(owner, path, unknown=True) if calls is not None else []
+        for rel, line, types, (kind, what) in found:
             if owner is None:
                 if _resolves((kind, what), None, path):
                     out.append((rel, line, types))
@@ -262,7 +265,8 @@ class RepoIndex:
                         if "whose class" not in types:
                             catcher = f"`except {types}` at {rel}:{line}"
                             found.setdefault(catcher, (tuple(types.split(" / ")), via))
-                for esc in self._escapes.get(callee, []):
+                escapes = self._escapes.get(callee)
+                for esc in escapes.of(cls, where) if escapes is not None else ():
                     if not _resolves(esc.receiver, cls, where):
                         continue
                     chain = (*via, f"`{esc.function}()` at {esc.path}:{esc.line}")
@@ -450,9 +454,9 @@ class RepoIndex:
                 jobs.append((rel, todo))
         for (rel, _), found in zip(jobs, self._calls_of(jobs, workers), strict=True):
             for callee, line, joined, kind in found.catching:
-                self._catching.setdefault(callee, []).append((rel, line, joined, kind))
+                self._catching.setdefault(callee, _Calls()).add((rel, line, joined, kind), kind)
             for esc in found.escapes:
-                self._escapes.setdefault(esc.callee, []).append(esc)
+                self._escapes.setdefault(esc.callee, _Calls()).add(esc, esc.receiver)
 
     def _calls_of(self, jobs: list[tuple[str, set[str]]], workers: int) -> Iterator[_FileCalls]:
         """`_file_calls(rel, names)` of each job, in order; in `workers` forked processes when
@@ -712,6 +716,46 @@ class _Escape:
     #: each decorator's name and the specific types its wrapper catches around the call
     decorator_catches: tuple[tuple[str, tuple[str, ...]], ...]
     is_route: bool
+
+
+T = TypeVar("T")
+
+
+class _Calls(Generic[T]):
+    """The indexed calls of one name, in the order found, filed by what their receiver says the
+    callee is: a plain function of one file (`_Receivers` kind "name" or "module" with one
+    origin), one that may be any function of that name (an origin that does not resolve, or
+    none), a method of one class (`self.`, `Owner()`), or a receiver the code does not show. The
+    calls of one function are looked up where they can be, not among every call of its name
+    (2,000 modules calling `count()` on their own queries would be 4 million checks)."""
+
+    def __init__(self) -> None:
+        self.items: list[T] = []
+        self._filed: dict[tuple[str, str | None], list[int]] = {}
+
+    def add(self, item: T, receiver: tuple[str, str | None]) -> None:
+        kind, what = receiver
+        if kind in ("name", "module"):
+            exact = what and "|" not in what and what[:1] != "?"
+            key = ("function", what) if exact else ("any function", None)
+        else:
+            key = ("class", what) if kind in ("self", "class") else ("unknown", None)
+        self._filed.setdefault(key, []).append(len(self.items))
+        self.items.append(item)
+
+    def of(self, owner: str | None, path: str | None, unknown: bool = False) -> list[T]:
+        """The calls that may be of function `owner`.`name` (a plain function of `path` when
+        `owner` is None), in the order found: every call that `_resolves` to it is among them
+        (each still to be checked), and with `unknown` every method call whose receiver the code
+        does not show."""
+        if owner is not None:
+            keys = [("class", owner), ("class", None), *([("unknown", None)] if unknown else [])]
+        elif path is not None:
+            keys = [("function", path), ("any function", None)]
+        else:
+            return self.items
+        found = sorted(i for k in keys for i in self._filed.get(k, ()))
+        return [self.items[i] for i in found]
 
 
 def _resolves(receiver: tuple[str, str | None], owner: str | None, path: str | None = None) -> bool:
