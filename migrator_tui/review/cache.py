@@ -83,6 +83,20 @@ def cached_scan(root: Path | str, recipe: Recipe, *, proposals: bool = True, pro
     return result, summaries
 
 
+def kept_summaries(root: Path, recipe: Recipe, result: ScanResult) -> dict[str, Proposal]:
+    """The kept summaries (default strategies) of `result`'s occurrences, when the kept scan is
+    of the repository as it is now and found exactly these occurrences; else none."""
+    where = cache_file(root, recipe)
+    static = static_key(root, recipe)
+    key = repository_key(root, static) if where is not None else None
+    kept = _load(where, key, static) if where is not None and key is not None else None
+    if kept is None or not kept.current or kept.summaries is None:
+        return {}
+    if kept.result.occurrences != result.occurrences:
+        return {}
+    return dict(kept.summaries)
+
+
 @dataclass(frozen=True, slots=True)
 class FileRecord:
     """What a file's kept summaries hold for: its content and the questions its analysis asked."""

@@ -218,6 +218,12 @@ class ReviewController:
         result = self.workspace.scan_base(progress)
         self.prime_callers(result)
         self.load(result, loaded=True)
+        if not self.workspace.dirty:  # the scan `scan` keeps is of the working tree: this one
+            from migrator_tui.review.cache import kept_summaries
+
+            kept = kept_summaries(self.root, self.recipe, result)
+            with self._lock:
+                self._summaries.update(((oid, ""), p) for oid, p in kept.items())
         return result
 
     def dirty(self, path: str) -> bool:
@@ -253,6 +259,13 @@ class ReviewController:
         self._by_id = {o.id: o for o in occs}
         with self._lock:
             self._clusters, self._cluster_of = None, {}
+            # every analysis answered questions about the repository as the last scan saw it (a
+            # caller in another file changes a verdict without changing this file's text)
+            self._analyses.clear()
+            self._proposals.clear()
+            self._summaries.clear()
+            self._edits.clear()
+            self._diffs.clear()
 
     def occurrence(self, occ_id: str) -> Occurrence:
         return self._by_id[occ_id]
