@@ -216,14 +216,15 @@ class ReviewController:
         """Scan (again) and load the result; files with uncommitted edits are scanned as the base
         commit holds them (`dirty`), since that is what their branches are built from."""
         result = self.workspace.scan_base(progress)
-        self.prime_callers(result)
-        self.load(result, loaded=True)
+        kept: dict[str, Proposal] = {}
         if not self.workspace.dirty:  # the scan `scan` keeps is of the working tree: this one
             from migrator_tui.review.cache import kept_summaries
 
             kept = kept_summaries(self.root, self.recipe, result)
-            with self._lock:
-                self._summaries.update(((oid, ""), p) for oid, p in kept.items())
+        self.prime_callers(result)
+        self.load(result, loaded=True)
+        with self._lock:
+            self._summaries.update(((oid, ""), p) for oid, p in kept.items())
         return result
 
     def dirty(self, path: str) -> bool:
