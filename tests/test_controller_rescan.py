@@ -7,17 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from gitfixtures import make_repo
+from gitfixtures import CALLER, REPORTS, make_repo
 
 from migrator_tui.cli import main
 from migrator_tui.recipe import load_recipe
 from migrator_tui.tui.controller import ReviewController
 
 RECIPE = load_recipe()
-REPORTS = ("def save(db_manager, name):\n    session = db_manager.get_session()\n    try:\n"
-           "        session.add(name)\n        session.commit()\n    finally:\n        session.close()\n")
-CALLER = ("from reports import save\n\n\ndef job():\n    try:\n"
-          "        save(None, 'x')\n    except ValueError:\n        pass\n")
 
 
 @pytest.fixture

@@ -8,23 +8,12 @@ import os
 from pathlib import Path
 
 import pytest
-from gitfixtures import REPORTS, make_repo
+from gitfixtures import CALLER, REPORTS, make_repo
 
 from migrator_tui.cli import main
 from migrator_tui.review import kept_output
 
 Capsys = pytest.CaptureFixture[str]
-
-CALLER = """\
-from reports import save
-
-
-def job():
-    try:
-        save(None, 'x')
-    except ValueError:
-        pass
-"""
 
 
 @pytest.fixture

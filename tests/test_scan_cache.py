@@ -10,22 +10,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from gitfixtures import REPORTS, make_repo
+from gitfixtures import CALLER, REPORTS, make_repo
 
 from migrator_tui.cli import main
 
 Capsys = pytest.CaptureFixture[str]
-
-CALLER = """\
-from reports import save
-
-
-def job():
-    try:
-        save(None, 'x')
-    except ValueError:
-        pass
-"""
 
 
 def scan_json(root: Path, capsys: Capsys, *extra: str) -> dict[str, object]:
