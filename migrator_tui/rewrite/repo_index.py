@@ -73,6 +73,9 @@ class RepoIndex:
         self._pins: dict[tuple[str, tuple[int, ...]], str | None] = {}
         #: callee → calls its exceptions leave the calling function through (see `callers`)
         self._escapes: dict[str, _Calls[_Escape]] = {}
+        #: files whose calls were computed once, for some names; and every call of those asked again
+        self._asked: set[str] = set()
+        self._calls: dict[str, _FileCalls] = {}
         self._decorators: dict[tuple[str, str], tuple[str, ...]] = {}
         self._upstream: dict[tuple[str, str | None, bool, int, str | None],
                              list[tuple[tuple[str, ...], str, str]]] = {}
@@ -320,8 +323,21 @@ class RepoIndex:
     def _file_calls(self, rel: str, names: set[str]) -> _FileCalls:
         """What one file's calls of `names` tell the index, as plain values: each call made inside
         a block that catches specific types, and each call whose exceptions leave its function.
-        The tree is not kept: the calls are all the index needs of a caller (`prime` asks each
-        file once per name)."""
+
+        The first time a file is asked, only the calls of `names` are computed (most files are
+        asked once, for the names of one search); the second time, every call of the file is, and
+        kept, so that no file is parsed more than twice (the walk up the callers asks new names)."""
+        full = self._calls.get(rel)
+        if full is None and rel in self._asked:
+            full = self._calls[rel] = self._read_calls(rel, None)
+        if full is not None:
+            return _FileCalls([c for c in full.catching if c[0] in names],
+                              [e for e in full.escapes if e.callee in names])
+        self._asked.add(rel)
+        return self._read_calls(rel, names)
+
+    def _read_calls(self, rel: str, names: set[str] | None) -> _FileCalls:
+        """`_file_calls` of `names` (None: of every name), read from the file."""
         assert self.root is not None
         path = self.root / rel
         tree = self._trees.get(path) or _parse(path)
@@ -337,7 +353,7 @@ class RepoIndex:
                     joined = " / ".join(t for _, t in types)
                     for inner in ast.walk(ast.Module(body=body, type_ignores=[])):
                         callee = last_name(inner.func) if isinstance(inner, ast.Call) else None
-                        if callee in names:
+                        if callee and (names is None or callee in names):
                             catching.append((callee, types[0][0], joined,  # type: ignore[arg-type]
                                              self._kind(rel, receivers, inner, owner)))  # type: ignore[arg-type]
             for call in escaping_calls(walked, names):
@@ -471,6 +487,7 @@ class RepoIndex:
                     yield from pool.imap(_file_calls_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
             finally:
                 _PRIMING = None
+            self._asked.update(rel for rel, _ in jobs)  # (asked in the workers, for this process)
         else:
             for rel, names in jobs:
                 yield self._file_calls(rel, names)
