@@ -11,6 +11,7 @@ import codecs
 import io
 import re
 import tokenize
+from collections.abc import Iterable
 
 _BREAK = re.compile(r"\r\n|\r|\n")
 _AFTER_BREAK = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
@@ -32,6 +33,18 @@ def split_lines(text: str, keepends: bool = False) -> list[str]:
 
 class UndecodableSource(ValueError):
     """The bytes are not in the encoding Python would read them with; the message says why."""
+
+
+def outermost(spans: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The (first line, last line) spans that no other, different span contains (in time
+    linear after a sort: a file with thousands of rewritten regions asks this)."""
+    out: set[tuple[int, int]] = set()
+    furthest = None
+    for span in sorted(set(spans), key=lambda s: (s[0], -s[1])):
+        if furthest is None or furthest < span[1]:
+            out.add(span)
+        furthest = span[1] if furthest is None else max(furthest, span[1])
+    return out
 
 
 def decode(data: bytes) -> tuple[str, str]:

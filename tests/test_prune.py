@@ -9,6 +9,8 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rewrite_cases import CASES, case_options
 
 from migrator_tui.demo.build import demo_files
@@ -19,6 +21,7 @@ from migrator_tui.rewrite.build import Parsed
 from migrator_tui.rewrite.proposal import Choice
 from migrator_tui.rewrite.prune import first_indent, prune
 from migrator_tui.scan import scan
+from migrator_tui.sourcefile import outermost
 
 CASE_DIRS = sorted(p for p in CASES.iterdir() if (p / "before.py").exists())
 DEMO_FILES = {name: data.decode("utf-8") for name, data in demo_files() if name.endswith(".py")}
@@ -171,3 +174,12 @@ def test_a_one_line_class_or_nothing_to_drop_parses_the_whole_module() -> None:
     # (the head's first statement that is not an import stays: where new imports go depends on it)
     twin = "import db\n\n\ndef first():\n    pass\n\n\ndef g():\n    pass\n\n\n" + only
     assert prune(twin, ast.parse(twin), [13]) is not None
+
+
+@given(st.lists(st.tuples(st.integers(1, 30), st.integers(0, 8)), max_size=12))
+def test_outermost_spans_are_those_no_other_span_contains(raw: list[tuple[int, int]]) -> None:
+    """The sort-and-sweep `outermost` (builds and dry runs of files with thousands of regions)
+    against its definition."""
+    spans = [(s, s + n) for s, n in raw]
+    expected = {a for a in spans if not any(b != a and b[0] <= a[0] and a[1] <= b[1] for b in spans)}
+    assert outermost(spans) == expected

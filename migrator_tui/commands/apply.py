@@ -491,7 +491,9 @@ def _added_once(old: list[str], texts: dict[tuple[int, int], str], new: list[str
     import re
     from bisect import bisect_right
 
-    outer = sorted(s for s in texts if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in texts))
+    from migrator_tui.sourcefile import outermost
+
+    outer = sorted(outermost(texts))
     mid: list[str] = []
     starts: list[int] = []  # first line of `mid` after each region
     deltas: list[int] = []  # lines the regions up to there added (new minus old)

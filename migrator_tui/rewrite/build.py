@@ -9,6 +9,7 @@ original text in place of its lines, so every line outside a region is the origi
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from migrator_tui.errors import RewriteError
 from migrator_tui.recipe import Recipe, Strategy
 from migrator_tui.rewrite.imports import import_binds, import_edits, is_docstring
 from migrator_tui.rewrite.plan import Plan
-from migrator_tui.sourcefile import split_lines
+from migrator_tui.sourcefile import outermost, split_lines
 
 FALLBACK_COMMENT = "# Fallback for non-Flask contexts"
 #: The line endings libcst recognises; its default newline is the module's first.
@@ -268,7 +269,8 @@ class Builder(cst.CSTTransformer):
         start = self.line_of.get(id(node))
         if start is not None:
             end = self.ends.get(id(node), start)
-            if not any(start <= t <= end for t in self.targets):
+            i = bisect.bisect_left(self.targets, start)  # (the targets are sorted)
+            if i == len(self.targets) or self.targets[i] > end:
                 return False
         return super().on_visit(node)
 
@@ -698,10 +700,9 @@ def build(parsed: Parsed, jobs: Sequence[Job], recipe: Recipe, bound: frozenset[
             text = newline.join(split_lines(job.edited))
             regions[job.plan.occurrence_id] = text + newline if text else ""
     spans = [(j.plan.region_start, j.plan.region_end, j.plan.occurrence_id) for j in jobs]
-    edits: list[tuple[int, int, str]] = [
-        (start, end, regions[oid]) for start, end, oid in spans
-        if not any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in spans)
-    ]
+    outer = outermost((start, end) for start, end, _ in spans)
+    edits: list[tuple[int, int, str]] = [(start, end, regions[oid]) for start, end, oid in spans
+                                         if (start, end) in outer]
     for cls, cjobs in builder.scaffold:
         edit = scaffold_edit(parsed, cls, cjobs)
         if edit is not None:

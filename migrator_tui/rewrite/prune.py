@@ -25,6 +25,7 @@ top-level statements), an occurrence in a one-line class, or nothing to drop.
 from __future__ import annotations
 
 import ast
+import bisect
 import copy
 from collections.abc import Iterable
 
@@ -78,6 +79,10 @@ def _end(st: ast.stmt) -> int:
     return st.end_lineno or st.lineno
 
 
+def _shares_line(a: ast.stmt, b: ast.stmt) -> bool:
+    return _start(a) <= _end(b) and _start(b) <= _end(a)
+
+
 def _prune_block(stmts: list[ast.stmt], wanted: list[int], dropped: list[tuple[int, int]], *,
                  module: bool = False) -> list[ast.stmt] | None:
     """The statements of a block to keep (classes on the way pruned in turn); the spans of the
@@ -94,9 +99,10 @@ def _prune_block(stmts: list[ast.stmt], wanted: list[int], dropped: list[tuple[i
         keep.update((i, st) for i, st in enumerate(stmts)
                     if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) and st.name == "__init__")
     inside: dict[int, list[int]] = {}
+    starts = [_start(st) for st in stmts]  # (in order: a block's statements follow each other)
     for line in wanted:
-        i = next((i for i, st in enumerate(stmts) if _start(st) <= line <= _end(st)), None)
-        if i is None:
+        i = bisect.bisect_right(starts, line) - 1
+        if i < 0 or line > _end(stmts[i]):
             return None
         inside.setdefault(i, []).append(line)
     for i, here in inside.items():
@@ -116,10 +122,13 @@ def _prune_block(stmts: list[ast.stmt], wanted: list[int], dropped: list[tuple[i
             return None
         else:  # (a statement of a class body that holds a function: kept whole)
             keep[i] = st
-    # statements sharing a line with a kept one (`a = 1; b = 2`) are kept with it
-    spans = [(_start(st), _end(st)) for st in keep.values()]
-    for i, st in enumerate(stmts):
-        if i not in keep and any(s <= _end(st) and _start(st) <= e for s, e in spans):
-            keep[i] = st
+    # statements sharing a line with a kept one (`a = 1; b = 2`) are kept with it: only its
+    # neighbours can
+    for i in sorted(keep):
+        for j in (i - 1, i + 1):
+            k = j
+            while 0 <= k < len(stmts) and k not in keep and _shares_line(stmts[k], keep[i]):
+                keep[k] = stmts[k]
+                k += j - i
     dropped.extend((_start(st), _end(st)) for i, st in enumerate(stmts) if i not in keep)
     return [keep[i] for i in sorted(keep)]
