@@ -54,6 +54,23 @@ def utc_now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+#: The last source `fingerprint` split, and its lines: the occurrences of one file are
+#: fingerprinted one after another (splitting the file for each made thousands quadratic).
+_SPLIT: tuple[str, list[str]] = ("", [])
+
+
+def _lines(source: str) -> list[str]:
+    """Lines as Python counts them (\n, \r\n, \r), not str.splitlines (which also splits on \f,
+    \x1e...); the same list for the same string object."""
+    global _SPLIT
+    kept = _SPLIT  # (read once: another thread may replace it meanwhile)
+    if kept[0] is source:
+        return kept[1]
+    lines = io.StringIO(source, newline="").readlines()
+    _SPLIT = (source, lines)
+    return lines
+
+
 def fingerprint(source: str, occ: Occurrence) -> str:
     """A hash of the occurrence's code: its enclosing scope's lines, position made relative.
 
@@ -61,8 +78,7 @@ def fingerprint(source: str, occ: Occurrence) -> str:
     occurrence's line and column relative to the scope, so edits elsewhere in the file — even ones
     that move the function up or down — do not change it, while any edit inside the scope does.
     """
-    # Lines as Python counts them (\n, \r\n, \r), not str.splitlines (which also splits on \f, \x1e...).
-    lines = io.StringIO(source, newline="").readlines()
+    lines = _lines(source)
     start = occ.scope_start if occ.scope_start > 0 else 1
     end = occ.scope_end if occ.scope_end >= start else len(lines)
     h = hashlib.sha256()
