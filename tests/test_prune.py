@@ -96,7 +96,9 @@ def test_the_first_indentation_is_the_one_libcst_detects() -> None:
     texts = [(c / "before.py").read_text() for c in CASE_DIRS] + list(DEMO_FILES.values())
     texts += _corpus_sources(150) if CORPUS.is_dir() else []
     texts += ["x = 1\n", "", "if x: y = 1\n", "class A: pass\n\n\ndef f():\n  return 1\n",
-              "def f(\n        a,\n):\n\treturn a\n", "@d(\n    1)\ndef f():\n   pass\n"]
+              "def f(\n        a,\n):\n\treturn a\n", "@d(\n    1)\ndef f():\n   pass\n",
+              "def f(a,\n      b): return a\n\n\nclass A:\n  x = 1\n",
+              "if x:\n  @d\n  def f(): pass\n", "if (a or\n    b): y = 1\nwhile x:\n\tx -= 1\n"]
     for text in texts:
         assert first_indent(text, ast.parse(text)) == cst.parse_module(text).default_indent
 

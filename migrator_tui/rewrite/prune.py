@@ -57,8 +57,12 @@ def first_indent(source: str, tree: ast.Module) -> str:
     # body holds no compound statement, so no INDENT comes earlier
     for st in tree.body:
         inner = _first_body(st)
-        if inner is not None and _start(inner) > st.lineno:
-            line = text[_start(inner) - 1]
+        if inner is None or _start(inner) <= st.lineno:
+            continue
+        line = text[_start(inner) - 1]
+        first = min([inner, *getattr(inner, "decorator_list", [])], key=lambda n: (n.lineno, n.col_offset))
+        before = line[: first.col_offset].strip()  # (a decorator's column is after its `@`)
+        if before in ("", "@"):  # the body starts its own line (not `def f(a,\n b): return a`)
             return line[: len(line) - len(line.lstrip(" \t\f"))].replace("\f", "")
     return "    "
 
