@@ -18,6 +18,7 @@ from migrator_tui.errors import printable
 if TYPE_CHECKING:
     from migrator_tui.model import Occurrence, ScanResult
     from migrator_tui.recipe import Recipe
+    from migrator_tui.review import kept_output
     from migrator_tui.rewrite.clusters import Cluster
     from migrator_tui.rewrite.proposal import Proposal
 
@@ -68,21 +69,22 @@ def run(args: argparse.Namespace) -> int:
         if text is not None:
             sys.stdout.write(text)
             return 0
-    text = output(args, recipe, wrap)
+    text = output(args, recipe, wrap, slot)
     sys.stdout.write(text)
     if slot is not None:
         kept_output.keep(slot, text)
     return 0
 
 
-def output(args: argparse.Namespace, recipe: Recipe, wrap: bool) -> str:
-    """What `scan` prints for `args`."""
+def output(args: argparse.Namespace, recipe: Recipe, wrap: bool, slot: kept_output.Slot | None = None) -> str:
+    """What `scan` prints for `args` (`slot`: where its output is kept, with the keys it holds)."""
     from migrator_tui.review.cache import cached_scan
 
     progress = _Counter() if sys.stderr.isatty() else None
     try:
         result, proposals = cached_scan(args.path, recipe, proposals=not args.no_proposals,
-                                        progress=progress, use_cache=not args.no_cache)
+                                        progress=progress, use_cache=not args.no_cache,
+                                        keys=(slot.static, slot.key) if slot is not None else None)
     finally:
         if progress is not None:
             progress.clear()

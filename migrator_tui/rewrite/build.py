@@ -22,6 +22,7 @@ from migrator_tui.errors import RewriteError
 from migrator_tui.recipe import Recipe, Strategy
 from migrator_tui.rewrite.imports import import_binds, import_edits, is_docstring
 from migrator_tui.rewrite.plan import Plan
+from migrator_tui.rewrite.prune import prune
 from migrator_tui.sourcefile import outermost, split_lines
 
 FALLBACK_COMMENT = "# Fallback for non-Flask contexts"
@@ -168,11 +169,10 @@ class Parsed:
     text."""
 
     def __init__(self, source: str, tree: ast.Module | None = None, lines: Iterable[int] = ()) -> None:
-        from migrator_tui.rewrite.prune import prune
-
         self.source = source
+        self.text_lines = split_lines(source, keepends=True)
         tree = tree or ast.parse(source)
-        part = prune(source, tree, lines)
+        part = prune(source, tree, lines, self.text_lines)
         if part is None:
             self.module = cst.parse_module(source)
             mapped = tree
@@ -185,7 +185,6 @@ class Parsed:
         self.lines: dict[int, int] = {}
         self.ends: dict[int, int] = {}
         _map_block(self.module.body, mapped.body, self.lines, self.ends)
-        self.text_lines = split_lines(source, keepends=True)
         self._tree = tree
         self._class_names: dict[int, set[str]] | None = None
 

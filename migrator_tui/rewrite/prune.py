@@ -32,8 +32,10 @@ from collections.abc import Iterable
 from migrator_tui.sourcefile import split_lines
 
 
-def prune(source: str, tree: ast.Module, lines: Iterable[int]) -> tuple[str, ast.Module, str] | None:
-    """(pruned text, its `ast` twin, the whole module's first indentation), or None."""
+def prune(source: str, tree: ast.Module, lines: Iterable[int], text_lines: list[str] | None = None
+          ) -> tuple[str, ast.Module, str] | None:
+    """(pruned text, its `ast` twin, the whole module's first indentation), or None.
+    `text_lines`: `source` split with its line endings, when the caller has it."""
     wanted = sorted(set(lines))
     if not wanted:
         return None
@@ -41,18 +43,19 @@ def prune(source: str, tree: ast.Module, lines: Iterable[int]) -> tuple[str, ast
     body = _prune_block(tree.body, wanted, dropped, module=True)
     if body is None or not dropped:
         return None
-    text = split_lines(source, keepends=True)
+    whole = text_lines if text_lines is not None else split_lines(source, keepends=True)
+    text = list(whole)
     for first, last in dropped:
         for i in range(first - 1, min(last, len(text))):
             line = text[i]
             text[i] = line[len(line.rstrip("\r\n")):]
-    return "".join(text), ast.Module(body=body, type_ignores=[]), first_indent(source, tree)
+    return "".join(text), ast.Module(body=body, type_ignores=[]), first_indent(source, tree, whole)
 
 
-def first_indent(source: str, tree: ast.Module) -> str:
+def first_indent(source: str, tree: ast.Module, text_lines: list[str] | None = None) -> str:
     """The indentation of the module's first indented block, as libcst detects it (the first
     INDENT token's), or libcst's fallback of four spaces when there is none."""
-    text = split_lines(source, keepends=True)
+    text = text_lines if text_lines is not None else split_lines(source, keepends=True)
     # the first compound top-level statement with a body on its own lines holds it: a one-line
     # body holds no compound statement, so no INDENT comes earlier
     for st in tree.body:
