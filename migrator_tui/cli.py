@@ -31,14 +31,16 @@ COMMANDS: tuple[str, ...] = (
 DEFAULT_COMMAND = "review"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or (`only`) one whose sole sub-command is `only`: a run of one command
+    imports that command's module alone (its help, usage and errors are the same)."""
     parser = argparse.ArgumentParser(
         prog="migrator-tui",
         description="Review and apply the migration of hand-closed sessions to context managers.",
     )
     parser.add_argument("--version", action="version", version=f"migrator-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in (only,) if only in COMMANDS else COMMANDS:
         module = importlib.import_module(f"migrator_tui.commands.{name}")
         module.register(sub)
     return parser
@@ -50,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version"))
     ):
         args_list.insert(0, DEFAULT_COMMAND)
-    parser = build_parser()
+    parser = build_parser(args_list[0])
     args = parser.parse_args(args_list)
     if args.command is None:
         parser.print_help(sys.stderr)

@@ -45,6 +45,48 @@ def test_cli_parser_does_not_import_textual() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_one_command_parser_is_the_whole_parser_for_that_command() -> None:
+    """A run builds the parser of its command alone: each command's help, and the parse of its
+    arguments, are what the whole parser gives."""
+    import argparse
+    import contextlib
+    import io
+
+    from migrator_tui import cli
+
+    def help_of(parser: argparse.ArgumentParser, name: str) -> str:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+            parser.parse_args([name, "--help"])
+        return out.getvalue()
+
+    whole = cli.build_parser()
+    for name in cli.COMMANDS:
+        one = cli.build_parser(name)
+        assert help_of(one, name) == help_of(whole, name) != ""
+        for argv in ([name], [name, "somewhere", "--json"]):
+            results = []
+            for parser in (whole, one):
+                try:
+                    with contextlib.redirect_stderr(io.StringIO()) as err:
+                        results.append(vars(parser.parse_args(argv)))
+                except SystemExit as exc:
+                    results.append((exc.code, err.getvalue()))
+            assert results[0] == results[1]
+    assert cli.build_parser("--help").format_help() == whole.format_help()
+
+
+def test_a_scan_imports_no_other_command() -> None:
+    code = (
+        "import sys\n"
+        "from migrator_tui import cli\n"
+        "cli.build_parser('scan')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('migrator_tui.commands.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['migrator_tui.commands.scan']"
+
+
 # --- which stage may import which (docs/architecture.md) ------------------------------------------
 
 SHARED = {"model", "errors", "sourcefile"}

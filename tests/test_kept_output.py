@@ -31,15 +31,20 @@ def outputs(root: Path) -> list[Path]:
     return sorted((root / ".git" / "migrator" / "cache").glob("output-*.txt"))
 
 
+def _parts(path: Path) -> list[bytes]:
+    """A kept file's key, the modules its recipe imports, and the output."""
+    return path.read_bytes().split(b"\n", 2)
+
+
 def _replace_body(path: Path, body: bytes) -> None:
-    head = path.read_bytes().partition(b"\n")[0]
-    path.write_bytes(head + b"\n" + body)
+    head, modules, _ = _parts(path)
+    path.write_bytes(head + b"\n" + modules + b"\n" + body)
 
 
 def test_an_unchanged_repository_prints_the_kept_output(repo: Path, capsys: Capsys) -> None:
     first = scan(repo, capsys, "--json")
     (kept,) = outputs(repo)
-    assert kept.read_bytes().partition(b"\n")[2].decode() == first
+    assert _parts(kept)[2].decode() == first
     _replace_body(kept, b'{"marker": true}\n')
     assert scan(repo, capsys, "--json") == '{"marker": true}\n', "the kept output is what is printed"
     assert scan(repo, capsys, "--json", "--no-cache") == first, "--no-cache neither reads it"
@@ -82,17 +87,18 @@ def test_a_kept_output_a_scan_cannot_have_printed_is_ignored(repo: Path, capsys:
     (kept,) = outputs(repo)
     _replace_body(kept, body)
     assert scan(repo, capsys) == first
-    assert kept.read_bytes().partition(b"\n")[2].decode() == first, "and replaced by the real one"
+    assert _parts(kept)[2].decode() == first, "and replaced by the real one"
 
 
 def test_a_kept_output_for_another_key_or_behind_a_link_is_ignored(repo: Path, capsys: Capsys,
                                                                   tmp_path: Path) -> None:
     first = scan(repo, capsys)
     (kept,) = outputs(repo)
-    kept.write_bytes(b"0" * 64 + b"\nplanted\n")
+    modules = _parts(kept)[1]
+    kept.write_bytes(b"0" * 64 + b"\n" + modules + b"\nplanted\n")
     assert scan(repo, capsys) == first
     elsewhere = tmp_path / "elsewhere.txt"
-    elsewhere.write_bytes(kept.read_bytes().partition(b"\n")[0] + b"\nplanted\n")
+    elsewhere.write_bytes(b"\n".join(_parts(kept)[:2]) + b"\nplanted\n")
     kept.unlink()
     os.symlink(elsewhere, kept)
     assert scan(repo, capsys) == first
@@ -101,7 +107,7 @@ def test_a_kept_output_for_another_key_or_behind_a_link_is_ignored(repo: Path, c
 def test_an_output_computed_while_the_repository_changed_is_not_kept(
         repo: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = iter(["before", "after"])
-    monkeypatch.setattr(kept_output, "repository_key", lambda root, static: next(calls))
+    monkeypatch.setattr(kept_output, "repository_state", lambda root: next(calls))
     scan(repo, capsys, "--json")
     assert not outputs(repo)
 
@@ -112,3 +118,75 @@ def test_outside_git_nothing_is_kept(tmp_path: Path, capsys: Capsys) -> None:
     (root / "reports.py").write_text(REPORTS)
     assert scan(root, capsys, "--json") == scan(root, capsys, "--json")
     assert not list(tmp_path.rglob("output-*"))
+
+
+def probe_recipe(tmp_path: Path) -> Path:
+    """The built-in recipe, with a strategy importing a module nothing has (yet)."""
+    from migrator_tui.recipe.load import BUILTIN_DIR
+
+    text = (BUILTIN_DIR / "db_session.toml").read_text()
+    assert "from web_app import unified_session_manager" in text
+    path = tmp_path / "probe.toml"
+    path.write_text(text.replace("from web_app import", "from kept_probe_module import"))
+    return path
+
+
+def test_a_module_the_recipe_imports_becoming_importable_is_a_change(
+        repo: Path, capsys: Capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    recipe = probe_recipe(tmp_path)
+    scan(repo, capsys, "--json", "--recipe", str(recipe))
+    (kept,) = outputs(repo)
+    assert _parts(kept)[1].split() == [b"flask", b"kept_probe_module"], "the modules are kept beside"
+    _replace_body(kept, b'{"marker": true}\n')
+    assert scan(repo, capsys, "--json", "--recipe", str(recipe)) == '{"marker": true}\n'
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    (modules / "kept_probe_module.py").write_text("unified_session_manager = None\n")
+    monkeypatch.syspath_prepend(str(modules))
+    importlib.invalidate_caches()
+    assert scan(repo, capsys, "--json", "--recipe", str(recipe)) != '{"marker": true}\n'
+
+
+def test_an_edited_recipe_file_is_a_change(repo: Path, capsys: Capsys, tmp_path: Path) -> None:
+    recipe = probe_recipe(tmp_path)
+    scan(repo, capsys, "--json", "--recipe", str(recipe))
+    (kept,) = outputs(repo)
+    _replace_body(kept, b'{"marker": true}\n')
+    recipe.write_text(recipe.read_text() + "\n# edited\n")
+    assert scan(repo, capsys, "--json", "--recipe", str(recipe)) != '{"marker": true}\n'
+
+
+@pytest.mark.parametrize("modules", [b"", b"flask", b"flask web_app os", b"../web_app", b"flask  web_app",
+                                     b" ".join([b"m"] * 300)],
+                         ids=["none", "fewer", "more", "not-a-name", "empty-name", "too-many"])
+def test_a_kept_file_naming_other_modules_is_ignored(repo: Path, capsys: Capsys, modules: bytes) -> None:
+    first = scan(repo, capsys, "--json")
+    (kept,) = outputs(repo)
+    head, kept_modules, _ = _parts(kept)
+    assert kept_modules == b"flask web_app"
+    kept.write_bytes(head + b"\n" + modules + b"\n" + b'{"marker": true}\n')
+    assert scan(repo, capsys, "--json") == first
+
+
+def test_a_kept_output_is_printed_without_loading_the_recipe_or_the_analysis(repo: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import io, sys, contextlib\n"
+        "from migrator_tui.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    main(['scan', {str(repo)!r}, '--json'])\n"
+        "heavy = ('tomllib', 'ast', 'dataclasses', 'libcst', 'migrator_tui.recipe.model',\n"
+        "         'migrator_tui.scan', 'migrator_tui.model')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "print(out.getvalue(), end='')\n"
+    )
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+            for _ in range(3)]  # (the first computes and keeps it)
+    loaded, _, printed = runs[-1].partition("\n")
+    assert loaded == "[]"
+    assert printed == runs[0].partition("\n")[2] and '"total": 1' in printed

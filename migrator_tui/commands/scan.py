@@ -11,11 +11,15 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
 from migrator_tui.errors import printable
 
+#: `typing.TYPE_CHECKING` without importing `typing` (a kept scan is printed without it)
+TYPE_CHECKING = False
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from migrator_tui.model import Occurrence, ScanResult
     from migrator_tui.recipe import Recipe
     from migrator_tui.review import kept_output
@@ -55,36 +59,51 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from migrator_tui.recipe import load_recipe
     from migrator_tui.review import kept_output
-    from migrator_tui.scan.files import check_root
 
-    recipe = load_recipe(args.recipe)
     wrap = sys.stdout.isatty()
     slot = None
     if not args.no_cache:  # nothing changed since the last scan with these options: its output
-        options = repr((args.path, args.json, args.format, args.no_proposals, args.clusters, wrap))
-        slot = kept_output.slot(check_root(Path(args.path)), recipe, options)
-        text = kept_output.kept(slot) if slot is not None else None
-        if text is not None:
-            sys.stdout.write(text)
+        options = repr((args.path, args.recipe, args.json, args.format, args.no_proposals, args.clusters,
+                        wrap))
+        slot = kept_output.slot(Path(args.path), args.recipe, options)
+        data = kept_output.kept(slot) if slot is not None else None
+        if data is not None:
+            _write_bytes(data)
             return 0
+    from migrator_tui.recipe import load_recipe
+    from migrator_tui.scan.files import check_root
+
+    recipe = load_recipe(args.recipe)
+    check_root(Path(args.path))
     text = output(args, recipe, wrap, slot)
     sys.stdout.write(text)
     if slot is not None:
-        kept_output.keep(slot, text)
+        kept_output.keep(slot, text, (m for s in recipe.strategies.values() for m in s.imported_modules()))
     return 0
 
 
+def _write_bytes(data: bytes) -> None:
+    """Print UTF-8 `data` as it is (a large kept output is not decoded and encoded again)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None or (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    sys.stdout.flush()
+    buffer.write(data)
+    buffer.flush()
+
+
 def output(args: argparse.Namespace, recipe: Recipe, wrap: bool, slot: kept_output.Slot | None = None) -> str:
-    """What `scan` prints for `args` (`slot`: where its output is kept, with the keys it holds)."""
+    """What `scan` prints for `args` (`slot`: where its output is kept, with the repository's
+    state it holds)."""
     from migrator_tui.review.cache import cached_scan
 
     progress = _Counter() if sys.stderr.isatty() else None
     try:
         result, proposals = cached_scan(args.path, recipe, proposals=not args.no_proposals,
                                         progress=progress, use_cache=not args.no_cache,
-                                        keys=(slot.static, slot.key) if slot is not None else None)
+                                        state=slot.state if slot is not None else None)
     finally:
         if progress is not None:
             progress.clear()

@@ -9,11 +9,11 @@ from __future__ import annotations
 import keyword
 import re
 import tomllib
-from pathlib import Path
 from typing import Any
 
 from migrator_tui.errors import RecipeError
 from migrator_tui.recipe.globs import compile_glob
+from migrator_tui.recipe.locate import BUILTIN_DIR, DEFAULT_RECIPE, builtin_names, recipe_file
 from migrator_tui.recipe.model import (
     ANY_ARGUMENTS,
     PRIORITIES,
@@ -26,8 +26,7 @@ from migrator_tui.recipe.model import (
     Strategy,
 )
 
-BUILTIN_DIR = Path(__file__).parent / "builtin"
-DEFAULT_RECIPE = "db-session"
+__all__ = ["BUILTIN_DIR", "DEFAULT_RECIPE", "builtin_names", "load_recipe", "parse_recipe"]
 
 
 # --- loading and validation ---------------------------------------------------------------
@@ -258,15 +257,10 @@ def parse_recipe(data: dict[str, Any], source: str) -> Recipe:
     )
 
 
-def builtin_names() -> list[str]:
-    return sorted(p.stem.replace("_", "-") for p in BUILTIN_DIR.glob("*.toml"))
-
-
 def load_recipe(name_or_path: str | None = None) -> Recipe:
     """Load a built-in recipe by name (`db-session`) or a TOML file by path."""
     spec = name_or_path or DEFAULT_RECIPE
-    builtin = BUILTIN_DIR / (spec.replace("-", "_") + ".toml")
-    path = builtin if "/" not in spec and builtin.is_file() else Path(spec)
+    path, builtin = recipe_file(spec)
     if not path.is_file():
         raise RecipeError(
             f"No recipe named {spec!r}: give a built-in name ({', '.join(builtin_names())}) "
@@ -278,4 +272,4 @@ def load_recipe(name_or_path: str | None = None) -> Recipe:
         raise RecipeError(f"{path}: cannot be read ({exc.__class__.__name__}).") from None
     except tomllib.TOMLDecodeError as exc:
         raise RecipeError(f"{path}: is not valid TOML ({exc}).") from None
-    return parse_recipe(data, str(path) if path != builtin else f"built-in recipe {spec}")
+    return parse_recipe(data, f"built-in recipe {spec}" if builtin else str(path))

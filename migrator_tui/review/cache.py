@@ -37,7 +37,7 @@ _CONFIDENCES = ("safe", "review", "manual")
 
 
 def cached_scan(root: Path | str, recipe: Recipe, *, proposals: bool = True, progress: Progress | None = None,
-                use_cache: bool = True, keys: tuple[str, str] | None = None
+                use_cache: bool = True, state: str | None = None
                 ) -> tuple[ScanResult, dict[str, Proposal] | None]:
     """`scan(root, recipe)` and (with `proposals`) `rewrite.summarize` of it, from the cache
     when nothing they depend on changed since they were kept.
@@ -45,16 +45,15 @@ def cached_scan(root: Path | str, recipe: Recipe, *, proposals: bool = True, pro
     When something changed, the repository is scanned again, and a file keeps its kept
     summaries only if its content and occurrences are the same and every question its analysis
     asked of the rest of the repository gets the same answer now (`rewrite.questions`); the
-    others are analysed again. `keys`: the static and the repository key of `root` and `recipe`,
-    when the caller computed them just before (`scan` did, for its kept output)."""
+    others are analysed again. `state`: the repository's `cachekey.repository_state`, when the
+    caller computed it just before (`scan` did, for its kept output)."""
     from migrator_tui.scan import scan
     from migrator_tui.scan.files import check_root
 
     root = check_root(Path(root))
     where = cache_file(root, recipe) if use_cache else None
-    static, key = keys if keys is not None else (static_key(root, recipe), None)
-    if keys is None and where is not None:
-        key = repository_key(root, static)
+    static = static_key(root, recipe)
+    key = repository_key(root, static, state) if where is not None else None
     kept: Kept | None = None
     if where is not None and key is not None:
         kept = _load(where, key, static)

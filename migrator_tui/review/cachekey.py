@@ -16,50 +16,97 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from migrator_tui.recipe import Recipe
+#: `typing.TYPE_CHECKING` without importing `typing` (a kept scan is printed without it)
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from migrator_tui.recipe import Recipe
 
 _CODE_DIGEST: str | None = None
 
 
 def git(root: Path, *args: str) -> bytes | None:
     """The output of `git ARGS` run in `root`, or None when it fails."""
-    try:
-        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, stdin=subprocess.DEVNULL,
-                              check=False)
-    except OSError:
-        return None
-    return proc.stdout if proc.returncode == 0 else None
+    (out,) = git_all(root, [args])
+    return out
+
+
+def git_all(root: Path, commands: Iterable[Sequence[str]]) -> list[bytes | None]:
+    """The outputs of several `git` commands run side by side in `root` (None for one that fails)."""
+    procs: list[subprocess.Popen[bytes] | None] = []
+    for args in commands:
+        try:
+            procs.append(subprocess.Popen(["git", *args], cwd=root, stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
+        except OSError:
+            procs.append(None)
+    outs: list[bytes | None] = []
+    for proc in procs:
+        if proc is None:
+            outs.append(None)
+            continue
+        out, _ = proc.communicate()
+        outs.append(out if proc.returncode == 0 else None)
+    return outs
+
+
+def git_common_dir(root: Path) -> Path | None:
+    """The repository's common git folder, as a path from `root` (or absolute), or None."""
+    out = git(root, "rev-parse", "--git-common-dir")
+    return root / os.fsdecode(out.rstrip(b"\n")) if out else None
 
 
 def cache_file(root: Path, recipe: Recipe, kind: str = "summaries", suffix: str = "json") -> Path | None:
     """The file a kept `kind` of this recipe's scan of `root` lives in, or None outside git."""
-    out = git(root, "rev-parse", "--git-common-dir")  # relative to `root`, or absolute
-    if not out:
+    common = git_common_dir(root)
+    if common is None:
         return None
-    common = root / os.fsdecode(out.rstrip(b"\n"))
     # one file per recipe and scanned folder (a scan of a subfolder keeps its own)
     where = f"{recipe.name}\0{root.resolve()}"
     name = hashlib.sha1(where.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     return common / "migrator" / "cache" / f"{kind}-{name}.{suffix}"
 
 
-def repository_key(root: Path, static: str) -> str | None:
+def repository_key(root: Path, static: str, state: str | None = None) -> str | None:
     """The digest of everything a scan and its summaries depend on (the repository's files as
-    git sees them, and the `static` key), or None when it cannot be told."""
-    h = hashlib.sha256()
-    head = git(root, "rev-parse", "-q", "--verify", "HEAD")
-    tracked = git(root, "ls-files", "-s", "-z")
-    changed = git(root, "diff-files", "--name-only", "-z")
-    others = git(root, "ls-files", "-o", "--exclude-standard", "-z")
+    git sees them, and the `static` key), or None when it cannot be told. `state`: the
+    repository's `repository_state`, when the caller just computed it."""
+    state = repository_state(root) if state is None else state
+    if state is None:
+        return None
+    return hashlib.sha256(f"{state}\0{static}".encode()).hexdigest()
+
+
+#: The git commands whose outputs a repository's state is the digest of.
+_STATE = [("rev-parse", "-q", "--verify", "HEAD"), ("ls-files", "-s", "-z"),
+          ("diff-files", "--name-only", "-z"), ("ls-files", "-o", "--exclude-standard", "-z")]
+
+
+def repository_state(root: Path) -> str | None:
+    """The digest of the repository's files as git sees them (every tracked file's blob id,
+    the content of the changed and untracked ones, the commit checked out), or None."""
+    return _state(root, git_all(root, _STATE))
+
+
+def located_state(root: Path) -> tuple[Path | None, str | None]:
+    """`git_common_dir` and `repository_state` of `root`, their git commands run side by side."""
+    common, *outs = git_all(root, [("rev-parse", "--git-common-dir"), *_STATE])
+    return (root / os.fsdecode(common.rstrip(b"\n")) if common else None), _state(root, outs)
+
+
+def _state(root: Path, outs: list[bytes | None]) -> str | None:
+    head, tracked, changed, others = outs
     if tracked is None or changed is None or others is None:
         return None
+    h = hashlib.sha256()
     h.update(head or b"no commit")
     h.update(tracked)
     for rel in sorted({p for p in changed.split(b"\0") if p} | {p for p in others.split(b"\0") if p}):
         h.update(b"\0" + rel + b"\0" + _content_digest(root / os.fsdecode(rel)))
-    h.update(static.encode())
     return h.hexdigest()
 
 
@@ -89,10 +136,15 @@ def _content_digest(path: Path) -> bytes:
 
 def _importable(recipe: Recipe) -> list[tuple[str, bool]]:
     """Whether this interpreter can import each module the recipe's strategies import."""
+    return importable(s.imported_modules() for s in recipe.strategies.values())
+
+
+def importable(modules: Iterable[Iterable[str]]) -> list[tuple[str, bool]]:
+    """Whether this interpreter can import each of the (top-level) modules, sorted."""
     import importlib.util
 
     out = []
-    for module in sorted({m for s in recipe.strategies.values() for m in s.imported_modules()}):
+    for module in sorted({m for group in modules for m in group}):
         try:
             out.append((module, importlib.util.find_spec(module) is not None))
         except (ImportError, ValueError):
@@ -100,14 +152,39 @@ def _importable(recipe: Recipe) -> list[tuple[str, bool]]:
     return out
 
 
+#: A source file changed this recently (seconds) may change again within its timestamp's
+#: granularity without its status showing it: the tool's digest then reads every file.
+RACY_SECONDS = 2.0
+
+
 def code_digest() -> str:
     """The digest of this package's own source: another build of the tool analyses again."""
     global _CODE_DIGEST
     if _CODE_DIGEST is None:
-        package = Path(__file__).resolve().parent.parent
-        h = hashlib.sha256()
-        for path in sorted(package.rglob("*")):
-            if path.suffix in (".py", ".toml") and "demo" not in path.relative_to(package).parts[:1]:
-                h.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
-        _CODE_DIGEST = h.hexdigest()
+        _CODE_DIGEST = source_digest(Path(__file__).resolve().parent.parent, time.time())
     return _CODE_DIGEST
+
+
+def source_digest(package: Path, now: float) -> str:
+    """The digest of the `.py` and `.toml` files under `package` (its `demo` folder aside).
+
+    Each file is known by its status (size, inode, modification and change times: any write
+    changes the change time, which no tool sets back), and read only while some file was changed
+    less than `RACY_SECONDS` before `now`, as git does with the files it indexed that recently."""
+    files = []
+    for folder, dirs, names in os.walk(package):
+        if folder == str(package):
+            dirs[:] = [d for d in dirs if d != "demo"]
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        files += [os.path.join(folder, n) for n in sorted(names) if n.endswith((".py", ".toml"))]
+    stats = [os.stat(f) for f in files]
+    racy = any(now - max(st.st_mtime, st.st_ctime) < RACY_SECONDS for st in stats)
+    h = hashlib.sha256()
+    for path, st in zip(files, stats, strict=True):
+        h.update(os.path.relpath(path, package).encode("utf-8", "surrogateescape") + b"\0")
+        if racy:
+            with open(path, "rb") as fh:
+                h.update(hashlib.sha256(fh.read()).digest())
+        else:
+            h.update(f"{st.st_size} {st.st_ino} {st.st_mtime_ns} {st.st_ctime_ns}\0".encode())
+    return ("read:" if racy else "status:") + h.hexdigest()
