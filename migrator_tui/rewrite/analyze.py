@@ -105,6 +105,7 @@ class Analyzer:
         self._callers: dict[str, list[tuple[int, str]]] | None = None
         self._none_returns: dict[tuple[ast.ClassDef | None, str], tuple[int, str] | None] = {}
         self._defs: dict[ast.ClassDef | None, dict[str, Function]] = {}
+        self._reads: dict[int, frozenset[str]] = {}
         #: a function of the repository by the name this module calls it (set by the engine)
         self.find_function: Callable[[str], tuple[Function, str] | None] | None = None
         #: `RepoIndex.upstream_handlers` (set by the engine when a strategy wraps exceptions)
@@ -134,11 +135,7 @@ class Analyzer:
         is_view = bool(func) and any(
             isinstance(d, ast.Call) and last_name(d) in VIEW_DECORATORS for d in func.decorator_list
         )
-        watched = set(self.recipe.watched_names)
-        reads = frozenset(
-            n.id for n in walk_all(func.body if func else [])
-            if isinstance(n, ast.Name) and n.id in watched
-        )
+        reads = self._watched_reads(func)
         return Facts(
             function=occ.function, in_function=func is not None, is_view=is_view,
             class_name=class_name, class_line=class_line,
@@ -148,6 +145,18 @@ class Analyzer:
             decorators=decorators, reads=reads, bound=self.bound,
             locals=frozenset(function_locals(func)) if func else frozenset(),
         )
+
+    def _watched_reads(self, func: ast.FunctionDef | ast.AsyncFunctionDef | None) -> frozenset[str]:
+        """The recipe's watched names a function's body reads (nested scopes included), once
+        per function."""
+        key = id(func)
+        found = self._reads.get(key)
+        if found is None:
+            watched = set(self.recipe.watched_names)
+            found = self._reads[key] = frozenset(
+                n.id for n in walk_all(func.body if func else [])
+                if isinstance(n, ast.Name) and n.id in watched)
+        return found
 
     def _source_of(self, node: ast.expr) -> str:
         """The node's own text (the acquire call as written), or its unparsed form."""
@@ -707,29 +716,39 @@ class Analyzer:
 
     def _collect(self, plan: Plan, body: list[ast.stmt], last: ast.stmt, var: str) -> None:
         a = self.recipe.acquire
-        commits = [n for n in walk_local(body) if method_call_on(n, var, {a.commit})]
+        # one walk of the block for the facts read node by node, each list in walk order
+        commits: list[ast.AST] = []
+        handouts: list[ast.stmt] = []
+        loops: list[int] = []
+        rolls_back = False
+        for n in walk_local(body):
+            if isinstance(n, ast.Call):
+                if method_call_on(n, var, (a.commit,)):
+                    commits.append(n)
+                rolls_back = rolls_back or method_call_on(n, var, (a.rollback,))
+                if last_name(n.func) == "abort":
+                    plan.raises.append((n.lineno, f"{quote(n, 50)}"))
+                io = io_call(n)
+                if io:
+                    plan.io_calls.append((n.lineno, io))
+            elif isinstance(n, ast.stmt):
+                if hands_out_session(n, var):
+                    handouts.append(n)
+                if isinstance(n, (ast.For, ast.AsyncFor, ast.While)):
+                    loops.append(n.lineno)
+                elif isinstance(n, ast.Raise) and n.exc is not None:
+                    plan.raises.append((n.lineno, f"raise {quote(n.exc, 50)}"))
         plan.has_commit = bool(commits)
         plan.commit_lines = [n.lineno for n in commits]
-        handouts = [s for s in walk_local(body) if isinstance(s, ast.stmt) and hands_out_session(s, var)]
         plan.handouts = [s.lineno for s in handouts]
         if self.begins:  # what only the `begin` strategy's warnings need
             plan.after_end = after_transaction_end(body, var, {a.commit, a.rollback}, self.parent, a.release)
             handed = {id(s) for s in handouts}
             plan.after_handout = after_transaction_end(body, var, set(), self.parent, a.release,
                                                        ends=lambda s: id(s) in handed)
-            plan.loop_lines = [n.lineno for n in walk_local(body)
-                               if isinstance(n, (ast.For, ast.AsyncFor, ast.While))]
-        plan.expires = plan.has_commit or any(method_call_on(n, var, {a.rollback}) for n in walk_local(body))
+            plan.loop_lines = loops
+        plan.expires = plan.has_commit or rolls_back
         plan.dirty_exits, plan.uncommitted_exits = dirty_exits(body, var, a.commit, a.release)
-        for n in walk_local(body):
-            if isinstance(n, ast.Raise) and n.exc is not None:
-                plan.raises.append((n.lineno, f"raise {quote(n.exc, 50)}"))
-            elif isinstance(n, ast.Call) and last_name(n.func) == "abort":
-                plan.raises.append((n.lineno, f"{quote(n, 50)}"))
-            if isinstance(n, ast.Call):
-                io = io_call(n)
-                if io:
-                    plan.io_calls.append((n.lineno, io))
         func = next((f for f in self.enclosing(last)
                      if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
         plan.orm_escapes = orm_escapes(body, last, var, self._after, self._locals_of, self.relations,

@@ -94,12 +94,13 @@ def _walk_expr(node: ast.AST) -> Iterator[ast.AST]:
 
 
 def walk_all(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
-    """Walk `nodes` and every descendant, nested functions included, in source order."""
-    stack = list(nodes)[::-1]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(children(node)))
+    """Walk `nodes` and every descendant, nested functions included, in source order: the
+    local walk (kept on each statement), with each nested scope's own walk where it starts."""
+    for node in nodes:
+        for n in _local_nodes(node) if isinstance(node, ast.stmt) else _walk_expr(node):
+            yield n
+            if isinstance(n, SCOPE_NODES):
+                yield from walk_all(children(n))
 
 
 def name_loads(nodes: Iterable[ast.AST], name: str, *, nested: bool = True) -> list[ast.Name]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
-from migrator_tui.rewrite.astutil import is_method_stmt
+from migrator_tui.rewrite.astutil import is_method_stmt, walk_all
 from migrator_tui.rewrite.facts.writes import hands_out
 from migrator_tui.scan.classify import container
 
@@ -117,7 +117,7 @@ def hands_out_session(stmt: ast.stmt, var: str) -> bool:
     if isinstance(stmt, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try,
                          ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Match)):
         return False
-    return any(isinstance(n, ast.Call) and hands_out(n, var) for n in ast.walk(stmt))
+    return any(isinstance(n, ast.Call) and hands_out(n, var) for n in walk_all([stmt]))
 
 
 def _loop_of(node: ast.AST, parent: dict[ast.AST, ast.AST], top: set[int]) -> ast.AST | None:
