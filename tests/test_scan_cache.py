@@ -240,3 +240,15 @@ def test_a_file_whose_bytes_are_the_same_is_not_parsed_again(tmp_path: Path, cap
     kept.write_text(json.dumps(data))
     (root / "reports.py").write_text(REPORTS)
     assert codes(scan_json(root, capsys)) == codes(cold), "a malformed cache is not used"
+
+
+def test_an_occurrence_is_kept_field_by_field_in_its_own_order() -> None:
+    from dataclasses import astuple, fields
+
+    from migrator_tui.model import Occurrence
+    from migrator_tui.review import cache
+
+    assert cache._NAMES == tuple(f.name for f in fields(Occurrence))
+    occ = Occurrence("a.py::f::0", "a.py", 3, 4, 3, 20, "f", ("route",), "s", "db", ("try-finally",), 1,
+                     1, 9, "C", True, ("g",), ("m",), "get_session")
+    assert [getattr(occ, n) for n in cache._NAMES] == list(astuple(occ))

@@ -238,6 +238,8 @@ _FIELDS = (("id", "text"), ("path", "text"), ("line", "line"), ("column", "line"
            ("receiver", "text"), ("shapes", "texts"), ("phase", "line?"), ("scope_start", "line"),
            ("scope_end", "line"), ("class_name", "text?"), ("is_view", "flag"), ("reads", "texts"),
            ("bound", "texts"), ("callee", "text"))
+#: The names alone, in the same order (`Occurrence`'s fields').
+_NAMES = tuple(name for name, _ in _FIELDS)
 _CHECK = {
     "text": lambda v: _text(v),
     "text?": lambda v: None if v is None else _text(v),
@@ -321,12 +323,10 @@ def _proposal(oid: str, item: object) -> Proposal:
 
 def _store(path: Path, key: str, static: str, result: ScanResult, summaries: dict[str, Proposal] | None,
            files: dict[str, FileRecord], outcomes: dict[str, tuple[str, Outcome]]) -> None:
-    from dataclasses import astuple
-
     from migrator_tui.review.state import atomic_write
 
     scan = {"root": result.root, "recipe": result.recipe, "base": result.base,
-            "occurrences": [list(astuple(o)) for o in result.occurrences],
+            "occurrences": [[getattr(o, name) for name in _NAMES] for o in result.occurrences],
             "skipped": [[s.path, s.reason] for s in result.skipped],
             "excluded": [[e.path, e.line, e.function, e.reason] for e in result.excluded],
             "files_scanned": result.files_scanned, "file_hashes": result.file_hashes}

@@ -19,7 +19,7 @@ Pure functions of a parsed module.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from migrator_tui.rewrite.astutil import SCOPE_NODES, children, last_name
@@ -46,12 +46,16 @@ class EscapingCall:
     is_route: bool
 
 
-def escaping_calls(walked: list[tuple[ast.stmt, str | None]], names: set[str] | None
-                   ) -> Iterator[EscapingCall]:
+def escaping_calls(walked: list[tuple[ast.stmt, str | None]], names: set[str] | None,
+                   written: Callable[[int, int], bool] | None = None) -> Iterator[EscapingCall]:
     """Every call of one of `names` (by its last name; None: of any name) inside a function whose
-    exceptions leave that function; `walked` is a module's `statements_with_class`."""
+    exceptions leave that function; `walked` is a module's `statements_with_class`. `written`
+    says whether a name is written on some lines at all: a function body where none is, is not
+    walked."""
     for func, owner in walked:
         if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if written is not None and not written(func.body[0].lineno, func.end_lineno or func.lineno):
             continue
         route = any(is_route(d) for d in func.decorator_list)
         for call in _escaping(func.body, names):

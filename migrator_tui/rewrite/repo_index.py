@@ -18,7 +18,7 @@ import ast
 import os
 import re
 import subprocess
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -340,7 +340,16 @@ class RepoIndex:
         """`_file_calls` of `names` (None: of every name), read from the file."""
         assert self.root is not None
         path = self.root / rel
-        tree = self._trees.get(path) or _parse(path)
+        tree = self._trees.get(path)
+        written = None
+        if tree is None:
+            try:
+                data = path.read_bytes()
+                tree = ast.parse(data)
+            except (OSError, SyntaxError, ValueError, RecursionError):
+                tree = None
+            else:
+                written = _names_written(data, names) if names is not None else None
         catching: list[tuple[str, int, str, tuple[str, str | None]]] = []
         escapes: list[_Escape] = []
         if tree is not None:
@@ -348,7 +357,7 @@ class RepoIndex:
             walked = statements_with_class(tree.body)
             for node, owner in walked:
                 for body, types in _catching_blocks(node):
-                    if not types:
+                    if not types or (written is not None and not written(body[0].lineno, _last_line(body))):
                         continue
                     joined = " / ".join(t for _, t in types)
                     for inner in ast.walk(ast.Module(body=body, type_ignores=[])):
@@ -356,7 +365,7 @@ class RepoIndex:
                         if callee and (names is None or callee in names):
                             catching.append((callee, types[0][0], joined,  # type: ignore[arg-type]
                                              self._kind(rel, receivers, inner, owner)))  # type: ignore[arg-type]
-            for call in escaping_calls(walked, names):
+            for call in escaping_calls(walked, names, written):
                 catches = tuple(self._decorator_catches(tree, rel, d) for d in call.decorators)
                 escapes.append(_Escape(rel, call.line, call.callee, call.function, call.owner,
                                        self._kind(rel, receivers, call.call, call.owner), catches,
@@ -835,6 +844,28 @@ def _stem(path: str) -> bytes:
     if parts[-1] == "__init__" and len(parts) > 1:
         parts.pop()
     return parts[-1].encode("utf-8", "surrogateescape")
+
+
+def _names_written(data: bytes, names: set[str]) -> Callable[[int, int], bool] | None:
+    """For a module's bytes, whether one of `names` is written on lines `first`..`last`: where it
+    is not, no call of it is (by its last name) there. None where the bytes may not be the text
+    (not ASCII, or a coding declaration: identifiers are compared as the parser reads them)."""
+    if not data.isascii():
+        return None
+    lines = data.splitlines()  # (the parser's lines: bytes split on CR, LF and CRLF alone)
+    if any(b"coding" in line for line in lines[:2]):
+        return None
+    wanted = [n.encode() for n in names]
+
+    def written(first: int, last: int) -> bool:
+        segment = b"\n".join(lines[first - 1 : last])
+        return any(n in segment for n in wanted)
+
+    return written
+
+
+def _last_line(body: list[ast.stmt]) -> int:
+    return body[-1].end_lineno or body[-1].lineno
 
 
 def _parse(path: Path) -> ast.Module | None:
