@@ -248,7 +248,7 @@ def test_an_occurrence_is_kept_field_by_field_in_its_own_order() -> None:
     from migrator_tui.model import Occurrence
     from migrator_tui.review import cache
 
-    assert cache._NAMES == tuple(f.name for f in fields(Occurrence))
+    assert tuple(f.name for f in fields(Occurrence)) == cache._NAMES
     occ = Occurrence("a.py::f::0", "a.py", 3, 4, 3, 20, "f", ("route",), "s", "db", ("try-finally",), 1,
                      1, 9, "C", True, ("g",), ("m",), "get_session")
     assert [getattr(occ, n) for n in cache._NAMES] == list(astuple(occ))

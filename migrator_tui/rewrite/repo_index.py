@@ -343,13 +343,9 @@ class RepoIndex:
         tree = self._trees.get(path)
         written = None
         if tree is None:
-            try:
-                data = path.read_bytes()
-                tree = ast.parse(data)
-            except (OSError, SyntaxError, ValueError, RecursionError):
-                tree = None
-            else:
-                written = _names_written(data, names) if names is not None else None
+            tree, data = _parse(path)
+            if tree is not None and names is not None:
+                written = _names_written(data, names)
         catching: list[tuple[str, int, str, tuple[str, str | None]]] = []
         escapes: list[_Escape] = []
         if tree is not None:
@@ -868,11 +864,16 @@ def _last_line(body: list[ast.stmt]) -> int:
     return body[-1].end_lineno or body[-1].lineno
 
 
-def _parse(path: Path) -> ast.Module | None:
+def _parse(path: Path) -> tuple[ast.Module | None, bytes]:
+    """A file's tree (None when it cannot be read or parsed) and its bytes."""
     try:
-        return ast.parse(path.read_bytes())
-    except (OSError, SyntaxError, ValueError, RecursionError):
-        return None
+        data = path.read_bytes()
+    except OSError:
+        return None, b""
+    try:
+        return ast.parse(data), data
+    except (SyntaxError, ValueError, RecursionError):
+        return None, data
 
 
 def _catching_blocks(node: ast.AST) -> list[tuple[list[ast.stmt], list[tuple[int, str]]]]:
