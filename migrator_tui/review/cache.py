@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from migrator_tui.model import Excluded, Occurrence, ScanResult, SkippedFile
 from migrator_tui.recipe import Recipe
+from migrator_tui.review.cache_sweep import sweep, touch
 from migrator_tui.review.cachekey import cache_file, repository_key, static_key
 from migrator_tui.rewrite.proposal import Finding, Proposal
 from migrator_tui.scan.run import Outcome, Progress
@@ -188,6 +189,7 @@ def _load(path: Path, key: str, static: str) -> Kept | None:
         current = data.get("key") == key
         outcomes = {_text(rel): _outcome(_text(rel), item)
                     for rel, item in _mapping(data["outcomes"]).items()}
+        touch(path)  # (in use: not swept)
         if stored is None:
             return Kept(current, result, None, {}, outcomes)
         if not isinstance(stored, dict):
@@ -342,3 +344,4 @@ def _store(path: Path, key: str, static: str, result: ScanResult, summaries: dic
         return
     with contextlib.suppress(OSError):  # a read-only repository: nothing kept, nothing lost
         atomic_write(path, data)
+        sweep(path.parent)

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from migrator_tui.recipe.locate import recipe_file
+from migrator_tui.review.cache_sweep import sweep, touch
 from migrator_tui.review.cachekey import code_digest, importable, located_state, repository_state
 
 #: The largest kept output read, and the most module names kept beside it.
@@ -115,9 +116,10 @@ def kept(slot: Slot) -> bytes | None:
     modules = names[:-1].split(b" ") if names != b"\n" else []
     if len(modules) > MAX_MODULES or not all(_MODULE.match(m) for m in modules):
         return None
-    if head[:-1] != slot.digest(m.decode() for m in modules).encode():
+    if head[:-1] != slot.digest(m.decode() for m in modules).encode() or not _printed(body):
         return None
-    return body if _printed(body) else None
+    touch(slot.path)  # (in use: not swept)
+    return body
 
 
 def keep(slot: Slot, text: str, modules: Iterable[str]) -> None:
@@ -140,3 +142,4 @@ def keep(slot: Slot, text: str, modules: Iterable[str]) -> None:
     data = slot.digest(names).encode() + b"\n" + " ".join(names).encode() + b"\n" + body
     with contextlib.suppress(OSError):  # a read-only repository: nothing kept, nothing lost
         atomic_write(slot.path, data)
+        sweep(slot.path.parent)
