@@ -78,11 +78,16 @@ def cached_scan(root: Path | str, recipe: Recipe, *, proposals: bool = True, pro
         result = scan(root, recipe, progress=progress, reuse=kept.outcomes if kept else None, record=outcomes)
     summaries: dict[str, Proposal] | None = None
     files: dict[str, FileRecord] = {}
+    calls: object = None
     if proposals:
+        from migrator_tui.rewrite import kept_calls
+        from migrator_tui.rewrite.repo_index import repo_index
+
         summaries, files = _summaries(root, recipe, result, kept)
+        calls = kept_calls.dump(repo_index(root).kept_calls())
     if where is not None and key is not None and repository_key(root, static) == key:
         # (kept only when nothing changed while it was computed: else it may not be the key's)
-        _store(where, key, static, result, summaries, files, outcomes)
+        _store(where, key, static, result, summaries, files, outcomes, calls)
     return result, summaries
 
 
@@ -118,6 +123,8 @@ class Kept:
     files: dict[str, FileRecord]
     #: per candidate file: its blob id and what the scan found in it (see `scan(reuse=)`)
     outcomes: dict[str, tuple[str, Outcome]]
+    #: the caller index's reads of files, as `rewrite.kept_calls` dumped them (checked when used)
+    calls: object = None
 
 
 def _summaries(root: Path, recipe: Recipe, result: ScanResult, kept: Kept | None
@@ -132,6 +139,12 @@ def _summaries(root: Path, recipe: Recipe, result: ScanResult, kept: Kept | None
     from migrator_tui.sourcefile import decode
 
     forget_index(root)  # what this process knew of the repository may be out of date
+    if kept is not None and kept.calls is not None:
+        from migrator_tui.rewrite import kept_calls
+
+        # (the index uses each only while what it read is as it was; a bad dump: none)
+        with contextlib.suppress(ValueError, TypeError, KeyError, RecursionError):
+            repo_index(root).keep_calls(kept_calls.load(kept.calls))
     by_path = result.by_path()
     out: dict[str, Proposal] = {}
     files: dict[str, FileRecord] = {}
@@ -191,7 +204,7 @@ def _load(path: Path, key: str, static: str) -> Kept | None:
                     for rel, item in _mapping(data["outcomes"]).items()}
         touch(path)  # (in use: not swept)
         if stored is None:
-            return Kept(current, result, None, {}, outcomes)
+            return Kept(current, result, None, {}, outcomes, data.get("calls"))
         if not isinstance(stored, dict):
             return None
         ids = {o.id for o in result.occurrences}
@@ -202,7 +215,7 @@ def _load(path: Path, key: str, static: str) -> Kept | None:
         for rel, item in _mapping(data.get("files", {})).items():
             record = _mapping(item)
             files[_text(rel)] = FileRecord(_text(record["sha1"]), _list(record["asked"]))
-        return Kept(current, result, summaries, files, outcomes)
+        return Kept(current, result, summaries, files, outcomes, data.get("calls"))
     except (TypeError, ValueError, KeyError):
         return None
 
@@ -324,7 +337,8 @@ def _proposal(oid: str, item: object) -> Proposal:
 
 
 def _store(path: Path, key: str, static: str, result: ScanResult, summaries: dict[str, Proposal] | None,
-           files: dict[str, FileRecord], outcomes: dict[str, tuple[str, Outcome]]) -> None:
+           files: dict[str, FileRecord], outcomes: dict[str, tuple[str, Outcome]], calls: object = None
+           ) -> None:
     from migrator_tui.review.state import atomic_write
 
     scan = {"root": result.root, "recipe": result.recipe, "base": result.base,
@@ -339,7 +353,8 @@ def _store(path: Path, key: str, static: str, result: ScanResult, summaries: dic
     try:
         records = {rel: {"sha1": r.sha1, "asked": r.asked} for rel, r in files.items()}
         data = json.dumps({"key": key, "static": static, "scan": scan, "summaries": kept, "files": records,
-                           "outcomes": outcomes}, separators=(",", ":"), ensure_ascii=True).encode()
+                           "outcomes": outcomes, "calls": calls},
+                          separators=(",", ":"), ensure_ascii=True).encode()
     except (TypeError, ValueError):  # (not expected: every field is text, a number or a list)
         return
     with contextlib.suppress(OSError):  # a read-only repository: nothing kept, nothing lost

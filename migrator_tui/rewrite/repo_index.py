@@ -72,15 +72,27 @@ class RepoIndex:
         self._relations: frozenset[str] | None = None
         self._pins: dict[tuple[str, tuple[int, ...]], str | None] = {}
         #: callee → calls its exceptions leave the calling function through (see `callers`)
-        self._escapes: dict[str, _Calls[_Escape]] = {}
+        self._escapes: dict[str, _Calls[Escape]] = {}
         #: files whose calls were computed once, for some names; and every call of those asked again
         self._asked: set[str] = set()
-        self._calls: dict[str, _FileCalls] = {}
+        self._calls: dict[str, FileCalls] = {}
         self._decorators: dict[tuple[str, str], tuple[str, ...]] = {}
         self._upstream: dict[tuple[str, str | None, bool, int, str | None],
                              list[tuple[tuple[str, ...], str, str]]] = {}
         self._module_files: dict[tuple[str, int, str], Path | None] = {}
         self._error_handlers: list[tuple[str, int, str]] | None = None
+        #: the sha1 of the bytes each tree of `_trees` was parsed from
+        self._digests: dict[Path, str | None] = {}
+        #: what the reads in progress depend on beyond their own file (innermost last)
+        self._reading: list[_Reads] = []
+        #: a decorator's catches (see `_decorator_catches`) and what finding them read
+        self._decorator_reads: dict[tuple[str, str], _Reads] = {}
+        #: per file, the calls kept from an earlier run (`keep_calls`), each for some names,
+        #: used while the file and everything its read depended on are as they were
+        self._kept: dict[str, list[tuple[frozenset[str] | None, FileCalls]]] = {}
+        self._kept_valid: dict[str, list[tuple[frozenset[str] | None, FileCalls]]] = {}
+        #: per file, the calls indexed in this run, by the names they are of (`kept_calls`)
+        self._read: dict[str, dict[frozenset[str], FileCalls]] = {}
 
     def imports_flask(self) -> bool:
         """Whether any Python file of the repository imports flask."""
@@ -316,27 +328,79 @@ class RepoIndex:
         name = last_name(decorator) or ""
         key = (path, name)
         if key not in self._decorators:
-            found = self._find(tree, path, name, depth=0) if name else None
+            reads = _Reads()
+            self._reading.append(reads)
+            try:
+                found = self._find(tree, path, name, depth=0) if name else None
+            finally:
+                self._reading.pop()
             self._decorators[key] = tuple(t for _, t in wrapped_catches(found[0])) if found else ()
+            self._decorator_reads[key] = reads
+        for active in self._reading:  # (what finding it read, for every read it is part of)
+            active.merge(self._decorator_reads[key])
         return name, self._decorators[key]
 
-    def _file_calls(self, rel: str, names: set[str]) -> _FileCalls:
+    def _file_calls(self, rel: str, names: set[str]) -> FileCalls:
         """What one file's calls of `names` tell the index, as plain values: each call made inside
         a block that catches specific types, and each call whose exceptions leave its function.
 
         The first time a file is asked, only the calls of `names` are computed (most files are
         asked once, for the names of one search); the second time, every call of the file is, and
         kept, so that no file is parsed more than twice (the walk up the callers asks new names)."""
+        kept = self._kept_calls(rel, names)
+        if kept is not None:
+            return kept
         full = self._calls.get(rel)
         if full is None and rel in self._asked:
             full = self._calls[rel] = self._read_calls(rel, None)
         if full is not None:
-            return _FileCalls([c for c in full.catching if c[0] in names],
-                              [e for e in full.escapes if e.callee in names])
+            return full.only(names)
         self._asked.add(rel)
         return self._read_calls(rel, names)
 
-    def _read_calls(self, rel: str, names: set[str] | None) -> _FileCalls:
+    def _kept_calls(self, rel: str, names: set[str]) -> FileCalls | None:
+        """The calls of `names` kept for `rel` from an earlier run, when one kept read covers
+        them and the file and everything that read depended on are as they were then."""
+        if rel not in self._kept:
+            return None
+        if rel not in self._kept_valid:
+            self._kept_valid[rel] = [(n, c) for n, c in self._kept[rel] if self._still(rel, c)]
+        for covered, calls in self._kept_valid[rel]:
+            if covered is None or names <= covered:
+                return calls.only(names)
+        return None
+
+    def _still(self, rel: str, calls: FileCalls) -> bool:
+        """Whether a kept read of `rel` would read the same now: the same bytes of the file and of
+        every file it parsed, every module it looked up found in the same file."""
+        assert self.root is not None
+        if self._digest_of(self.root / rel) != calls.digest:
+            return False
+        if any(self._digest_of(self.root / dep) != digest for dep, digest in calls.files):
+            return False
+        return all(self._file_rel(self._module_file(module, level, here)) == found
+                   for module, level, here, found in calls.modules)
+
+    def _digest_of(self, path: Path) -> str | None:
+        """The sha1 of a file's bytes now (None: not a readable file), once per run."""
+        if path not in self._digests:
+            try:
+                self._digests[path] = _sha1(path.read_bytes()) if path.is_file() else None
+            except OSError:
+                self._digests[path] = None
+        return self._digests[path]
+
+    def keep_calls(self, kept: Mapping[str, list[tuple[frozenset[str] | None, FileCalls]]]) -> None:
+        """Calls read by an earlier run (`kept_calls` then), to use where still valid."""
+        self._kept = dict(kept)
+        self._kept_valid = {}
+
+    def kept_calls(self) -> dict[str, list[tuple[frozenset[str] | None, FileCalls]]]:
+        """The calls indexed in this run, per file, each with the names it holds: what a later
+        run may use again (`keep_calls`)."""
+        return {rel: [(names, calls) for names, calls in found.items()] for rel, found in self._read.items()}
+
+    def _read_calls(self, rel: str, names: set[str] | None) -> FileCalls:
         """`_file_calls` of `names` (None: of every name), read from the file."""
         assert self.root is not None
         path = self.root / rel
@@ -344,29 +408,43 @@ class RepoIndex:
         written = None
         if tree is None:
             tree, data = _parse(path)
+            self._digests.setdefault(path, _sha1(data) if data is not None else None)
             if tree is not None and names is not None:
                 written = _names_written(data, names)
         catching: list[tuple[str, int, str, tuple[str, str | None]]] = []
-        escapes: list[_Escape] = []
-        if tree is not None:
-            receivers = _Receivers(tree)
-            walked = statements_with_class(tree.body)
-            for node, owner in walked:
-                for body, types in _catching_blocks(node):
-                    if not types or (written is not None and not written(body[0].lineno, _last_line(body))):
-                        continue
-                    joined = " / ".join(t for _, t in types)
-                    for inner in ast.walk(ast.Module(body=body, type_ignores=[])):
-                        callee = last_name(inner.func) if isinstance(inner, ast.Call) else None
-                        if callee and (names is None or callee in names):
-                            catching.append((callee, types[0][0], joined,  # type: ignore[arg-type]
-                                             self._kind(rel, receivers, inner, owner)))  # type: ignore[arg-type]
-            for call in escaping_calls(walked, names, written):
-                catches = tuple(self._decorator_catches(tree, rel, d) for d in call.decorators)
-                escapes.append(_Escape(rel, call.line, call.callee, call.function, call.owner,
-                                       self._kind(rel, receivers, call.call, call.owner), catches,
-                                       call.is_route))
-        return _FileCalls(catching, escapes)
+        escapes: list[Escape] = []
+        reads = _Reads()
+        self._reading.append(reads)
+        try:
+            if tree is not None:
+                self._walk_calls(rel, tree, names, written, catching, escapes)
+        finally:
+            self._reading.pop()
+        reads.files.pop(rel, None)  # (the file itself: its own digest)
+        return FileCalls(catching, escapes, self._digests.get(path), *reads.frozen())
+
+    def _walk_calls(self, rel: str, tree: ast.Module, names: set[str] | None,
+                    written: Callable[[int, int], bool] | None,
+                    catching: list[tuple[str, int, str, tuple[str, str | None]]], escapes: list[Escape]
+                    ) -> None:
+        """The calls of `names` in one file's `tree` (see `_file_calls`), into the two lists."""
+        receivers = _Receivers(tree)
+        walked = statements_with_class(tree.body)
+        for node, owner in walked:
+            for body, types in _catching_blocks(node):
+                if not types or (written is not None and not written(body[0].lineno, _last_line(body))):
+                    continue
+                joined = " / ".join(t for _, t in types)
+                for inner in ast.walk(ast.Module(body=body, type_ignores=[])):
+                    callee = last_name(inner.func) if isinstance(inner, ast.Call) else None
+                    if callee and (names is None or callee in names):
+                        catching.append((callee, types[0][0], joined,  # type: ignore[arg-type]
+                                         self._kind(rel, receivers, inner, owner)))  # type: ignore[arg-type]
+        for call in escaping_calls(walked, names, written):
+            catches = tuple(self._decorator_catches(tree, rel, d) for d in call.decorators)
+            escapes.append(Escape(rel, call.line, call.callee, call.function, call.owner,
+                                   self._kind(rel, receivers, call.call, call.owner), catches,
+                                   call.is_route))
 
     def _kind(self, rel: str, receivers: _Receivers, call: ast.Call, owner: str | None
               ) -> tuple[str, str | None]:
@@ -473,13 +551,14 @@ class RepoIndex:
             if todo:
                 self._indexed.update((n, rel) for n in todo)
                 jobs.append((rel, todo))
-        for (rel, _), found in zip(jobs, self._calls_of(jobs, workers), strict=True):
+        for (rel, todo), found in zip(jobs, self._calls_of(jobs, workers), strict=True):
+            self._read.setdefault(rel, {})[frozenset(todo)] = found
             for callee, line, joined, kind in found.catching:
                 self._catching.setdefault(callee, _Calls()).add((rel, line, joined, kind), kind)
             for esc in found.escapes:
                 self._escapes.setdefault(esc.callee, _Calls()).add(esc, esc.receiver)
 
-    def _calls_of(self, jobs: list[tuple[str, set[str]]], workers: int) -> Iterator[_FileCalls]:
+    def _calls_of(self, jobs: list[tuple[str, set[str]]], workers: int) -> Iterator[FileCalls]:
         """`_file_calls(rel, names)` of each job, in order; in `workers` forked processes when
         there are many."""
         global _PRIMING
@@ -538,10 +617,14 @@ class RepoIndex:
 
     def _tree(self, path: Path) -> ast.Module | None:
         if path not in self._trees:
-            try:
-                self._trees[path] = ast.parse(path.read_bytes())
-            except (OSError, SyntaxError, ValueError):
-                self._trees[path] = None
+            tree, data = _parse(path)
+            self._trees[path] = tree
+            self._digests.setdefault(path, _sha1(data) if data is not None else None)
+        if self._reading:
+            rel = self._file_rel(path)
+            if rel is not None:
+                for active in self._reading:
+                    active.files[rel] = self._digests.get(path)
         return self._trees[path]
 
     def _module_file(self, module: str, level: int, here: str) -> Path | None:
@@ -549,7 +632,10 @@ class RepoIndex:
         key = (module, level, str(Path(here).parent))
         if key not in self._module_files:
             self._module_files[key] = self._find_module_file(module, level, here)
-        return self._module_files[key]
+        found = self._module_files[key]
+        for active in self._reading:
+            active.modules[(module, level, here)] = self._file_rel(found)
+        return found
 
     def _find_module_file(self, module: str, level: int, here: str) -> Path | None:
         if self.root is None:
@@ -720,13 +806,47 @@ class _Receivers:
 
 
 @dataclass(frozen=True, slots=True)
-class _FileCalls:
+class FileCalls:
+    """What one read of a file found (`RepoIndex._file_calls`), and what it depended on."""
+
     catching: list[tuple[str, int, str, tuple[str, str | None]]]
-    escapes: list[_Escape]
+    escapes: list[Escape]
+    #: the sha1 of the file's bytes (None: it could not be read)
+    digest: str | None = None
+    #: every other file the read parsed, with the sha1 of its bytes (None: none there)
+    files: tuple[tuple[str, str | None], ...] = ()
+    #: every module the read looked up: (module, level, importing file, the file found or None)
+    modules: tuple[tuple[str, int, str, str | None], ...] = ()
+
+    def only(self, names: set[str]) -> FileCalls:
+        """The calls of `names` alone (what a read of them finds), with the same dependencies."""
+        return FileCalls([c for c in self.catching if c[0] in names],
+                          [e for e in self.escapes if e.callee in names],
+                          self.digest, self.files, self.modules)
+
+
+class _Reads:
+    """What a read in progress parsed and looked up beyond its own file."""
+
+    __slots__ = ("files", "modules")
+
+    def __init__(self) -> None:
+        self.files: dict[str, str | None] = {}
+        self.modules: dict[tuple[str, int, str], str | None] = {}
+
+    def merge(self, other: _Reads) -> None:
+        self.files.update(other.files)
+        self.modules.update(other.modules)
+
+    def frozen(self) -> tuple[tuple[tuple[str, str | None], ...],
+                              tuple[tuple[str, int, str, str | None], ...]]:
+        """(the files, the modules), each sorted: plain values a later run can check."""
+        return (tuple(sorted(self.files.items())),
+                tuple(sorted(((*k, v) for k, v in self.modules.items()), key=lambda m: m[:3])))
 
 
 @dataclass(frozen=True, slots=True)
-class _Escape:
+class Escape:
     """A call whose exceptions leave the calling function (see `callers.escaping_calls`)."""
 
     path: str
@@ -864,16 +984,22 @@ def _last_line(body: list[ast.stmt]) -> int:
     return body[-1].end_lineno or body[-1].lineno
 
 
-def _parse(path: Path) -> tuple[ast.Module | None, bytes]:
-    """A file's tree (None when it cannot be read or parsed) and its bytes."""
+def _parse(path: Path) -> tuple[ast.Module | None, bytes | None]:
+    """A file's tree (None when it cannot be read or parsed) and its bytes (None: unreadable)."""
     try:
         data = path.read_bytes()
     except OSError:
-        return None, b""
+        return None, None
     try:
         return ast.parse(data), data
     except (SyntaxError, ValueError, RecursionError):
         return None, data
+
+
+def _sha1(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha1(data).hexdigest()
 
 
 def _catching_blocks(node: ast.AST) -> list[tuple[list[ast.stmt], list[tuple[int, str]]]]:
@@ -928,7 +1054,7 @@ PARALLEL_FILES = 48
 _PRIMING: RepoIndex | None = None
 
 
-def _file_calls_job(job: tuple[str, set[str]]) -> _FileCalls:
+def _file_calls_job(job: tuple[str, set[str]]) -> FileCalls:
     assert _PRIMING is not None
     return _PRIMING._file_calls(*job)
 
