@@ -248,3 +248,90 @@ def test_a_kept_file_with_bad_reads_scans_as_without_them(tmp_path: Path, capsys
     path.write_text(json.dumps(data))
     (root / "reports.py").write_text(REPORTS.replace("name=name", "name=name.strip()"))
     assert rescan_is_a_scan(root, capsys) == cold
+
+
+DECORATED = """\
+from decorators import db_errors
+
+
+class Reports:
+    def __init__(self, db_manager):
+        self.db_manager = db_manager
+
+    @db_errors
+    def weekly(self):
+        session = self.db_manager.get_session()
+        try:
+            session.add(Report(name="weekly"))
+            session.commit()
+        finally:
+            session.close()
+"""
+
+CATCHING = DECORATORS.replace(
+    "        return f(*args, **kwargs)\n",
+    "        try:\n            return f(*args, **kwargs)\n        except IntegrityError:\n"
+    "            return None\n")
+
+
+def parses_of(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts parsed from here on (a kept file's questions parse its text, when they must)."""
+    import ast
+
+    seen: list[str] = []
+    real = ast.parse
+
+    def counting(source, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(source if isinstance(source, str) else source.decode("utf-8", "replace"))
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", counting)
+    return seen
+
+
+def test_a_kept_file_is_not_parsed_when_nothing_its_imports_name_changed(
+        tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_repo(tmp_path / "repo", {"services.py": DECORATED, "decorators.py": DECORATORS,
+                                         "reports.py": REPORTS, "app.py": "import flask\n"})
+    cold = scan(root, capsys)
+    seen = parses_of(monkeypatch)
+    (root / "reports.py").write_text(REPORTS.replace("name=name", "name=name.strip()"))
+    for path in (root / ".git" / "migrator" / "cache").glob("output-*.txt"):
+        path.unlink()
+    assert scan(root, capsys) == cold
+    assert not [s for s in seen if "class Reports" in s], "services.py was parsed again"
+    (root / "decorators.py").write_text(CATCHING)
+    found = rescan_is_a_scan(root, capsys)
+    assert any("db_errors" in w for w in found["services.py::Reports.weekly::0"]), found
+
+
+def test_a_decorator_found_elsewhere_now_is_asked_again(tmp_path: Path, capsys: Capsys) -> None:
+    """`from lib.decorators import db_errors` is `decorators.py` while there is no `lib/`."""
+    services = DECORATED.replace("from decorators", "from lib.decorators")
+    root = make_repo(tmp_path / "repo", {"services.py": services, "decorators.py": DECORATORS,
+                                         "app.py": "import flask\n"})
+    oid = "services.py::Reports.weekly::0"
+    assert not any("db_errors" in w for w in scan(root, capsys)[oid])
+    (root / "lib").mkdir()
+    (root / "lib" / "decorators.py").write_text(CATCHING)
+    assert any("db_errors" in w for w in rescan_is_a_scan(root, capsys)[oid])
+
+
+@pytest.mark.parametrize("reads", [None, "x", {"files": []}, {"files": [["a.py"]], "modules": []},
+                                   {"files": [], "modules": [["m", -1, "a.py", None]]},
+                                   {"files": [], "modules": [["m", True, "a.py", None]]}])
+def test_a_kept_question_with_bad_reads_is_asked_again(tmp_path: Path, capsys: Capsys,
+                                                       reads: object) -> None:
+    root = make_repo(tmp_path / "repo", {"services.py": DECORATED, "decorators.py": DECORATORS,
+                                         "reports.py": REPORTS, "app.py": "import flask\n"})
+    cold = scan(root, capsys)
+    path, data = kept(root)
+    asked = data["files"]["services.py"]["asked"]  # type: ignore[index]
+    decorator = [q for q in asked if q[0] == "decorator"]
+    assert decorator and all(len(q) == 4 for q in decorator)
+    for q in decorator:
+        q[3] = reads
+    path.write_text(json.dumps(data))
+    (root / "decorators.py").write_text(CATCHING)
+    found = rescan_is_a_scan(root, capsys)
+    assert found != cold and any("db_errors" in w for w in found["services.py::Reports.weekly::0"])

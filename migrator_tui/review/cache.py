@@ -149,7 +149,6 @@ def _summaries(root: Path, recipe: Recipe, result: ScanResult, kept: Kept | None
     out: dict[str, Proposal] = {}
     files: dict[str, FileRecord] = {}
     todo = dict(by_path)
-    empty = ast.Module(body=[], type_ignores=[])
     if kept is not None and kept.summaries is not None:
         before = kept.result.by_path()
         if any(s.wraps for s in recipe.strategies.values()):  # one search, as an analysis makes it
@@ -159,13 +158,13 @@ def _summaries(root: Path, recipe: Recipe, result: ScanResult, kept: Kept | None
             if (record is None or record.sha1 != result.file_hashes.get(path) or occs != before.get(path)
                     or any(o.id not in kept.summaries for o in occs)):
                 continue
-            tree = empty
-            if any(isinstance(q, list) and q[:1] in (["decorator"], ["function"]) for q in record.asked):
-                try:  # (only these two questions read the file's own imports)
-                    tree = ast.parse(decode((root / path).read_bytes())[0])
+            def own_tree(path: str = path) -> ast.Module | None:
+                try:  # (asked for by a question reading the file's own imports, if need be)
+                    return ast.parse(decode((root / path).read_bytes())[0])
                 except (OSError, SyntaxError, ValueError, RecursionError):
-                    continue
-            if RepoQuestions.unchanged(root, recipe, tree, path, record.asked):
+                    return None
+
+            if RepoQuestions.unchanged(root, recipe, own_tree, path, record.asked):
                 out.update({o.id: kept.summaries[o.id] for o in occs})
                 files[path] = record
                 del todo[path]

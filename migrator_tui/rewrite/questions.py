@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from migrator_tui.recipe import Recipe
@@ -24,6 +24,9 @@ from migrator_tui.scan.acquire import statements
 #: A question as kept: its kind, its arguments, the digest of its answer.
 Asked = list[object]
 KINDS = ("decorator", "callers", "upstream", "function", "relationships", "facts", "unmet")
+#: The questions answered from the file's own imports and the modules they name: kept with what
+#: the answer read beyond the file, so that a rescan need not parse the file to ask them again.
+_READ_ELSEWHERE = ("decorator", "function")
 
 
 class RepoQuestions:
@@ -65,8 +68,18 @@ class RepoQuestions:
     # -- answers, records, replays ----------------------------------------------------------------
 
     def _ask(self, kind: str, *args: object) -> object:
-        answer = self._answer(kind, args)
-        self.asked.append([kind, list(args), _digest(kind, answer)])
+        if kind not in _READ_ELSEWHERE:
+            answer = self._answer(kind, args)
+            self.asked.append([kind, list(args), _digest(kind, answer)])
+            return answer
+        reads = self.index.reading()
+        try:
+            answer = self._answer(kind, args)
+        finally:
+            self.index.done_reading(reads)
+        files, modules = reads.frozen()
+        self.asked.append([kind, list(args), _digest(kind, answer),
+                           {"files": [list(f) for f in files], "modules": [list(m) for m in modules]}])
         return answer
 
     def _answer(self, kind: str, args: tuple[object, ...] | list[object]) -> object:
@@ -99,23 +112,56 @@ class RepoQuestions:
         raise ValueError(f"unknown question {kind!r}")
 
     @classmethod
-    def unchanged(cls, root: Path, recipe: Recipe, tree: ast.Module, path: str,
+    def unchanged(cls, root: Path, recipe: Recipe, tree: Callable[[], ast.Module | None], path: str,
                   asked: Iterable[object]) -> bool:
-        """Whether every question of `asked` (as kept: untrusted) gets the same answer now."""
-        questions = cls(root, recipe, tree, path)
+        """Whether every question of `asked` (as kept: untrusted) gets the same answer now, for a
+        file whose text is what it was when they were asked. `tree` parses the file (None: it
+        cannot be): only a question reading its imports needs it, and only when what its answer
+        read elsewhere changed."""
+        questions = cls(root, recipe, ast.Module(body=[], type_ignores=[]), path)
+        parsed = False
         try:
             for item in asked:
-                if not (isinstance(item, list) and len(item) == 3 and item[0] in KINDS
+                if not (isinstance(item, list) and len(item) in (3, 4) and item[0] in KINDS
                         and isinstance(item[1], list) and isinstance(item[2], str)):
                     return False
-                kind, args, digest = item
+                kind, args, digest = item[:3]
                 if not all(a is None or isinstance(a, (str, bool)) for a in args):
                     return False
+                if kind in _READ_ELSEWHERE:
+                    if len(item) == 4 and questions._reads_still(item[3]):
+                        continue  # (the file's text and everything the answer read: the same)
+                    if not parsed:
+                        parsed, own = True, tree()
+                        if own is None:
+                            return False
+                        questions.tree = own
                 if _digest(kind, questions._answer(kind, args)) != digest:
                     return False
         except (ValueError, IndexError, TypeError, RecursionError):
             return False
         return True
+
+    def _reads_still(self, reads: object) -> bool:
+        """Whether what a kept answer read (as kept: untrusted) is as it was."""
+        if not (isinstance(reads, dict) and set(reads) == {"files", "modules"}):
+            return False
+        files, modules = reads["files"], reads["modules"]
+        if not (isinstance(files, list) and isinstance(modules, list)):
+            return False
+        checked_files = []
+        for f in files:
+            if not (isinstance(f, list) and len(f) == 2 and isinstance(f[0], str)
+                    and (f[1] is None or isinstance(f[1], str))):
+                return False
+            checked_files.append((f[0], f[1]))
+        checked_modules = []
+        for m in modules:
+            if not (isinstance(m, list) and len(m) == 4 and isinstance(m[0], str) and type(m[1]) is int
+                    and m[1] >= 0 and isinstance(m[2], str) and (m[3] is None or isinstance(m[3], str))):
+                return False
+            checked_modules.append((m[0], m[1], m[2], m[3]))
+        return self.index.reads_still(checked_files, checked_modules)
 
 
 def _optional(value: object) -> str | None:

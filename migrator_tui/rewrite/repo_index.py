@@ -374,12 +374,28 @@ class RepoIndex:
         """Whether a kept read of `rel` would read the same now: the same bytes of the file and of
         every file it parsed, every module it looked up found in the same file."""
         assert self.root is not None
-        if self._digest_of(self.root / rel) != calls.digest:
+        return (self._digest_of(self.root / rel) == calls.digest
+                and self.reads_still(calls.files, calls.modules))
+
+    def reads_still(self, files: Iterable[tuple[str, str | None]],
+                    modules: Iterable[tuple[str, int, str, str | None]]) -> bool:
+        """Whether the files are as they were (by the sha1 of their bytes) and each module looked
+        up is found in the same file: what a read that depended on them would read now."""
+        if self.root is None:
             return False
-        if any(self._digest_of(self.root / dep) != digest for dep, digest in calls.files):
+        if any(self._digest_of(self.root / dep) != digest for dep, digest in files):
             return False
         return all(self._file_rel(self._module_file(module, level, here)) == found
-                   for module, level, here, found in calls.modules)
+                   for module, level, here, found in modules)
+
+    def reading(self) -> _Reads:
+        """Start recording what the index reads (until `done_reading`): a caller's own dependencies."""
+        reads = _Reads()
+        self._reading.append(reads)
+        return reads
+
+    def done_reading(self, reads: _Reads) -> None:
+        self._reading.remove(reads)
 
     def _digest_of(self, path: Path) -> str | None:
         """The sha1 of a file's bytes now (None: not a readable file), once per run."""
