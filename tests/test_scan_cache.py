@@ -252,3 +252,25 @@ def test_an_occurrence_is_kept_field_by_field_in_its_own_order() -> None:
     occ = Occurrence("a.py::f::0", "a.py", 3, 4, 3, 20, "f", ("route",), "s", "db", ("try-finally",), 1,
                      1, 9, "C", True, ("g",), ("m",), "get_session")
     assert [getattr(occ, n) for n in cache._NAMES] == list(astuple(occ))
+
+
+def test_a_stored_occurrence_is_checked_field_by_field_as_its_kinds_say() -> None:
+    """`_occurrence_values` (written out) against `_CHECK` (by kind) on a good row and on every
+    row with one field of a wrong type."""
+    from migrator_tui.review import cache
+
+    good: list[object] = ["a.py::f::0", "a.py", 3, 4, 3, 20, "f", ["route"], "s", "db", ["try-finally"], 1,
+                          1, 9, "C", True, ["g"], ["m"], "get_session"]
+    generic = tuple(cache._CHECK[kind](good[i]) for i, (_, kind) in enumerate(cache._FIELDS))
+    assert cache._occurrence_values(good) == generic
+    wrong = {"text": 5, "text?": 5, "line": -1, "line?": "1", "texts": ["x", 1], "flag": 1}
+    for i, (_, kind) in enumerate(cache._FIELDS):
+        row = list(good)
+        row[i] = wrong[kind]
+        with pytest.raises((TypeError, ValueError)):
+            cache._CHECK[kind](row[i])
+        with pytest.raises((TypeError, ValueError)):
+            cache._occurrence_values(row)
+        if kind.endswith("?"):
+            row[i] = None
+            assert cache._occurrence_values(row)[i] is None

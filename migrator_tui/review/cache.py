@@ -230,7 +230,7 @@ def _outcome(path: str, item: object) -> tuple[str, Outcome]:
         values = _list(o)
         if len(values) != len(_FIELDS):
             raise ValueError("not an occurrence")
-        checked_occs.append(tuple(_CHECK[kind](values[i]) for i, (_, kind) in enumerate(_FIELDS)))
+        checked_occs.append(_occurrence_values(values))
     checked_excl = []
     for e in map(_list, _list(excl)):
         if len(e) != 4:
@@ -264,6 +264,28 @@ _CHECK = {
 }
 
 
+def _occurrence_values(v: list[object]) -> tuple[object, ...]:
+    """A stored occurrence's values (`_FIELDS`, in order), each checked: `_CHECK` written out
+    (a kept scan of thousands of occurrences is read back at every rescan)."""
+    texts = (v[7], v[10], v[16], v[17])
+    for t in texts:
+        if not isinstance(t, list) or not all(isinstance(x, str) for x in t):
+            raise TypeError("not texts")
+    for i in (0, 1, 6, 9, 18):
+        if not isinstance(v[i], str):
+            raise TypeError("not text")
+    for i in (2, 3, 4, 5, 12, 13):
+        _line(v[i])
+    for i in (8, 14):
+        if v[i] is not None and not isinstance(v[i], str):
+            raise TypeError("not text")
+    if v[11] is not None:
+        _line(v[11])
+    _flag(v[15])
+    return (v[0], v[1], v[2], v[3], v[4], v[5], v[6], tuple(v[7]), v[8], v[9],  # type: ignore[arg-type]
+            tuple(v[10]), v[11], v[12], v[13], v[14], v[15], tuple(v[16]), tuple(v[17]), v[18])  # type: ignore[arg-type]
+
+
 def _result(item: object) -> ScanResult:
     """A stored scan result, every field checked."""
     if not isinstance(item, dict):
@@ -274,8 +296,8 @@ def _result(item: object) -> ScanResult:
     return ScanResult(
         root=_text(item["root"]), recipe=_text(item["recipe"]),
         base=None if item["base"] is None else _text(item["base"]),
-        occurrences=[Occurrence(*(_CHECK[kind](_list(o)[i]) for i, (_, kind) in enumerate(_FIELDS)))
-                     for o in _list(item["occurrences"]) if len(_list(o)) == len(_FIELDS)],
+        occurrences=[Occurrence(*_occurrence_values(o)) for o in map(_list, _list(item["occurrences"]))
+                     if len(o) == len(_FIELDS)],
         skipped=[SkippedFile(_text(s[0]), _text(s[1])) for s in map(_pair, _list(item["skipped"]))],
         excluded=[Excluded(_text(e[0]), _line(e[1]), _text(e[2]), _text(e[3]))
                   for e in map(_list, _list(item["excluded"])) if len(e) == 4],
