@@ -153,8 +153,12 @@ class Analyzer:
         found = self._reads.get(key)
         if found is None:
             watched = set(self.recipe.watched_names)
+            if func is not None and watched and self.source_lines:  # (a name not written is not read)
+                text = "\n".join(self.source_lines[func.body[0].lineno - 1 : func.end_lineno or func.lineno])
+                if text.isascii() and not any(w in text for w in watched):
+                    watched = set()
             found = self._reads[key] = frozenset(
-                n.id for n in walk_all(func.body if func else [])
+                n.id for n in walk_all(func.body if func and watched else [])
                 if isinstance(n, ast.Name) and n.id in watched)
         return found
 
