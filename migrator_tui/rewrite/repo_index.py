@@ -18,6 +18,7 @@ import ast
 import os
 import re
 import subprocess
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,17 +77,16 @@ class RepoIndex:
         #: files whose calls were computed once, for some names; and every call of those asked again
         self._asked: set[str] = set()
         self._calls: dict[str, FileCalls] = {}
-        self._decorators: dict[tuple[str, str], tuple[str, ...]] = {}
+        #: a decorator's catches (see `_decorator_catches`), and what finding them read
+        self._decorators: dict[tuple[str, str], tuple[tuple[str, ...], _Reads]] = {}
         self._upstream: dict[tuple[str, str | None, bool, int, str | None],
                              list[tuple[tuple[str, ...], str, str]]] = {}
         self._module_files: dict[tuple[str, int, str], Path | None] = {}
         self._error_handlers: list[tuple[str, int, str]] | None = None
         #: the sha1 of the bytes each tree of `_trees` was parsed from
         self._digests: dict[Path, str | None] = {}
-        #: what the reads in progress depend on beyond their own file (innermost last)
-        self._reading: list[_Reads] = []
-        #: a decorator's catches (see `_decorator_catches`) and what finding them read
-        self._decorator_reads: dict[tuple[str, str], _Reads] = {}
+        #: per thread, what the reads in progress depend on beyond their own file
+        self._threads = threading.local()
         #: per file, the calls kept from an earlier run (`keep_calls`), each for some names,
         #: used while the file and everything its read depended on are as they were
         self._kept: dict[str, list[tuple[frozenset[str] | None, FileCalls]]] = {}
@@ -328,17 +328,16 @@ class RepoIndex:
         name = last_name(decorator) or ""
         key = (path, name)
         if key not in self._decorators:
-            reads = _Reads()
-            self._reading.append(reads)
+            reads = self.reading()
             try:
                 found = self._find(tree, path, name, depth=0) if name else None
             finally:
-                self._reading.pop()
-            self._decorators[key] = tuple(t for _, t in wrapped_catches(found[0])) if found else ()
-            self._decorator_reads[key] = reads
+                self.done_reading(reads)
+            self._decorators[key] = (tuple(t for _, t in wrapped_catches(found[0])) if found else (), reads)
+        types, reads = self._decorators[key]
         for active in self._reading:  # (what finding it read, for every read it is part of)
-            active.merge(self._decorator_reads[key])
-        return name, self._decorators[key]
+            active.merge(reads)
+        return name, types
 
     def _file_calls(self, rel: str, names: set[str]) -> FileCalls:
         """What one file's calls of `names` tell the index, as plain values: each call made inside
@@ -388,6 +387,14 @@ class RepoIndex:
         return all(self._file_rel(self._module_file(module, level, here)) == found
                    for module, level, here, found in modules)
 
+    @property
+    def _reading(self) -> list[_Reads]:
+        """This thread's reads in progress, innermost last (a review analyses in threads)."""
+        stack: list[_Reads] | None = getattr(self._threads, "stack", None)
+        if stack is None:
+            stack = self._threads.stack = []
+        return stack
+
     def reading(self) -> _Reads:
         """Start recording what the index reads (until `done_reading`): a caller's own dependencies."""
         reads = _Reads()
@@ -429,13 +436,12 @@ class RepoIndex:
                 written = _names_written(data, names)
         catching: list[tuple[str, int, str, tuple[str, str | None]]] = []
         escapes: list[Escape] = []
-        reads = _Reads()
-        self._reading.append(reads)
+        reads = self.reading()
         try:
             if tree is not None:
                 self._walk_calls(rel, tree, names, written, catching, escapes)
         finally:
-            self._reading.pop()
+            self.done_reading(reads)
         reads.files.pop(rel, None)  # (the file itself: its own digest)
         return FileCalls(catching, escapes, self._digests.get(path), *reads.frozen())
 
