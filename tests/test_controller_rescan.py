@@ -70,3 +70,34 @@ def test_a_review_starts_from_the_kept_summaries_of_the_same_repository(
         assert "exception-wrapped" in _codes(ctl)
     finally:
         ctl.close()
+
+
+def test_a_review_primes_the_callers_from_the_reads_the_last_scan_kept(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from migrator_tui.rewrite.repo_index import forget_index
+
+    (repo / "jobs.py").write_text(CALLER)
+    assert main(["scan", str(repo), "--json"]) == 0
+    capsys.readouterr()
+    kept = next((repo / ".git" / "migrator" / "cache").glob("summaries-*.json"))
+    data = json.loads(kept.read_bytes())
+    text = json.dumps(data["calls"]["jobs.py"])
+    assert "ValueError" in text
+    data["calls"]["jobs.py"] = json.loads(text.replace("ValueError", "PlantedError"))
+    kept.write_text(json.dumps(data))  # (well-formed: only a review that uses the read shows it)
+    forget_index(repo)
+    ctl = _opened(repo)
+    try:
+        (occ,) = ctl.occurrences
+        assert any("PlantedError" in w.message for w in ctl.proposal(occ).warnings)
+    finally:
+        ctl.close()
+    (repo / "jobs.py").write_text(CALLER.replace("ValueError", "KeyError"))  # the read is stale now
+    forget_index(repo)
+    ctl = _opened(repo)
+    try:
+        (occ,) = ctl.occurrences
+        messages = " ".join(w.message for w in ctl.proposal(occ).warnings)
+        assert "KeyError" in messages and "PlantedError" not in messages, messages
+    finally:
+        ctl.close()

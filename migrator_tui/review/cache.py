@@ -105,6 +105,23 @@ def kept_summaries(root: Path, recipe: Recipe, result: ScanResult) -> dict[str, 
     return dict(kept.summaries)
 
 
+def kept_reads(root: Path, recipe: Recipe) -> object:
+    """The caller index's reads kept with the last scan of `root` by this tool and recipe, as
+    `rewrite.kept_calls` dumped them (each is checked against the files when used), or None."""
+    where = cache_file(root, recipe)
+    if where is None:
+        return None
+    try:
+        if where.is_symlink() or where.stat().st_size > MAX_BYTES:
+            return None
+        data = json.loads(where.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or data.get("static") != static_key(root, recipe):
+        return None
+    return data.get("calls")
+
+
 @dataclass(frozen=True, slots=True)
 class FileRecord:
     """What a file's kept summaries hold for: its content and the questions its analysis asked."""
