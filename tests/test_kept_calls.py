@@ -234,7 +234,11 @@ def test_a_dump_reads_back_and_anything_else_is_refused(tmp_path: Path, capsys: 
     bad = [None, [], {"jobs.py": None}, {"jobs.py": [["save"]]}, {"jobs.py": [[["save"], {}]]},
            json.loads(json.dumps(dumped).replace('"digest": "', '"digest": 1, "x": "')),
            json.loads(json.dumps(dumped).replace("true", '"yes"').replace("false", '"no"')),
-           json.loads(json.dumps(dumped).replace(", 7,", ", -7,"))]
+           json.loads(json.dumps(dumped).replace(", 7,", ", -7,")),
+           {"../outside.py": dumped["jobs.py"]},  # type: ignore[index]
+           {"/etc/passwd": dumped["jobs.py"]},  # type: ignore[index]
+           {"a/./b.py": dumped["jobs.py"]},  # type: ignore[index]
+           {"jobs.py": json.loads(json.dumps(dumped["jobs.py"]).replace('"reports.py"', '"../reports.py"'))}]  # type: ignore[index]
     for item in bad:
         with pytest.raises(ValueError):
             kept_calls.load(item)
@@ -318,6 +322,8 @@ def test_a_decorator_found_elsewhere_now_is_asked_again(tmp_path: Path, capsys: 
 
 
 @pytest.mark.parametrize("reads", [None, "x", {"files": []}, {"files": [["a.py"]], "modules": []},
+                                   {"files": [["../decorators.py", None]], "modules": []},
+                                   {"files": [["/etc/hostname", None]], "modules": []},
                                    {"files": [], "modules": [["m", -1, "a.py", None]]},
                                    {"files": [], "modules": [["m", True, "a.py", None]]}])
 def test_a_kept_question_with_bad_reads_is_asked_again(tmp_path: Path, capsys: Capsys,

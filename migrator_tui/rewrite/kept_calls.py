@@ -47,7 +47,7 @@ def load(data: object) -> Kept:
         raise ValueError("too many files")
     out: Kept = {}
     for rel, reads in items.items():
-        out[_text(rel)] = [(None if names is None else frozenset(_text(n) for n in _list(names)),
+        out[relative(rel)] = [(None if names is None else frozenset(_text(n) for n in _list(names)),
                             _calls(calls)) for names, calls in (_pair(r) for r in _list(reads))]
     return out
 
@@ -67,13 +67,14 @@ def _calls(item: object) -> FileCalls:
                         for name, types in (_pair(d) for d in _list(decorators)))
         if not isinstance(route, bool):
             raise ValueError("not a flag")
-        escapes.append(Escape(_text(path), _line(line), _text(callee), _text(function), _opt(owner),
+        escapes.append(Escape(relative(path), _line(line), _text(callee), _text(function), _opt(owner),
                               (_text(kind), _opt(what)), catches, route))
-    files = tuple((_text(rel), _opt(digest)) for rel, digest in (_pair(f) for f in _list(c["files"])))
+    files = tuple((relative(rel), _opt(digest)) for rel, digest in (_pair(f) for f in _list(c["files"])))
     modules = []
     for entry in _list(c["modules"]):
         module, level, here, found = _fixed(entry, 4)
-        modules.append((_text(module), _line(level), _text(here), _opt(found)))
+        modules.append((_text(module), _line(level), relative(here),
+                        None if found is None else relative(found)))
     return FileCalls(catching, escapes, _opt(c["digest"]), files, tuple(modules))
 
 
@@ -98,6 +99,16 @@ def _fixed(value: object, n: int) -> list[object]:
 
 def _pair(value: object) -> list[object]:
     return _fixed(value, 2)
+
+
+def relative(value: object) -> str:
+    """A file's path inside the repository as the index writes it (`a/b.py`): nothing absolute,
+    no `..`, no empty or `.` part (a kept file is untrusted: it must not name files elsewhere)."""
+    text = _text(value)
+    parts = text.split("/")
+    if not text or "\\" in text or "\0" in text or any(p in ("", ".", "..") for p in parts):
+        raise ValueError("not a path inside the repository")
+    return text
 
 
 def _text(value: object) -> str:

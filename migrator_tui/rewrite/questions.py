@@ -18,6 +18,7 @@ from pathlib import Path
 
 from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.astutil import last_name
+from migrator_tui.rewrite.kept_calls import relative
 from migrator_tui.rewrite.repo_index import repo_index
 from migrator_tui.scan.acquire import statements
 
@@ -150,17 +151,19 @@ class RepoQuestions:
         if not (isinstance(files, list) and isinstance(modules, list)):
             return False
         checked_files = []
-        for f in files:
-            if not (isinstance(f, list) and len(f) == 2 and isinstance(f[0], str)
-                    and (f[1] is None or isinstance(f[1], str))):
-                return False
-            checked_files.append((f[0], f[1]))
         checked_modules = []
-        for m in modules:
-            if not (isinstance(m, list) and len(m) == 4 and isinstance(m[0], str) and type(m[1]) is int
-                    and m[1] >= 0 and isinstance(m[2], str) and (m[3] is None or isinstance(m[3], str))):
-                return False
-            checked_modules.append((m[0], m[1], m[2], m[3]))
+        try:
+            for f in files:
+                if not (isinstance(f, list) and len(f) == 2 and (f[1] is None or isinstance(f[1], str))):
+                    return False
+                checked_files.append((relative(f[0]), f[1]))
+            for m in modules:
+                if not (isinstance(m, list) and len(m) == 4 and isinstance(m[0], str) and type(m[1]) is int
+                        and m[1] >= 0):
+                    return False
+                checked_modules.append((m[0], m[1], relative(m[2]), None if m[3] is None else relative(m[3])))
+        except ValueError:  # (a path that is not one inside the repository)
+            return False
         return self.index.reads_still(checked_files, checked_modules)
 
 

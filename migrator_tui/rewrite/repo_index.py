@@ -407,8 +407,9 @@ class RepoIndex:
     def _digest_of(self, path: Path) -> str | None:
         """The sha1 of a file's bytes now (None: not a readable file), once per run."""
         if path not in self._digests:
-            try:
-                self._digests[path] = _sha1(path.read_bytes()) if path.is_file() else None
+            try:  # (no link, nothing larger than a source file may be: a read never used them)
+                plain = path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_SOURCE_BYTES
+                self._digests[path] = _sha1(path.read_bytes()) if plain else None
             except OSError:
                 self._digests[path] = None
         return self._digests[path]
@@ -1070,6 +1071,8 @@ def wrapped_catches(func: ast.FunctionDef) -> list[tuple[int, str]]:
 
 
 _INDEXES: dict[Path | None, RepoIndex] = {}
+#: The largest file whose bytes a kept read is checked against.
+MAX_SOURCE_BYTES = 64 << 20
 #: Below this many files to read for callers, one process is faster than starting workers.
 PARALLEL_FILES = 48
 #: The index whose callers the forked workers of `RepoIndex._calls_of` read.
