@@ -14,7 +14,7 @@ Then runs, in alternating rounds, `git grep -n get_session`, `ast-grep run -p '$
 changed since) as subprocesses, and prints the median wall time of each, the ratios, and the
 scans' peak resident memory (the largest process of a scan).
 
-    .venv/bin/python benchmarks/bench_scan.py [--rounds 5] [--keep DIR] [--replicate 10 50]
+    .venv/bin/python benchmarks/bench_scan.py [--rounds 5] [--keep DIR] [--replicate 10 50] [--tool CMD]
 
 `--replicate N ...` adds the demo copied N times side by side (`demo×N`, each copy in its own
 folder of one repository) and prints the growth exponent of each column between the sizes
@@ -160,12 +160,16 @@ def main() -> int:
     parser.add_argument("--replicate", type=int, nargs="*", default=[], metavar="N",
                         help="also the demo copied N times (several sizes: the growth between them)")
     parser.add_argument("--only-replicated", action="store_true", help="skip demo, sparse and dense")
+    parser.add_argument("--tool", help="the command to run instead of this environment's migrator-tui "
+                                       "(another build, for a side-by-side run)")
     args = parser.parse_args()
 
     astgrep = shutil.which("ast-grep", path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     scan_cmd = [str(BIN / "migrator-tui"), "scan", "--json"]
     if not (BIN / "migrator-tui").exists():
         scan_cmd = [sys.executable, "-m", "migrator_tui", "scan", "--json"]
+    if args.tool:
+        scan_cmd = [args.tool, "scan", "--json"]
     tools: dict[str, list[str]] = {"git grep": ["git", "grep", "-n", "get_session"]}
     if astgrep:
         tools["ast-grep"] = [astgrep, "run", "-p", "$A.get_session()", "--lang", "python"]
