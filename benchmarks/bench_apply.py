@@ -57,13 +57,7 @@ def build(base: Path, files: int) -> dict[str, Path]:
     if scan_bench._demo_into(demo):
         scan_bench._git_commit(demo)
         corpora["demo"] = demo
-    dense = base / "dense"
-    for n in range(files):
-        path = dense / f"services/group_{n // 100:02}/service_{n:04}.py"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(scan_bench.DENSE_MODULE.format(n=n))
-    scan_bench._git_commit(dense)
-    corpora["dense"] = dense
+    corpora["dense"] = scan_bench.dense_corpus(base, files)
     return corpora
 
 

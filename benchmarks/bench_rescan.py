@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_scan import BIN, DENSE_MODULE, RUN_ENV, _git_commit, replicated_demo
+from bench_scan import BIN, RUN_ENV, _git_commit, dense_corpus, replicated_demo
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 
@@ -43,13 +43,7 @@ def corpora(base: Path) -> list[tuple[str, Path, str]]:
     demo = replicated_demo(base, 10)
     if demo is not None:
         found.append(("demo ×10", demo, "db-session"))
-    dense = base / "dense"
-    for n in range(2000):
-        path = dense / f"services/group_{n // 100:02}/service_{n:04}.py"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(DENSE_MODULE.format(n=n))
-    _git_commit(dense)
-    found.append(("dense", dense, "db-session"))
+    found.append(("dense", dense_corpus(base), "db-session"))
     if (CORPUS / "wegent").is_dir():
         wegent = base / "wegent"
         shutil.copytree(CORPUS / "wegent", wegent, symlinks=True)

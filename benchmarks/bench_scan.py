@@ -124,14 +124,19 @@ def build_corpora(base: Path) -> dict[str, Path]:
     _git_commit(sparse)
     corpora["sparse"] = sparse
 
+    corpora["dense"] = dense_corpus(base)
+    return corpora
+
+
+def dense_corpus(base: Path, modules: int = 2000) -> Path:
+    """`modules` generated service modules with 3 occurrences each, in one new repository."""
     dense = base / "dense"
-    for n in range(2000):
+    for n in range(modules):
         path = dense / f"services/group_{n // 100:02}/service_{n:04}.py"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(DENSE_MODULE.format(n=n))
     _git_commit(dense)
-    corpora["dense"] = dense
-    return corpora
+    return dense
 
 
 def _py_stats(root: Path) -> tuple[int, float]:

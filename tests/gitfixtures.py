@@ -68,6 +68,43 @@ class UserService:
 '''
 
 
+#: A service method whose decorator (`DECORATORS`) may wrap its exceptions.
+DECORATED_SERVICE = """\
+from decorators import db_errors
+
+
+class Reports:
+    def __init__(self, db_manager):
+        self.db_manager = db_manager
+
+    @db_errors
+    def weekly(self):
+        session = self.db_manager.get_session()
+        try:
+            session.add(Report(name="weekly"))
+            session.commit()
+        finally:
+            session.close()
+"""
+
+DECORATORS = """\
+import functools
+
+
+def db_errors(f):
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        return f(*args, **kwargs)
+    return wrapper
+"""
+
+#: `DECORATORS`, whose wrapper now catches what the session's errors are.
+CATCHING_DECORATORS = DECORATORS.replace(
+    "        return f(*args, **kwargs)\n",
+    "        try:\n            return f(*args, **kwargs)\n        except IntegrityError:\n"
+    "            return None\n")
+
+
 def git(cwd: Path, *args: str, check: bool = True) -> str:
     proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
     if check and proc.returncode != 0:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from gitfixtures import REPORTS, make_repo
+from gitfixtures import CATCHING_DECORATORS, DECORATED_SERVICE, DECORATORS, REPORTS, make_repo
 
 from migrator_tui.cli import main
 from migrator_tui.rewrite import kept_calls, repo_index
@@ -129,17 +129,6 @@ def test_an_instance_another_module_binds_is_read_again_when_that_module_changes
     assert not any("jobs.py" in w for w in rescan_is_a_scan(root, capsys)[oid])
 
 
-DECORATORS = """\
-import functools
-
-
-def db_errors(f):
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        return f(*args, **kwargs)
-    return wrapper
-"""
-
 VIEWS = """\
 from decorators import db_errors
 from reports import save
@@ -159,10 +148,7 @@ def test_a_decorator_of_a_caller_is_read_again_when_its_module_changes(tmp_path:
                                          "views_2.py": VIEWS.replace("report_view", "other_view"),
                                          "decorators.py": DECORATORS, "app.py": "import flask\n"})
     assert not any("db_errors" in w for w in scan(root, capsys)["reports.py::save::0"])
-    (root / "decorators.py").write_text(DECORATORS.replace(
-        "        return f(*args, **kwargs)\n",
-        "        try:\n            return f(*args, **kwargs)\n        except IntegrityError:\n"
-        "            return None\n"))
+    (root / "decorators.py").write_text(CATCHING_DECORATORS)
     found = " ".join(rescan_is_a_scan(root, capsys)["reports.py::save::0"])
     assert "`report_view()`" in found and "`other_view()`" in found, found
 
@@ -190,10 +176,7 @@ def test_a_second_read_of_a_file_depends_on_what_its_first_read_learnt(tmp_path:
     root = make_repo(tmp_path / "repo", {"reports.py": REPORTS, "views.py": NESTED_VIEWS,
                                          "decorators.py": DECORATORS, "app.py": "import flask\n"})
     scan(root, capsys)
-    (root / "decorators.py").write_text(DECORATORS.replace(
-        "        return f(*args, **kwargs)\n",
-        "        try:\n            return f(*args, **kwargs)\n        except IntegrityError:\n"
-        "            return None\n"))
+    (root / "decorators.py").write_text(CATCHING_DECORATORS)
     found = " ".join(rescan_is_a_scan(root, capsys)["reports.py::save::0"])
     assert "`report_view()`" in found, found
 
@@ -254,30 +237,6 @@ def test_a_kept_file_with_bad_reads_scans_as_without_them(tmp_path: Path, capsys
     assert rescan_is_a_scan(root, capsys) == cold
 
 
-DECORATED = """\
-from decorators import db_errors
-
-
-class Reports:
-    def __init__(self, db_manager):
-        self.db_manager = db_manager
-
-    @db_errors
-    def weekly(self):
-        session = self.db_manager.get_session()
-        try:
-            session.add(Report(name="weekly"))
-            session.commit()
-        finally:
-            session.close()
-"""
-
-CATCHING = DECORATORS.replace(
-    "        return f(*args, **kwargs)\n",
-    "        try:\n            return f(*args, **kwargs)\n        except IntegrityError:\n"
-    "            return None\n")
-
-
 def parses_of(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The texts parsed from here on (a kept file's questions parse its text, when they must)."""
     import ast
@@ -295,7 +254,7 @@ def parses_of(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def test_a_kept_file_is_not_parsed_when_nothing_its_imports_name_changed(
         tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = make_repo(tmp_path / "repo", {"services.py": DECORATED, "decorators.py": DECORATORS,
+    root = make_repo(tmp_path / "repo", {"services.py": DECORATED_SERVICE, "decorators.py": DECORATORS,
                                          "reports.py": REPORTS, "app.py": "import flask\n"})
     cold = scan(root, capsys)
     seen = parses_of(monkeypatch)
@@ -304,20 +263,20 @@ def test_a_kept_file_is_not_parsed_when_nothing_its_imports_name_changed(
         path.unlink()
     assert scan(root, capsys) == cold
     assert not [s for s in seen if "class Reports" in s], "services.py was parsed again"
-    (root / "decorators.py").write_text(CATCHING)
+    (root / "decorators.py").write_text(CATCHING_DECORATORS)
     found = rescan_is_a_scan(root, capsys)
     assert any("db_errors" in w for w in found["services.py::Reports.weekly::0"]), found
 
 
 def test_a_decorator_found_elsewhere_now_is_asked_again(tmp_path: Path, capsys: Capsys) -> None:
     """`from lib.decorators import db_errors` is `decorators.py` while there is no `lib/`."""
-    services = DECORATED.replace("from decorators", "from lib.decorators")
+    services = DECORATED_SERVICE.replace("from decorators", "from lib.decorators")
     root = make_repo(tmp_path / "repo", {"services.py": services, "decorators.py": DECORATORS,
                                          "app.py": "import flask\n"})
     oid = "services.py::Reports.weekly::0"
     assert not any("db_errors" in w for w in scan(root, capsys)[oid])
     (root / "lib").mkdir()
-    (root / "lib" / "decorators.py").write_text(CATCHING)
+    (root / "lib" / "decorators.py").write_text(CATCHING_DECORATORS)
     assert any("db_errors" in w for w in rescan_is_a_scan(root, capsys)[oid])
 
 
@@ -328,7 +287,7 @@ def test_a_decorator_found_elsewhere_now_is_asked_again(tmp_path: Path, capsys: 
                                    {"files": [], "modules": [["m", True, "a.py", None]]}])
 def test_a_kept_question_with_bad_reads_is_asked_again(tmp_path: Path, capsys: Capsys,
                                                        reads: object) -> None:
-    root = make_repo(tmp_path / "repo", {"services.py": DECORATED, "decorators.py": DECORATORS,
+    root = make_repo(tmp_path / "repo", {"services.py": DECORATED_SERVICE, "decorators.py": DECORATORS,
                                          "reports.py": REPORTS, "app.py": "import flask\n"})
     cold = scan(root, capsys)
     path, data = kept(root)
@@ -338,6 +297,6 @@ def test_a_kept_question_with_bad_reads_is_asked_again(tmp_path: Path, capsys: C
     for q in decorator:
         q[3] = reads
     path.write_text(json.dumps(data))
-    (root / "decorators.py").write_text(CATCHING)
+    (root / "decorators.py").write_text(CATCHING_DECORATORS)
     found = rescan_is_a_scan(root, capsys)
     assert found != cold and any("db_errors" in w for w in found["services.py::Reports.weekly::0"])

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from gitfixtures import CALLER, REPORTS, make_repo
+from gitfixtures import CALLER, CATCHING_DECORATORS, DECORATED_SERVICE, DECORATORS, REPORTS, make_repo
 
 from migrator_tui.cli import main
 
@@ -165,39 +165,9 @@ def test_another_build_of_the_tool_does_not_read_the_kept_result(repo: Path, cap
     assert "kept-marker" not in every_code(scan_json(repo, capsys))
 
 
-SERVICES = """\
-from decorators import db_errors
-
-
-class Reports:
-    def __init__(self, db_manager):
-        self.db_manager = db_manager
-
-    @db_errors
-    def weekly(self):
-        session = self.db_manager.get_session()
-        try:
-            session.add(Report(name="weekly"))
-            session.commit()
-        finally:
-            session.close()
-"""
-
-DECORATORS = """\
-import functools
-
-
-def db_errors(f):
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        return f(*args, **kwargs)
-    return wrapper
-"""
-
-
 def test_only_the_files_a_change_can_affect_are_analysed_again(tmp_path: Path, capsys: Capsys) -> None:
     """Two files with occurrences; an edit of one, then of the decorator the other uses."""
-    root = make_repo(tmp_path / "repo", {"reports.py": REPORTS, "services.py": SERVICES,
+    root = make_repo(tmp_path / "repo", {"reports.py": REPORTS, "services.py": DECORATED_SERVICE,
                                          "decorators.py": DECORATORS, "app.py": "from flask import Flask\n"})
     cold = codes(scan_json(root, capsys))
     assert cold["services.py::Reports.weekly::0"] == [], cold
@@ -209,10 +179,7 @@ def test_only_the_files_a_change_can_affect_are_analysed_again(tmp_path: Path, c
     assert found == {**cold, "services.py::Reports.weekly::0": ["kept-marker"]}
     # the decorator now catches what the session's errors were: services.py asked about it
     _tamper(root)
-    (root / "decorators.py").write_text(DECORATORS.replace(
-        "        return f(*args, **kwargs)\n",
-        "        try:\n            return f(*args, **kwargs)\n        except IntegrityError:\n"
-        "            return None\n"))
+    (root / "decorators.py").write_text(CATCHING_DECORATORS)
     found = codes(scan_json(root, capsys))
     assert "exception-wrapped" in found["services.py::Reports.weekly::0"], found
     assert found["reports.py::save::0"] == ["kept-marker"], "reports.py asked nothing of decorators.py"
@@ -221,7 +188,7 @@ def test_only_the_files_a_change_can_affect_are_analysed_again(tmp_path: Path, c
 
 
 def test_a_file_whose_bytes_are_the_same_is_not_parsed_again(tmp_path: Path, capsys: Capsys) -> None:
-    root = make_repo(tmp_path / "repo", {"reports.py": REPORTS, "services.py": SERVICES,
+    root = make_repo(tmp_path / "repo", {"reports.py": REPORTS, "services.py": DECORATED_SERVICE,
                                          "decorators.py": DECORATORS, "app.py": "from flask import Flask\n"})
     cold = scan_json(root, capsys)
     (kept,) = cache_files(root)
