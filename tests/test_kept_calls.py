@@ -300,3 +300,23 @@ def test_a_kept_question_with_bad_reads_is_asked_again(tmp_path: Path, capsys: C
     (root / "decorators.py").write_text(CATCHING_DECORATORS)
     found = rescan_is_a_scan(root, capsys)
     assert found != cold and any("db_errors" in w for w in found["services.py::Reports.weekly::0"])
+
+
+def test_a_dry_run_starts_from_the_reads_the_last_scan_kept(tmp_path: Path, capsys: Capsys) -> None:
+    root = make_repo(tmp_path / "repo", {"reports.py": REPORTS, "jobs.py": JOBS, "app.py": "import flask\n"})
+    scan(root, capsys)
+
+    def dry_run() -> str:
+        capsys.readouterr()
+        repo_index.forget_index(root)  # (as a new process starts)
+        assert main(["apply", str(root), "--dry-run", "--all", "--min-confidence", "review"]) == 0
+        return capsys.readouterr().out.splitlines()[0]
+
+    assert "exception-wrapped" in dry_run()
+    path, data = kept(root)
+    for read in data["calls"]["jobs.py"]:  # type: ignore[index]
+        read[1]["catching"] = []  # (well-formed: only a run that uses the read shows it)
+    path.write_text(json.dumps(data))
+    assert "exception-wrapped" not in dry_run(), "the kept read is used"
+    (root / "jobs.py").write_text(JOBS.replace("ValueError", "KeyError"))
+    assert "exception-wrapped" in dry_run(), "and read again once the caller changed"

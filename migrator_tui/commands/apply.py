@@ -297,12 +297,14 @@ def _run_working_tree(args: argparse.Namespace, recipe: Recipe) -> int:
     from functools import partial
 
     from migrator_tui.errors import MigratorError
+    from migrator_tui.review.cache import use_kept_reads
     from migrator_tui.review.workspace import decode_python
     from migrator_tui.rewrite.batch import analyse_files
     from migrator_tui.scan import scan
 
     root = Path(args.path)
     result = scan(root, recipe)
+    use_kept_reads(Path(result.root), recipe)  # (the callers the last scan read, while unchanged)
     planned = planned_only(args.phase, args.file, args.all)
     chosen = select(result, recipe, args.phase, args.file, everything=not planned)
     if args.in_place:

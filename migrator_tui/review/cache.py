@@ -105,6 +105,18 @@ def kept_summaries(root: Path, recipe: Recipe, result: ScanResult) -> dict[str, 
     return dict(kept.summaries)
 
 
+def use_kept_reads(root: Path, recipe: Recipe) -> None:
+    """Hand the caller index of `root` the reads of files the last scan kept: it uses each only
+    while what it read is as it was, so priming re-reads only the callers that changed."""
+    from migrator_tui.rewrite import kept_calls
+    from migrator_tui.rewrite.repo_index import repo_index
+
+    dump = kept_reads(root, recipe)
+    if dump is not None:
+        with contextlib.suppress(ValueError, TypeError, KeyError, RecursionError):
+            repo_index(root).keep_calls(kept_calls.load(dump))
+
+
 def kept_reads(root: Path, recipe: Recipe) -> object:
     """The caller index's reads kept with the last scan of `root` by this tool and recipe, as
     `rewrite.kept_calls` dumped them (each is checked against the files when used), or None."""

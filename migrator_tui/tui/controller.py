@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from migrator_tui.review.workspace import UndoResult, Workspace
     from migrator_tui.rewrite import FileAnalysis
     from migrator_tui.rewrite.clusters import Cluster
-    from migrator_tui.rewrite.repo_index import RepoIndex
 
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
 #: An accepted decision whose file's migration was rolled back: shown, not applied until decided again.
@@ -236,24 +235,13 @@ class ReviewController:
     def prime_callers(self, result: ScanResult) -> None:
         """Index the repository's callers of every scanned function at once (one `git grep`), so no
         proposal pays for its own search later."""
+        from migrator_tui.review.cache import use_kept_reads
         from migrator_tui.rewrite.repo_index import function_origins, repo_index
 
         names, origins = function_origins(o for o in result.occurrences if o.function)
         if names:
-            index = repo_index(self.root)
-            self._keep_reads(index)
-            index.prime(names, origins)
-
-    def _keep_reads(self, index: RepoIndex) -> None:
-        """Hand the index the reads of files the last scan kept: it uses each only while what it
-        read is as it was, so priming re-reads only the callers that changed."""
-        from migrator_tui.review.cache import kept_reads
-        from migrator_tui.rewrite import kept_calls
-
-        dump = kept_reads(self.root, self.recipe)
-        if dump is not None:
-            with contextlib.suppress(ValueError, TypeError, KeyError, RecursionError):
-                index.keep_calls(kept_calls.load(dump))
+            use_kept_reads(self.root, self.recipe)
+            repo_index(self.root).prime(names, origins)
 
     def load(self, result: ScanResult, loaded: bool = False) -> None:
         """Take a scan's result: match saved decisions (unless the workspace `loaded` it already),
