@@ -78,3 +78,37 @@ def test_a_local_walk_is_the_whole_walk_without_nested_scopes() -> None:
     every = {n.id for n in walk_all(body) if isinstance(n, ast.Name)}
     assert local == {"y", "z", "x"}
     assert every == local | {"h", "k", "m", "q", "w"}
+
+
+def reference_locals(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
+    """A function's local names by their definition: parameters, stored names, nested
+    definitions and imports (not inside nested scopes), less those declared global or nonlocal."""
+    a = func.args
+    every = [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]
+    names = {arg.arg for arg in every if arg is not None}
+    declared: set[str] = set()
+    for node in walk_local(func.body if isinstance(func.body, list) else [func.body]):
+        if isinstance(node, ast.Global | ast.Nonlocal):
+            declared.update(node.names)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return names - declared
+
+
+@pytest.mark.parametrize("path", sources(), ids=lambda p: str(p)[-60:])
+def test_function_locals_are_the_plain_definition(path: Path) -> None:
+    from migrator_tui.rewrite.astutil import function_locals
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(path.read_bytes())
+    except (SyntaxError, ValueError):
+        pytest.skip("not parseable by this interpreter")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            assert function_locals(node) == reference_locals(node), node.lineno

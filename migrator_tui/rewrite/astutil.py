@@ -184,6 +184,9 @@ def function_locals(func: ast.AST) -> set[str]:
 
 #: The attribute a function keeps its local names in.
 _LOCALS = "_migrator_locals"
+_DEFS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
+_IMPORTS = frozenset({ast.Import, ast.ImportFrom})
+_SCOPED = frozenset({ast.Global, ast.Nonlocal})
 
 
 def _function_locals(func: ast.AST) -> set[str]:
@@ -195,16 +198,21 @@ def _function_locals(func: ast.AST) -> set[str]:
                 names.add(arg.arg)
         body = func.body if isinstance(func.body, list) else [func.body]
         declared_global: set[str] = set()
+        # (by exact type: the parser makes no subclasses, and this loop sees every node of
+        # every analysed function)
+        name, store, defs, imports, scoped = ast.Name, ast.Store, _DEFS, _IMPORTS, _SCOPED
         for node in walk_local(body):
-            if isinstance(node, (ast.Global, ast.Nonlocal)):
-                declared_global.update(node.names)
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                names.add(node.id)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(node.name)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                for alias in node.names:
+            kind = type(node)
+            if kind is name:
+                if type(node.ctx) is store:  # type: ignore[attr-defined]
+                    names.add(node.id)  # type: ignore[attr-defined]
+            elif kind in defs:
+                names.add(node.name)  # type: ignore[attr-defined]
+            elif kind in imports:
+                for alias in node.names:  # type: ignore[attr-defined]
                     names.add((alias.asname or alias.name).split(".")[0])
+            elif kind in scoped:
+                declared_global.update(node.names)  # type: ignore[attr-defined]
         names -= declared_global
     return names
 
