@@ -565,3 +565,33 @@ def test_the_help_names_every_mark_and_the_palette() -> None:
                  "⎇ committed", "⎇ uncommitted decisions", "± local edits", "✉ has a note"):
         assert mark in legend, mark
     assert INTRO.startswith("Ctrl+P opens the command palette")
+
+
+@sync
+async def test_quitting_while_a_commit_runs_ends_quietly(demo: Path) -> None:
+    """The commit runs in a worker; the app closing cancels it: the action waiting on it ends
+    without an error (it used to end the app with WorkerCancelled)."""
+    import threading
+
+    app = make_app(demo)
+    release = threading.Event()
+    started = threading.Event()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        ctl, screen = app.controller, app.review_screen
+        occ = next(o for o in ctl.occurrences if not ctl.summary(o).is_manual)
+        await show(pilot, occ.id)
+        await pilot.press("a")
+        await settle(pilot)
+        await show(pilot, occ.id)
+
+        def slow_commit(path: str) -> None:
+            started.set()
+            release.wait(10)
+            return None
+
+        ctl.commit_file = slow_commit  # type: ignore[method-assign]
+        await pilot.press("c")
+        await wait_until(pilot, started.is_set)
+        assert screen.current == occ.id
+    release.set()  # (run_test re-raises what ended the app: reaching here is the check)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -13,7 +13,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, ProgressBar, Tree
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerCancelled, get_current_worker
 
 from migrator_tui.errors import MigratorError
 from migrator_tui.model import Occurrence
@@ -425,9 +425,7 @@ class ReviewScreen(Screen[None]):
         answers: list[bool] = []
         for i, occ_id in enumerate(sample, 1):
             occ = self.controller.occurrence(occ_id)
-            worker = self._prepare_view(occ)
-            await worker.wait()
-            view = worker.result
+            view = await _outcome(self._prepare_view(occ))
             if view is None:
                 return None
             answer = await self.app.push_screen_wait(SampleScreen(occ, view, i, len(sample), cluster.size))
@@ -946,9 +944,7 @@ class ReviewScreen(Screen[None]):
         self._rerender()
 
     async def _proposals_for(self, occs: list[Occurrence]) -> dict[str, Proposal]:
-        worker = self._compute_many(occs)
-        await worker.wait()
-        return worker.result or {}
+        return await _outcome(self._compute_many(occs)) or {}
 
     @work(thread=True, group="many")
     def _compute_many(self, occs: list[Occurrence]) -> dict[str, Proposal]:
@@ -972,9 +968,7 @@ class ReviewScreen(Screen[None]):
         if not accepted:
             self.app.notify(f"No accepted proposal in {path} to commit.", severity="warning")
             return
-        worker = self._commit(path)
-        await worker.wait()
-        committed = worker.result
+        committed = await _outcome(self._commit(path))
         if committed is not None:
             self.refresh_file(path)
             n = len(accepted)
@@ -1055,3 +1049,15 @@ class ReviewScreen(Screen[None]):
 
     def action_quit(self) -> None:
         self.app.exit()
+
+
+T = TypeVar("T")
+
+
+async def _outcome(worker: Worker[T]) -> T | None:
+    """What a worker returned, or None when it was cancelled before it completed (the app is
+    closing, or a newer request of its group replaced it): the action waiting on it ends quietly."""
+    try:
+        return await worker.wait()
+    except WorkerCancelled:
+        return None
