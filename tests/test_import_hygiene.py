@@ -89,7 +89,7 @@ def test_a_scan_imports_no_other_command() -> None:
 
 # --- which stage may import which (docs/architecture.md) ------------------------------------------
 
-SHARED = {"model", "errors", "sourcefile"}
+SHARED = {"model", "errors", "sourcefile", "untrusted"}
 CORE = {"shared", "recipe", "scan", "rewrite", "git", "review", "checks"}
 #: stage → the stages its modules may import (lazy and type-checking imports included).
 MAY_IMPORT: dict[str, set[str]] = {

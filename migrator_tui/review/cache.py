@@ -28,6 +28,12 @@ from migrator_tui.review.cache_sweep import sweep, touch
 from migrator_tui.review.cachekey import cache_file, repository_key, static_key
 from migrator_tui.rewrite.proposal import Finding, Proposal
 from migrator_tui.scan.run import Outcome, Progress
+from migrator_tui.untrusted import flag as _flag
+from migrator_tui.untrusted import items as _list
+from migrator_tui.untrusted import mapping as _mapping
+from migrator_tui.untrusted import number as _line
+from migrator_tui.untrusted import pair as _pair
+from migrator_tui.untrusted import text as _text
 
 if TYPE_CHECKING:
     from migrator_tui.rewrite.engine import FileAnalysis
@@ -197,7 +203,7 @@ def _summaries(root: Path, recipe: Recipe, result: ScanResult, kept: Kept | None
                 out.update({o.id: kept.summaries[o.id] for o in occs})
                 files[path] = record
                 del todo[path]
-    for path, _text, found, error in analyse_files(root, todo, recipe, _summaries_and_questions):
+    for path, _source, found, error in analyse_files(root, todo, recipe, _summaries_and_questions):
         if error is None and found is not None:
             summaries, asked = found  # type: ignore[misc]
             out.update(summaries)
@@ -269,11 +275,6 @@ def _outcome(path: str, item: object) -> tuple[str, Outcome]:
                          None if digest is None else _text(digest))
 
 
-def _mapping(value: object) -> dict[object, object]:
-    if not isinstance(value, dict):
-        raise TypeError("not a mapping")
-    return value
-
 
 #: Occurrence fields and their kinds, in order: what a stored occurrence must hold.
 _FIELDS = (("id", "text"), ("path", "text"), ("line", "line"), ("column", "line"), ("end_line", "line"),
@@ -335,35 +336,9 @@ def _result(item: object) -> ScanResult:
     )
 
 
-def _list(value: object) -> list[object]:
-    if not isinstance(value, list):
-        raise TypeError("not a list")
-    return value
 
 
-def _pair(value: object) -> list[object]:
-    items = _list(value)
-    if len(items) != 2:
-        raise ValueError("not a pair")
-    return items
 
-
-def _flag(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError("not a flag")
-    return value
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError("not text")
-    return value
-
-
-def _line(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise TypeError("not a line number")
-    return value
 
 
 def _proposal(oid: str, item: object) -> Proposal:

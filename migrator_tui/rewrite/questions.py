@@ -18,7 +18,7 @@ from pathlib import Path
 
 from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.astutil import last_name
-from migrator_tui.rewrite.kept_calls import relative
+from migrator_tui.rewrite.kept_calls import reads, reads_json
 from migrator_tui.rewrite.repo_index import repo_index
 from migrator_tui.scan.acquire import statements
 
@@ -73,14 +73,12 @@ class RepoQuestions:
             answer = self._answer(kind, args)
             self.asked.append([kind, list(args), _digest(kind, answer)])
             return answer
-        reads = self.index.reading()
+        found = self.index.reading()
         try:
             answer = self._answer(kind, args)
         finally:
-            self.index.done_reading(reads)
-        files, modules = reads.frozen()
-        self.asked.append([kind, list(args), _digest(kind, answer),
-                           {"files": [list(f) for f in files], "modules": [list(m) for m in modules]}])
+            self.index.done_reading(found)
+        self.asked.append([kind, list(args), _digest(kind, answer), reads_json(*found.frozen())])
         return answer
 
     def _answer(self, kind: str, args: tuple[object, ...] | list[object]) -> object:
@@ -143,28 +141,13 @@ class RepoQuestions:
             return False
         return True
 
-    def _reads_still(self, reads: object) -> bool:
+    def _reads_still(self, kept: object) -> bool:
         """Whether what a kept answer read (as kept: untrusted) is as it was."""
-        if not (isinstance(reads, dict) and set(reads) == {"files", "modules"}):
-            return False
-        files, modules = reads["files"], reads["modules"]
-        if not (isinstance(files, list) and isinstance(modules, list)):
-            return False
-        checked_files = []
-        checked_modules = []
         try:
-            for f in files:
-                if not (isinstance(f, list) and len(f) == 2 and (f[1] is None or isinstance(f[1], str))):
-                    return False
-                checked_files.append((relative(f[0]), f[1]))
-            for m in modules:
-                if not (isinstance(m, list) and len(m) == 4 and isinstance(m[0], str) and type(m[1]) is int
-                        and m[1] >= 0):
-                    return False
-                checked_modules.append((m[0], m[1], relative(m[2]), None if m[3] is None else relative(m[3])))
-        except ValueError:  # (a path that is not one inside the repository)
+            files, modules = reads(kept)
+        except (ValueError, KeyError):
             return False
-        return self.index.reads_still(checked_files, checked_modules)
+        return self.index.reads_still(files, modules)
 
 
 def _optional(value: object) -> str | None:
