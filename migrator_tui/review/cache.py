@@ -100,24 +100,32 @@ def cached_scan(root: Path | str, recipe: Recipe, *, proposals: bool = True, pro
 def kept_summaries(root: Path, recipe: Recipe, result: ScanResult) -> dict[str, Proposal]:
     """The kept summaries (default strategies) of `result`'s occurrences, when the kept scan is
     of the repository as it is now and found exactly these occurrences; else none."""
+    return kept_for_review(root, recipe, result)[0]
+
+
+def kept_for_review(root: Path, recipe: Recipe, result: ScanResult) -> tuple[dict[str, Proposal], object]:
+    """`kept_summaries`, and the kept reads of caller files (see `kept_reads`), from one read of
+    the kept scan."""
     where = cache_file(root, recipe)
     static = static_key(root, recipe)
     key = repository_key(root, static) if where is not None else None
     kept = _load(where, key, static) if where is not None and key is not None else None
-    if kept is None or not kept.current or kept.summaries is None:
-        return {}
-    if kept.result.occurrences != result.occurrences:
-        return {}
-    return dict(kept.summaries)
+    if kept is None:
+        return {}, None
+    if not kept.current or kept.summaries is None or kept.result.occurrences != result.occurrences:
+        return {}, kept.calls
+    return dict(kept.summaries), kept.calls
 
 
-def use_kept_reads(root: Path, recipe: Recipe) -> None:
-    """Hand the caller index of `root` the reads of files the last scan kept: it uses each only
-    while what it read is as it was, so priming re-reads only the callers that changed."""
+def use_kept_reads(root: Path, recipe: Recipe, dump: object = ...) -> None:
+    """Hand the caller index of `root` the reads of files the last scan kept (`dump`, when the
+    caller read them already): it uses each only while what it read is as it was, so priming
+    re-reads only the callers that changed."""
     from migrator_tui.rewrite import kept_calls
     from migrator_tui.rewrite.repo_index import repo_index
 
-    dump = kept_reads(root, recipe)
+    if dump is ...:
+        dump = kept_reads(root, recipe)
     if dump is not None:
         with contextlib.suppress(ValueError, TypeError, KeyError, RecursionError):
             repo_index(root).keep_calls(kept_calls.load(dump))

@@ -215,13 +215,15 @@ class ReviewController:
     def scan(self, progress: Callable[[int, int], None] | None = None) -> ScanResult:
         """Scan (again) and load the result; files with uncommitted edits are scanned as the base
         commit holds them (`dirty`), since that is what their branches are built from."""
+        from migrator_tui.review.cache import kept_for_review, kept_reads
+
         result = self.workspace.scan_base(progress)
         kept: dict[str, Proposal] = {}
         if not self.workspace.dirty:  # the scan `scan` keeps is of the working tree: this one
-            from migrator_tui.review.cache import kept_summaries
-
-            kept = kept_summaries(self.root, self.recipe, result)
-        self.prime_callers(result)
+            kept, reads = kept_for_review(self.root, self.recipe, result)
+        else:
+            reads = kept_reads(self.root, self.recipe)
+        self.prime_callers(result, reads)
         self.load(result, loaded=True)
         with self._lock:
             self._summaries.update(((oid, ""), p) for oid, p in kept.items())
@@ -232,15 +234,16 @@ class ReviewController:
         ws = self.ws
         return ws is not None and path in ws.dirty
 
-    def prime_callers(self, result: ScanResult) -> None:
+    def prime_callers(self, result: ScanResult, reads: object = ...) -> None:
         """Index the repository's callers of every scanned function at once (one `git grep`), so no
-        proposal pays for its own search later."""
+        proposal pays for its own search later; from the reads the last scan kept (`reads`, when
+        read already) where they still hold."""
         from migrator_tui.review.cache import use_kept_reads
         from migrator_tui.rewrite.repo_index import function_origins, repo_index
 
         names, origins = function_origins(o for o in result.occurrences if o.function)
         if names:
-            use_kept_reads(self.root, self.recipe)
+            use_kept_reads(self.root, self.recipe, reads)
             repo_index(self.root).prime(names, origins)
 
     def load(self, result: ScanResult, loaded: bool = False) -> None:
