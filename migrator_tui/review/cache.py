@@ -135,17 +135,20 @@ def kept_reads(root: Path, recipe: Recipe) -> object:
     """The caller index's reads kept with the last scan of `root` by this tool and recipe, as
     `rewrite.kept_calls` dumped them (each is checked against the files when used), or None."""
     where = cache_file(root, recipe)
-    if where is None:
-        return None
-    try:
-        if where.is_symlink() or where.stat().st_size > MAX_BYTES:
-            return None
-        data = json.loads(where.read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return None
+    data = _read(where) if where is not None else None
     if not isinstance(data, dict) or data.get("static") != static_key(root, recipe):
         return None
     return data.get("calls")
+
+
+def _read(path: Path) -> object:
+    """The kept scan's JSON as read (None: no such file, a link, too large, not JSON)."""
+    try:
+        if path.is_symlink() or path.stat().st_size > MAX_BYTES:
+            return None
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,12 +233,7 @@ def _summaries_and_questions(path: str, text: str, fa: FileAnalysis
 def _load(path: Path, key: str, static: str) -> Kept | None:
     """The kept scan: `current` when its key is `key`; else, when its `static` key matches, its
     files may still serve (see `cached_scan`)."""
-    try:
-        if path.is_symlink() or path.stat().st_size > MAX_BYTES:
-            return None
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return None
+    data = _read(path)
     try:
         if not isinstance(data, dict) or data.get("static") != static:
             return None
