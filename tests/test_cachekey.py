@@ -71,3 +71,28 @@ def test_a_recent_change_is_read(tmp_path: Path) -> None:
     assert source_digest(root, now) != first
     plan.write_text("A = 1\n")  # the content again: the same digest, whatever its status says
     assert source_digest(root, now) == first
+
+
+def test_git_commands_side_by_side_give_what_each_prints_alone(tmp_path: Path) -> None:
+    """`git_all` spawns the commands without `subprocess`: each output whole (several larger than
+    a pipe holds, read in turn), None for a command that fails, the same as `subprocess` gives."""
+    import subprocess
+
+    from gitfixtures import make_repo
+
+    from migrator_tui.review import cachekey
+
+    big = "".join(f"line {i} of a file larger than any pipe's buffer\n" for i in range(8000))
+    root = make_repo(tmp_path / "repo", {"big.txt": big, "a.py": "x = 1\n"})
+    commands = [("show", "HEAD:big.txt"), ("rev-parse", "--git-common-dir"), ("show", "HEAD:nothing"),
+                ("show", "HEAD:big.txt"), ("ls-files", "-s", "-z")]
+    outs = cachekey.git_all(root, commands)
+    assert outs[0] == outs[3] == big.encode() and len(big) > 1 << 16
+    assert outs[2] is None
+    assert outs[1] == b".git\n"
+    alone = [subprocess.run(["git", *c], cwd=root, capture_output=True).stdout for c in commands]
+    assert [o for i, o in enumerate(outs) if i != 2] == [o for i, o in enumerate(alone) if i != 2]
+    assert cachekey._git_all_subprocess(root, commands) == outs
+    # a folder that is not there, and a path given as text
+    assert cachekey.git_all(tmp_path / "nowhere", commands[:2]) == [None, None]
+    assert cachekey.git_all(str(root), commands[1:2]) == [b".git\n"]

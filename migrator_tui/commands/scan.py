@@ -57,8 +57,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from migrator_tui.review import kept_output
 
     wrap = sys.stdout.isatty()
@@ -66,11 +64,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_cache:  # nothing changed since the last scan with these options: its output
         options = repr((args.path, args.recipe, args.json, args.format, args.no_proposals, args.clusters,
                         wrap))
-        slot = kept_output.slot(Path(args.path), args.recipe, options)
+        slot = kept_output.slot(args.path, args.recipe, options)
         data = kept_output.kept(slot) if slot is not None else None
         if data is not None:
             _write_bytes(data)
             return 0
+    from pathlib import Path
+
     from migrator_tui.recipe import load_recipe
     from migrator_tui.scan.files import check_root
 

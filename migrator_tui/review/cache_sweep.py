@@ -14,7 +14,14 @@ import contextlib
 import os
 import re
 import time
-from pathlib import Path
+
+#: `typing.TYPE_CHECKING` without importing `typing` (a kept scan is printed without it)
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from migrator_tui.review.cachekey import Folder
 
 #: A kept file no scan read or wrote for this long is removed.
 MAX_AGE_DAYS = 30
@@ -23,14 +30,15 @@ _CURRENT = re.compile(r"(output|summaries)-[0-9a-f]{16}\.(txt|json)\Z")
 _OURS = re.compile(r"(output|summaries)-[0-9a-f-]{1,64}\.(txt|json)\Z")
 
 
-def touch(path: Path) -> None:
+def touch(path: Folder) -> None:
     """Mark a kept file as read now (its modification time: what the sweep goes by)."""
     with contextlib.suppress(OSError):
         os.utime(path)
 
 
-def sweep(folder: Path, now: float | None = None) -> list[Path]:
+def sweep(folder: Folder, now: float | None = None) -> list[Path]:
     """Remove the kept files of `folder` no scan will read again; returns them."""
+    from pathlib import Path
     now = time.time() if now is None else now
     removed: list[Path] = []
     try:

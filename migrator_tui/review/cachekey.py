@@ -1,7 +1,7 @@
 """Where a kept scan lives (`<git-common-dir>/migrator/cache/`) and what it is keyed by.
 
-Light on purpose (the standard library and the recipe only): a scan whose result is kept
-computes its key and prints the kept output without loading the analysis.
+Light on purpose (a few modules of the standard library: no `pathlib`, no `subprocess`): a scan
+whose result is kept computes its key and prints the kept output without loading the analysis.
 
 The key of a scan is the digest of everything its result depends on: every file git tracks
 (its blob id, or the content of a file changed since the index) and every untracked file git
@@ -14,29 +14,73 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 #: `typing.TYPE_CHECKING` without importing `typing` (a kept scan is printed without it)
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from migrator_tui.recipe import Recipe
+
+    #: A folder given as a path or its text (a kept scan's key is computed on text alone)
+    Folder = str | os.PathLike[str]
 
 _CODE_DIGEST: str | None = None
 
 
-def git(root: Path, *args: str) -> bytes | None:
+def git(root: Folder, *args: str) -> bytes | None:
     """The output of `git ARGS` run in `root`, or None when it fails."""
     (out,) = git_all(root, [args])
     return out
 
 
-def git_all(root: Path, commands: Iterable[Sequence[str]]) -> list[bytes | None]:
-    """The outputs of several `git` commands run side by side in `root` (None for one that fails)."""
+def git_all(root: Folder, commands: Iterable[Sequence[str]]) -> list[bytes | None]:
+    """The outputs of several `git` commands run side by side in `root` (None for one that fails).
+
+    Spawned with `os.posix_spawnp` where there is one (`subprocess`, with what it imports, is a
+    tenth of a kept scan's run); each output is read to its end in turn, so no child waits on a
+    full pipe that nobody reads for long."""
+    if not hasattr(os, "posix_spawnp"):
+        return _git_all_subprocess(root, commands)
+    cwd = os.fspath(root)
+    children: list[tuple[int, int] | None] = []
+    for args in commands:
+        read, write = os.pipe()
+        actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                   (os.POSIX_SPAWN_DUP2, write, 1),
+                   (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)]
+        try:
+            pid = os.posix_spawnp("git", ["git", "-C", cwd, *args], os.environ, file_actions=actions)
+        except OSError:
+            pid = None
+        os.close(write)
+        if pid is None:
+            os.close(read)
+        children.append(None if pid is None else (pid, read))
+    outs: list[bytes | None] = []
+    for child in children:
+        if child is None:
+            outs.append(None)
+            continue
+        pid, read = child
+        chunks = []
+        try:
+            while chunk := os.read(read, 1 << 16):
+                chunks.append(chunk)
+        finally:
+            os.close(read)
+            _, status = os.waitpid(pid, 0)
+        outs.append(b"".join(chunks) if os.waitstatus_to_exitcode(status) == 0 else None)
+    return outs
+
+
+def _git_all_subprocess(root: Folder, commands: Iterable[Sequence[str]]) -> list[bytes | None]:
+    import subprocess
+
     procs: list[subprocess.Popen[bytes] | None] = []
     for args in commands:
         try:
@@ -92,13 +136,15 @@ def repository_state(root: Path) -> str | None:
     return _state(root, git_all(root, _STATE))
 
 
-def located_state(root: Path) -> tuple[Path | None, str | None]:
-    """`git_common_dir` and `repository_state` of `root`, their git commands run side by side."""
+def located_state(root: Folder) -> tuple[str | None, str | None]:
+    """`git_common_dir` (as text) and `repository_state` of `root`, their git commands run side
+    by side."""
     common, *outs = git_all(root, [("rev-parse", "--git-common-dir"), *_STATE])
-    return (root / os.fsdecode(common.rstrip(b"\n")) if common else None), _state(root, outs)
+    where = os.path.join(root, os.fsdecode(common.rstrip(b"\n"))) if common else None
+    return where, _state(root, outs)
 
 
-def _state(root: Path, outs: list[bytes | None]) -> str | None:
+def _state(root: Folder, outs: list[bytes | None]) -> str | None:
     head, tracked, changed, others = outs
     if tracked is None or changed is None or others is None:
         return None
@@ -106,7 +152,7 @@ def _state(root: Path, outs: list[bytes | None]) -> str | None:
     h.update(head or b"no commit")
     h.update(tracked)
     for rel in sorted({p for p in changed.split(b"\0") if p} | {p for p in others.split(b"\0") if p}):
-        h.update(b"\0" + rel + b"\0" + _content_digest(root / os.fsdecode(rel)))
+        h.update(b"\0" + rel + b"\0" + _content_digest(os.path.join(root, os.fsdecode(rel))))
     return h.hexdigest()
 
 
@@ -123,12 +169,12 @@ def static_key(root: Path, recipe: Recipe) -> str:
     return h.hexdigest()
 
 
-def _content_digest(path: Path) -> bytes:
+def _content_digest(path: str) -> bytes:
     """A changed or untracked file's content (or what stands there instead)."""
     try:
-        if path.is_symlink() or not path.is_file():
-            return b"-" + os.fsencode(os.readlink(path)) if path.is_symlink() else b"-"
-        with path.open("rb") as fh:
+        if os.path.islink(path) or not os.path.isfile(path):
+            return b"-" + os.fsencode(os.readlink(path)) if os.path.islink(path) else b"-"
+        with open(path, "rb") as fh:
             return hashlib.sha1(fh.read()).digest()
     except OSError:
         return b"?"
@@ -161,19 +207,21 @@ def code_digest() -> str:
     """The digest of this package's own source: another build of the tool analyses again."""
     global _CODE_DIGEST
     if _CODE_DIGEST is None:
-        _CODE_DIGEST = source_digest(Path(__file__).resolve().parent.parent, time.time())
+        package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+        _CODE_DIGEST = source_digest(package, time.time())
     return _CODE_DIGEST
 
 
-def source_digest(package: Path, now: float) -> str:
+def source_digest(package: Folder, now: float) -> str:
     """The digest of the `.py` and `.toml` files under `package` (its `demo` folder aside).
 
     Each file is known by its status (size, inode, modification and change times: any write
     changes the change time, which no tool sets back), and read only while some file was changed
     less than `RACY_SECONDS` before `now`, as git does with the files it indexed that recently."""
+    package = os.fspath(package)
     files = []
     for folder, dirs, names in os.walk(package):
-        if folder == str(package):
+        if folder == package:
             dirs[:] = [d for d in dirs if d != "demo"]
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         files += [os.path.join(folder, n) for n in sorted(names) if n.endswith((".py", ".toml"))]

@@ -16,14 +16,20 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 
-from migrator_tui.recipe.locate import recipe_file
+from migrator_tui.recipe.locate import recipe_location
 from migrator_tui.review.cache_sweep import sweep, touch
 from migrator_tui.review.cachekey import code_digest, importable, located_state, repository_state
+
+#: `typing.TYPE_CHECKING` without importing `typing` (a kept scan is printed without it)
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from migrator_tui.review.cachekey import Folder
 
 #: The largest kept output read, and the most module names kept beside it.
 MAX_BYTES = 64 << 20
@@ -50,11 +56,12 @@ def _printed(data: bytes) -> bool:
 class Slot:
     """Where the output of one scan (these options, this repository state) is kept.
 
-    (A plain class: `dataclasses` would import `inspect` and `ast`, twice this module's cost.)"""
+    (A plain class: `dataclasses` would import `inspect` and `ast`, twice this module's cost. Paths
+    are text: `pathlib` would be a tenth of the run.)"""
 
     __slots__ = ("options", "path", "recipe", "root", "state", "static")
 
-    def __init__(self, root: Path, recipe: str | None, path: Path, static: str, state: str, options: str):
+    def __init__(self, root: Folder, recipe: str | None, path: str, static: str, state: str, options: str):
         self.root, self.recipe, self.path, self.options = root, recipe, path, options
         #: the digest of the recipe, the tool, the interpreter and the folder, and the
         #: repository's state, when the slot was made
@@ -68,11 +75,11 @@ class Slot:
         return h.hexdigest()
 
 
-def slot(root: Path, recipe: str | None, options: str) -> Slot | None:
+def slot(root: Folder, recipe: str | None, options: str) -> Slot | None:
     """The slot of a scan of `root` with the recipe named `recipe` and `options` (a text naming
     everything else that shapes the output), or None where nothing can be kept (not a folder,
     outside git, a repository git refuses, a recipe file that cannot be read)."""
-    if not root.is_dir():
+    if not os.path.isdir(root):
         return None
     static = _static(root, recipe)
     if static is None:
@@ -80,23 +87,26 @@ def slot(root: Path, recipe: str | None, options: str) -> Slot | None:
     common, state = located_state(root)
     if common is None or state is None:
         return None
-    where = f"{options}\0{recipe_file(recipe)[0].resolve()}\0{root.resolve()}"
+    where = f"{options}\0{os.path.realpath(recipe_location(recipe)[0])}\0{os.path.realpath(root)}"
     name = hashlib.sha1(where.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    return Slot(root, recipe, common / "migrator" / "cache" / f"output-{name}.txt", static, state, options)
+    return Slot(root, recipe, os.path.join(common, "migrator", "cache", f"output-{name}.txt"), static, state,
+                options)
 
 
-def _static(root: Path, recipe: str | None) -> str | None:
+def _static(root: Folder, recipe: str | None) -> str | None:
     """The digest of the recipe file (where it is, its bytes), the tool's source, the
     interpreter and the scanned folder, or None when the recipe file cannot be read."""
-    path, builtin = recipe_file(recipe)
+    path, builtin = recipe_location(recipe)
     try:
-        if not path.is_file() or path.stat().st_size > MAX_RECIPE_BYTES:
+        if not os.path.isfile(path) or os.stat(path).st_size > MAX_RECIPE_BYTES:
             return None
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read()
     except OSError:
         return None
     h = hashlib.sha256(data)
-    h.update(f"\0{recipe}\0{builtin}\0{path.resolve()}\0{root.resolve()}\0{sys.version}\0".encode(
+    where, folder = os.path.realpath(path), os.path.realpath(root)
+    h.update(f"\0{recipe}\0{builtin}\0{where}\0{folder}\0{sys.version}\0".encode(
         "utf-8", "surrogateescape"))
     h.update(code_digest().encode())
     return h.hexdigest()
@@ -105,9 +115,9 @@ def _static(root: Path, recipe: str | None) -> str | None:
 def kept(slot: Slot) -> bytes | None:
     """The output (UTF-8) kept in `slot` for its key, or None."""
     try:
-        if slot.path.is_symlink() or slot.path.stat().st_size > MAX_BYTES:
+        if os.path.islink(slot.path) or os.stat(slot.path).st_size > MAX_BYTES:
             return None
-        with slot.path.open("rb") as fh:  # (lines read apart: no copy of a large output)
+        with open(slot.path, "rb") as fh:  # (lines read apart: no copy of a large output)
             head, names, body = fh.readline(128), fh.readline(MAX_MODULES * 129), fh.read(MAX_BYTES)
     except OSError:
         return None
@@ -137,9 +147,11 @@ def keep(slot: Slot, text: str, modules: Iterable[str]) -> None:
         return
     if repository_state(slot.root) != slot.state or _static(slot.root, slot.recipe) != slot.static:
         return
+    from pathlib import Path
+
     from migrator_tui.review.state import atomic_write
 
     data = slot.digest(names).encode() + b"\n" + " ".join(names).encode() + b"\n" + body
     with contextlib.suppress(OSError):  # a read-only repository: nothing kept, nothing lost
-        atomic_write(slot.path, data)
-        sweep(slot.path.parent)
+        atomic_write(Path(slot.path), data)
+        sweep(os.path.dirname(slot.path))
