@@ -11,12 +11,20 @@ receiver), callees (`calls`), or both:
   is not `sqlalchemy.orm.Session`, and neither is a `Session` imported from somewhere else.
 
 `arguments` is an exact count, or "any". The byte prefilter (`may_hold`) keeps the scan fast:
-a file is parsed only when it holds the method's or a callee's last name.
+a file is parsed only when its text can hold a matching call — the method's or a callee's last
+name where a call can follow it (the next thing past spaces, line continuations, comments and
+closing brackets is `(`: `SessionLocal()`, `db.get_session ()`, `(SessionLocal)()`), or a dotted
+callee's last name imported under another name (`from sqlalchemy.orm import Session as S`, then
+`S()`). A `Session` that only annotates (`db: Session = Depends(get_db)`) is not read. Names are
+searched as the parser reads them: in a file whose text is not in NFKC form, in that form too
+(`ｇet_session()` is `get_session()` to the parser).
 """
 
 from __future__ import annotations
 
 import ast
+import re
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
@@ -68,18 +76,58 @@ def _callee_last(func: ast.expr) -> str | None:
     return func.id if isinstance(func, ast.Name) else None
 
 
+#: What may stand between a callee's last name and the `(` of its call: spaces and line breaks,
+#: a line continuation, a comment (inside brackets), a closing bracket (`(SessionLocal)()`).
+_GAP = rb"(?:[\s)\\]|#[^\r\n]*)*"
+#: ... and between an imported name and the `as` that renames it.
+_AS_GAP = rb"(?:[\s\\]|#[^\r\n]*)+"
+
+
 @lru_cache(maxsize=16)
-def needles(spec: AcquireSpec) -> tuple[bytes, ...]:
-    """Bytes one of which a file must hold to have an acquire (the method's `name(`, a callee's
-    last name)."""
-    out = [(spec.method + "(").encode()] if spec.method else []
-    out.extend(c.rsplit(".", 1)[-1].encode() for c in spec.calls)
-    out.extend(f.encode() for f in spec.factories)
-    return tuple(dict.fromkeys(out))
+def prefilter(spec: AcquireSpec) -> re.Pattern[bytes]:
+    """The text a file must hold to have an acquire call: the method's or a callee's last name
+    (a factory's too: the names bound to its result are found where it is called) followed by a
+    call, or a dotted callee's last name renamed by an import."""
+    called = {c.rsplit(".", 1)[-1] for c in spec.calls} | set(spec.factories)
+    if spec.method:
+        called.add(spec.method)
+    renamed = {c.rsplit(".", 1)[-1] for c in spec.calls if "." in c}
+    def one_of(names: set[str]) -> bytes:
+        return rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")"
+
+    parts = []
+    if called:
+        parts.append(one_of(called) + _GAP + rb"\(")
+    if renamed:
+        parts.append(one_of(renamed) + _AS_GAP + rb"as\b")
+    return re.compile(b"|".join(parts) if parts else rb"(?!)")
+
+
+def parsed_as(data: bytes, text: str | None = None) -> bytes:
+    """`data` as the parser reads its names: the NFKC form of its text (Python reads every
+    identifier so, `ｆ` as `f`) where that differs, else `data` itself. `text`: `data` decoded,
+    when known; a file that cannot be decoded is `data` (the parser cannot read it either)."""
+    if data.isascii():
+        return data
+    if text is None:
+        from migrator_tui.sourcefile import UndecodableSource, decode
+
+        try:
+            text = decode(data)[0]
+        except UndecodableSource:
+            return data
+    if unicodedata.is_normalized("NFKC", text):
+        return data
+    return unicodedata.normalize("NFKC", text).encode("utf-8", "surrogatepass")
 
 
 def may_hold(data: bytes, spec: AcquireSpec) -> bool:
-    return any(n in data for n in needles(spec))
+    """Whether a file of these bytes can hold an acquire call (see `prefilter`)."""
+    pattern = prefilter(spec)
+    if pattern.search(data) is not None:
+        return True
+    names = parsed_as(data)
+    return names is not data and pattern.search(names) is not None
 
 
 def statements(tree: ast.Module) -> list[ast.stmt]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from migrator_tui.model import Excluded, Occurrence
-from migrator_tui.scan.acquire import AcquireSpec, Matcher, dotted
+from migrator_tui.scan.acquire import AcquireSpec, Matcher, dotted, parsed_as
 from migrator_tui.sourcefile import split_lines
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -633,10 +633,11 @@ def _scan_source(path: str, data: bytes, text: str, spec: ScanSpec, phase: int |
         return FileOutcome(path, [], [], f"cannot be parsed ({exc.msg})")
     except ValueError as exc:  # null bytes, on older Pythons
         return FileOutcome(path, [], [], f"cannot be parsed ({exc})")
-    matcher = Matcher(spec.acquire(), tree, data)
+    names = parsed_as(data, text)  # (the bytes where the names are as the parser read them)
+    matcher = Matcher(spec.acquire(), tree, names)
     words = matcher.line_words()
-    lines = target_lines(data, words[0]) if len(words) == 1 else sorted(
-        {n for w in words for n in target_lines(data, w)})
+    lines = target_lines(names, words[0]) if len(words) == 1 else sorted(
+        {n for w in words for n in target_lines(names, w)})
     finder = _Finder(matcher, lines)
     finder.visit(tree, [])
     if not finder.found:
