@@ -16,7 +16,7 @@ from migrator_tui.recipe import Recipe
 from migrator_tui.rewrite.clusters import Member
 from migrator_tui.rewrite.engine import FileAnalysis
 from migrator_tui.rewrite.proposal import Proposal
-from migrator_tui.rewrite.repo_index import function_origins, repo_index
+from migrator_tui.rewrite.repo_index import function_origins, repo_index, upstream_frontier
 from migrator_tui.sourcefile import decode
 
 #: Below this many files, one process is faster than starting workers.
@@ -84,8 +84,13 @@ def _map(fn, root: Path, by_path: Mapping[str, Sequence[Occurrence]], recipe: Re
     workers = workers or min(os.cpu_count() or 1, 4)
     parallel = workers > 1 and len(paths) >= PARALLEL_FILES and hasattr(os, "fork")
     if any(s.wraps for s in recipe.strategies.values()):
-        names, origins = function_origins(o for occs in by_path.values() for o in occs)
-        repo_index(root).prime(names, origins, workers=workers if parallel else 1)
+        occurrences = [o for occs in by_path.values() for o in occs]
+        names, origins = function_origins(occurrences)
+        index = repo_index(root)
+        index.prime(names, origins, workers=workers if parallel else 1)
+        # and the callers further up that each file's analysis walks to (one search per level,
+        # not one per function)
+        index.prime_upstream(upstream_frontier(occurrences), workers=workers if parallel else 1)
     try:
         if parallel:
             import multiprocessing

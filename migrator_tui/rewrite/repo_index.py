@@ -262,6 +262,33 @@ class RepoIndex:
             self._upstream[key] = self._upstream_handlers(name, owner, is_route, depth, path)
         return self._upstream[key]
 
+    def prime_upstream(self, frontier: Iterable[tuple[str, str | None, str | None]], depth: int = 2,
+                       workers: int = 1) -> None:
+        """Index, one search per level, the callers `upstream_handlers` walks to from each function
+        of `frontier` (name, class or None, file), `depth` calls up: what it would index one
+        function at a time with a search of its own each. Only speed changes: what is indexed
+        is looked up only for the names asked (a name primed again reads nothing new)."""
+        seen = set(frontier)
+        level_names = sorted(seen, key=lambda f: (f[0], f[1] or "", f[2] or ""))
+        for level in range(depth):
+            origins: dict[str, list[tuple[str | None, str | None]]] = {}
+            for n, cls, where in level_names:
+                origins.setdefault(n, []).append((cls, where))
+            self.prime(set(origins), origins, workers=workers)
+            if level == depth - 1:
+                break
+            nxt = []
+            for callee, cls, where in level_names:
+                escapes = self._escapes.get(callee)
+                for esc in escapes.of(cls, where) if escapes is not None else ():
+                    key = (esc.function, esc.owner, esc.path)
+                    if key not in seen and _resolves(esc.receiver, cls, where):
+                        seen.add(key)
+                        nxt.append(key)
+            level_names = nxt
+            if not level_names:
+                break
+
     def _upstream_handlers(self, name: str, owner: str | None, is_route: bool, depth: int,
                            path: str | None) -> list[tuple[tuple[str, ...], str, str]]:
         found: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
@@ -956,6 +983,20 @@ def function_origins(occurrences: Iterable[Occurrence]) -> tuple[set[str], Origi
         names.add(name)
         origins.setdefault(name, set()).add((None, o.path) if "." not in o.function else ("?", None))
     return names, origins
+
+
+def upstream_frontier(occurrences: Iterable[Occurrence]) -> list[tuple[str, str | None, str]]:
+    """(name, class or None, file) of the functions `occurrences` are in, as the analysis asks
+    `upstream_handlers` of them (a method directly in its class has the class; any other
+    function none)."""
+    out = set()
+    for o in occurrences:
+        parts = o.function.split(".")
+        if o.function == "<module>" or not parts[-1]:
+            continue
+        cls = o.class_name if len(parts) >= 2 and parts[-2] == o.class_name else None
+        out.add((parts[-1], cls, o.path))
+    return sorted(out, key=lambda f: (f[0], f[1] or "", f[2]))
 
 
 def _may_call(rel: str, data: bytes, stems: set[bytes] | None, files: Iterable[str],
