@@ -13,11 +13,16 @@ from pathlib import Path
 from migrator_tui.errors import MigratorError
 from migrator_tui.model import Occurrence, ScanResult
 from migrator_tui.recipe import Recipe
-from migrator_tui.rewrite.clusters import Member
 from migrator_tui.rewrite.engine import FileAnalysis
 from migrator_tui.rewrite.proposal import Proposal
 from migrator_tui.rewrite.repo_index import function_origins, repo_index, upstream_frontier
 from migrator_tui.sourcefile import decode
+
+#: `typing.TYPE_CHECKING`: the clusters (and `difflib`) load only for a run that clusters
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from migrator_tui.rewrite.clusters import Member
 
 #: Below this many files, one process is faster than starting workers.
 PARALLEL_FILES = 48
@@ -118,6 +123,7 @@ def file_members(fa: FileAnalysis, text: str, path: str, occs: Sequence[Occurren
     """The cluster members of one analysed file: every proposal's region before and after (its
     default strategy), from one build of the file with all of them (one full proposal each only
     if that build fails). `summaries` (by id, default strategy) spares computing them again."""
+    from migrator_tui.rewrite.clusters import Member
     from migrator_tui.rewrite.proposal import Choice
     from migrator_tui.sourcefile import split_lines
 
