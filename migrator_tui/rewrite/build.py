@@ -23,6 +23,7 @@ from migrator_tui.recipe import Recipe, Strategy
 from migrator_tui.rewrite.imports import import_binds, import_edits, is_docstring
 from migrator_tui.rewrite.plan import Plan
 from migrator_tui.rewrite.prune import prune
+from migrator_tui.scan import trees
 from migrator_tui.sourcefile import outermost, split_lines
 
 FALLBACK_COMMENT = "# Fallback for non-Flask contexts"
@@ -171,7 +172,7 @@ class Parsed:
     def __init__(self, source: str, tree: ast.Module | None = None, lines: Iterable[int] = ()) -> None:
         self.source = source
         self.text_lines = split_lines(source, keepends=True)
-        tree = tree or ast.parse(source)
+        tree = tree or trees.parse(source)
         part = prune(source, tree, lines, self.text_lines)
         if part is None:
             self.module = cst.parse_module(source)

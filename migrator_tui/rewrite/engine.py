@@ -24,6 +24,7 @@ from migrator_tui.rewrite.questions import RepoQuestions
 from migrator_tui.rewrite.repo_index import function_origins
 from migrator_tui.rewrite.strategies import choose, unavailable_summary
 from migrator_tui.rewrite.warnings import HINTS, evaluate
+from migrator_tui.scan import trees
 from migrator_tui.sourcefile import split_lines
 
 
@@ -49,7 +50,7 @@ class FileAnalysis:
         self._parsed = None
         self.occurrences = {o.id: o for o in occurrences}
         path = occurrences[0].path if occurrences else ""
-        self.tree = tree if tree is not None else ast.parse(source)
+        self.tree = tree if tree is not None else trees.parse(source)
         wraps = any(s.wraps for s in recipe.strategies.values())
         # every question about the rest of the repository goes through `questions`, which keeps
         # them with their answers: what this file's verdicts depend on beyond its text

@@ -28,7 +28,9 @@ from migrator_tui.model import Occurrence
 from migrator_tui.rewrite.astutil import last_name, statements_with_class
 from migrator_tui.rewrite.callers import error_handlers, escaping_calls
 from migrator_tui.rewrite.facts.handlers import live_specific
+from migrator_tui.scan import trees
 from migrator_tui.scan.acquire import statements
+from migrator_tui.sourcefile import UndecodableSource, decode
 
 #: name -> which functions of that name are meant: (class or None, file or None)
 Origins = Mapping[str, Iterable[tuple[str | None, str | None]]]
@@ -1055,9 +1057,19 @@ def _parse(path: Path) -> tuple[ast.Module | None, bytes | None]:
     except OSError:
         return None, None
     try:
-        return ast.parse(data), data
+        return _tree_of(data), data
     except (SyntaxError, ValueError, RecursionError):
         return None, data
+
+
+def _tree_of(data: bytes) -> ast.Module:
+    """The tree of a file's bytes: of its text, as the scan and the analysis parse it (one parse
+    for all of them in a process, `trees`), or of the bytes when they do not decode."""
+    try:
+        text = decode(data)[0]
+    except UndecodableSource:
+        return ast.parse(data)
+    return trees.parse(text)
 
 
 def _sha1(data: bytes) -> str:

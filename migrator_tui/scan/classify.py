@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from migrator_tui.model import Excluded, Occurrence
+from migrator_tui.scan import trees
 from migrator_tui.scan.acquire import AcquireSpec, Matcher, dotted, parsed_as
 from migrator_tui.sourcefile import split_lines
 
@@ -626,7 +627,7 @@ def scan_source(path: str, data: bytes, text: str, spec: ScanSpec, phase: int | 
 
 def _scan_source(path: str, data: bytes, text: str, spec: ScanSpec, phase: int | None) -> FileOutcome:
     try:
-        tree = ast.parse(text, filename=path)
+        tree = trees.parse(text, filename=path)
     except SyntaxError as exc:
         if exc.lineno:
             return FileOutcome(path, [], [], f"syntax error at line {exc.lineno}")
