@@ -116,8 +116,7 @@ def view_{n}(db_manager):
 '''
 
 
-def _searches(tmp_path: Path, functions: int, monkeypatch: pytest.MonkeyPatch,
-              batched: bool = True) -> tuple[int, dict[str, object]]:
+def _searches(tmp_path: Path, functions: int, batched: bool = True) -> tuple[int, dict[str, object]]:
     """The `git grep` runs of the caller index while the summaries of `functions` services,
     each called by a helper that a view calls, are worked out; and the summaries."""
     import subprocess
@@ -135,27 +134,26 @@ def _searches(tmp_path: Path, functions: int, monkeypatch: pytest.MonkeyPatch,
         runs[0] += cmd[:2] == ["git", "grep"]
         return real(cmd, *args, **kwargs)
 
-    monkeypatch.setattr(repo_index.subprocess, "run", counting)
-    if not batched:
-        monkeypatch.setattr(repo_index.RepoIndex, "prime_upstream", lambda self, *a, **k: None)
-    repo_index.forget_index(root)
-    found = batch.summarize_files(root, result.by_path(), recipe, workers=1)
-    monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as patch:  # (undone here: the suite's own patches stay)
+        patch.setattr(repo_index.subprocess, "run", counting)
+        if not batched:
+            patch.setattr(repo_index.RepoIndex, "prime_upstream", lambda self, *a, **k: None)
+        repo_index.forget_index(root)
+        found = batch.summarize_files(root, result.by_path(), recipe, workers=1)
     found = {i: p for i, p in found.items() if i.startswith("services/s")}
     assert len(found) == functions
     return runs[0], {i.split("::", 1)[1]: (p.strategy, p.confidence, [w.message for w in p.warnings])
                      for i, p in found.items()}
 
 
-def test_the_callers_further_up_are_searched_once_per_level(tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_callers_further_up_are_searched_once_per_level(tmp_path: Path) -> None:
     """The walk up from each service to the view that calls it through a helper searches the
     repository once per level for all of them, not once per function; the verdicts are those
     of the search one function at a time (the view's `except KeyError` is named in both)."""
-    few, _ = _searches(tmp_path, 3, monkeypatch)
-    many, many_found = _searches(tmp_path, 12, monkeypatch)
+    few, _ = _searches(tmp_path, 3)
+    many, many_found = _searches(tmp_path, 12)
     assert many == few, (few, many)
-    one_by_one, alone = _searches(tmp_path, 12, monkeypatch, batched=False)
+    one_by_one, alone = _searches(tmp_path, 12, batched=False)
     assert one_by_one > many
     assert alone == many_found
     assert any("KeyError" in m for _, _, messages in many_found.values() for m in messages), many_found

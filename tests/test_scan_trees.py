@@ -67,12 +67,12 @@ def test_a_scan_and_its_summaries_parse_each_file_once(tmp_path: Path,
             parsed.append(source if isinstance(source, str) else source.decode())
             return real(source, *args, **kwargs)
 
-        monkeypatch.setattr(ast, "parse", counting)
-        repo_index.forget_index(root)
-        trees.forget()
-        result = scan(root, recipe)
-        found = batch.summarize_files(root, result.by_path(), recipe, workers=1)
-        monkeypatch.undo()
+        with pytest.MonkeyPatch.context() as patch:  # (undone here: the suite's own patches stay)
+            patch.setattr(ast, "parse", counting)
+            repo_index.forget_index(root)
+            trees.forget()
+            result = scan(root, recipe)
+            found = batch.summarize_files(root, result.by_path(), recipe, workers=1)
         verdicts = {i: (p.strategy, p.confidence, [w.message for w in p.warnings]) for i, p in found.items()}
         return verdicts, parsed
 
