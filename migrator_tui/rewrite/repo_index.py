@@ -273,23 +273,35 @@ class RepoIndex:
         seen = set(frontier)
         level_names = sorted(seen, key=lambda f: (f[0], f[1] or "", f[2] or ""))
         for level in range(depth):
-            origins: dict[str, list[tuple[str | None, str | None]]] = {}
-            for n, cls, where in level_names:
-                origins.setdefault(n, []).append((cls, where))
-            self.prime(set(origins), origins, workers=workers)
+            self._prime_functions(level_names, workers)
             if level == depth - 1:
                 break
             nxt = []
             for callee, cls, where in level_names:
-                escapes = self._escapes.get(callee)
-                for esc in escapes.of(cls, where) if escapes is not None else ():
+                for esc in self._escapes_to(callee, cls, where):
                     key = (esc.function, esc.owner, esc.path)
-                    if key not in seen and _resolves(esc.receiver, cls, where):
+                    if key not in seen:
                         seen.add(key)
                         nxt.append(key)
             level_names = nxt
             if not level_names:
                 break
+
+    def _prime_functions(self, functions: Iterable[tuple[str, str | None, str | None]], workers: int = 1
+                         ) -> None:
+        """`prime` the callers of `functions` (name, class or None, file), one search for all."""
+        origins: dict[str, list[tuple[str | None, str | None]]] = {}
+        for n, cls, where in functions:
+            origins.setdefault(n, []).append((cls, where))
+        self.prime(set(origins), origins, workers=workers)
+
+    def _escapes_to(self, callee: str, cls: str | None, where: str | None) -> list[Escape]:
+        """The indexed calls that let the exceptions of `callee` (a method of `cls`, or a
+        function of file `where`) out, each resolved to it."""
+        escapes = self._escapes.get(callee)
+        if escapes is None:
+            return []
+        return [esc for esc in escapes.of(cls, where) if _resolves(esc.receiver, cls, where)]
 
     def _upstream_handlers(self, name: str, owner: str | None, is_route: bool, depth: int,
                            path: str | None) -> list[tuple[tuple[str, ...], str, str]]:
@@ -298,10 +310,7 @@ class RepoIndex:
         frontier: list[tuple[str, str | None, str | None, tuple[str, ...]]] = [(name, owner, path, ())]
         routes: list[tuple[str, ...]] = [()] if is_route else []
         for level in range(depth):
-            origins: dict[str, list[tuple[str | None, str | None]]] = {}
-            for n, cls, where, _ in frontier:
-                origins.setdefault(n, []).append((cls, where))
-            self.prime(set(origins), origins)
+            self._prime_functions((n, cls, where) for n, cls, where, _ in frontier)
             nxt = []
             for callee, cls, where, via in frontier:
                 if level:
@@ -309,10 +318,7 @@ class RepoIndex:
                         if "whose class" not in types:
                             catcher = f"`except {types}` at {rel}:{line}"
                             found.setdefault(catcher, (tuple(types.split(" / ")), via))
-                escapes = self._escapes.get(callee)
-                for esc in escapes.of(cls, where) if escapes is not None else ():
-                    if not _resolves(esc.receiver, cls, where):
-                        continue
+                for esc in self._escapes_to(callee, cls, where):
                     chain = (*via, f"`{esc.function}()` at {esc.path}:{esc.line}")
                     for decorator, types in esc.decorator_catches:
                         if types:

@@ -92,6 +92,7 @@ def prefilter(spec: AcquireSpec) -> re.Pattern[bytes]:
     if spec.method:
         called.add(spec.method)
     renamed = {c.rsplit(".", 1)[-1] for c in spec.calls if "." in c}
+
     def one_of(names: set[str]) -> bytes:
         return rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")"
 
