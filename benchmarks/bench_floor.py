@@ -25,7 +25,6 @@ ast-grep comes from `pip install ast-grep-cli`; without it the ratios are not pr
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import shutil
 import statistics
@@ -33,7 +32,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).parent
+sys.path.insert(0, str(Path(__file__).parent))
+import bench_scan  # (the corpora and the timed run, as bench_scan.py builds them)
+
 BIN = Path(sys.executable).parent
 
 #: Read the Python files git lists, keep those holding the marker, parse them in 2 processes.
@@ -57,14 +58,6 @@ with multiprocessing.get_context("fork").Pool(2) as pool:
 """
 
 
-def _load(name: str):  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -72,7 +65,6 @@ def main() -> int:
     parser.add_argument("--apply", action="store_true",
                         help="also the dry run's floors against libcst's runner")
     args = parser.parse_args()
-    bench_scan = _load("bench_scan")
     python = sys.executable
     tool = [str(BIN / "migrator-tui")] if (BIN / "migrator-tui").exists() else [python, "-m", "migrator_tui"]
     astgrep = shutil.which("ast-grep", path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
